@@ -1,0 +1,5 @@
+import sys
+
+from limner.cli import main
+
+sys.exit(main())

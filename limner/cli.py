@@ -1,0 +1,172 @@
+"""`limner`: the command-line face of the same calls as limner.api.Limner.
+
+Thin: parse, call Limner, print. A user mistake is one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
+                  help="limner: plan, then draw. Local, open-weights image generation.")
+
+
+class UserError(Exception):
+    """Raised by commands for a user mistake; main() prints it on one line, exit 2."""
+
+
+def _fail(message: str) -> None:
+    raise UserError(message)
+
+
+def _print_plan_tree(plan) -> None:
+    from rich.console import Console
+    from rich.tree import Tree
+
+    c = plan.canvas
+    bg = c.background
+    bg_desc = bg.kind + (f" {bg.scene}" if bg.scene else "") + (f" {bg.color}" if bg.color else "")
+    tree = Tree(f"[bold]Plan[/bold] {c.width}x{c.height}  background: {bg_desc}  "
+                f"seed {plan.seed}  planner {plan.planner}")
+    for el in plan.elements:
+        box = "[" + ", ".join(f"{v:.2f}" for v in el.box) + "]"
+        if el.kind == "text":
+            tree.add(f"text {el.id}: {el.content!r} ({el.script}) {box}")
+        else:
+            color = f" {el.color}" if el.color else ""
+            tree.add(f"object {el.id}: {el.label}{color} {box}")
+    Console().print(tree)
+
+
+@app.command()
+def plan(
+    prompt: Optional[str] = typer.Argument(None, help="what to draw"),
+    json_out: bool = typer.Option(False, "--json", help="print the Plan as JSON"),
+    schema: bool = typer.Option(False, "--schema", help="print the Plan's JSON Schema"),
+    size: str = typer.Option("auto", "--size", help="WxH (sides divisible by 16) or auto"),
+    seed: int = typer.Option(0, "--seed"),
+    quality: str = typer.Option("auto", "--quality", help="low|medium|high|auto"),
+    background: str = typer.Option("auto", "--background", help="auto|transparent|opaque"),
+    planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
+    model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
+) -> None:
+    """Turn a prompt into a Plan (no pixels)."""
+    if schema:
+        from planner.schema import plan_json_schema
+
+        typer.echo(json.dumps(plan_json_schema(), indent=2))
+        return
+    if prompt is None:
+        _fail("plan needs a PROMPT (or --schema)")
+    from limner.api import Limner
+
+    p = Limner(planner=planner, model=model).plan(prompt, size=size, seed=seed,
+                                                  quality=quality, background=background)
+    if json_out:
+        typer.echo(p.to_json())
+    else:
+        _print_plan_tree(p)
+
+
+def numbered(path: Path, i: int, n: int) -> Path:
+    """out.png → out.png (n = 1) or out-1.png, out-2.png, ... (n > 1)."""
+    return path if n == 1 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
+
+
+@app.command()
+def generate(
+    prompt: Optional[str] = typer.Argument(None, help="what to draw"),
+    out: Path = typer.Option(Path("limner.png"), "-o", "--out", help="output file"),
+    size: str = typer.Option("auto", "--size", help="WxH (sides divisible by 16) or auto"),
+    quality: str = typer.Option("auto", "--quality", help="low|medium|high|auto"),
+    background: str = typer.Option("auto", "--background", help="auto|transparent|opaque"),
+    fmt: Optional[str] = typer.Option(None, "--format",
+                                      help="png|jpeg|webp (default: from -o's suffix)"),
+    compression: Optional[int] = typer.Option(None, "--compression",
+                                              help="0-100, jpeg/webp"),
+    n: int = typer.Option(1, "-n", help="number of images, 1-10"),
+    seed: int = typer.Option(0, "--seed"),
+    plan_file: Optional[Path] = typer.Option(None, "--plan", help="render a saved Plan JSON"),
+    planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
+    model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
+    renderer: str = typer.Option("draft", "--renderer",
+                                 help="draft|sdxl|sd35|flux-schnell|flux-dev|pixart"),
+    device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
+    font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
+) -> None:
+    """Plan and draw a prompt (or a saved Plan) into image files."""
+    from limner.api import Limner
+    from planner.schema import Plan
+
+    suffix_fmt = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+    if fmt is None:
+        fmt = suffix_fmt.get(out.suffix.lower())
+        if fmt is None:
+            _fail(f"cannot tell the format from {out.name!r}: use a .png/.jpg/.webp name "
+                  "or --format png|jpeg|webp")
+    if font is not None and not font.is_file():
+        _fail(f"--font {font}: no such file")
+    plan_obj = None
+    if plan_file is not None:
+        try:
+            plan_obj = Plan.from_json(plan_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            _fail(f"--plan {plan_file}: no such file")
+        except ValueError as e:
+            first = str(e).splitlines()
+            _fail(f"--plan {plan_file}: not a valid Plan: {' '.join(first[:3])}")
+    elif prompt is None:
+        _fail("generate needs a PROMPT or --plan FILE")
+    targets = [numbered(out, i, n) for i in range(max(n, 1))]
+    if not overwrite:
+        for t in targets:
+            if t.exists():
+                _fail(f"{t} exists; pass --overwrite to replace it")
+    lim = Limner(planner=planner, model=model, renderer=renderer, device=device,
+                 font=str(font) if font else None)
+    result = lim.generate(prompt, plan=plan_obj, n=n, size=size, seed=seed, quality=quality,
+                          background=background, output_format=fmt,
+                          output_compression=compression)
+    for img, target in zip(result.images, targets):
+        img.save(str(target), overwrite=overwrite)
+        typer.echo(f"{target}  {img.plan.canvas.width}x{img.plan.canvas.height}  "
+                   f"seed {img.seed}")
+
+
+def _user_error_types() -> tuple[type[BaseException], ...]:
+    from limner.api import LimnerError
+    from planner.schema import PlanError, SizeError
+    from render.base import RenderError
+
+    return (UserError, LimnerError, PlanError, SizeError, RenderError)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the app, turning user mistakes into one line and exit code 2."""
+    try:
+        app(args=argv, standalone_mode=False, prog_name="limner")
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.exceptions.Abort:
+        typer.echo("limner: aborted", err=True)
+        return 130
+    except click.UsageError as e:
+        typer.echo(f"limner: error: {e.format_message()}", err=True)
+        return 2
+    except _user_error_types() as e:
+        msg = " ".join(str(e).split())
+        typer.echo(f"limner: error: {msg}", err=True)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

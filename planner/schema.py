@@ -1,0 +1,293 @@
+"""The Plan: the one typed door between planner/ and render/.
+
+A Plan is a JSON-serialisable layout: a canvas (size and background) and one element per
+object instance or piece of text, each with a normalised box ``[x0, y0, x1, y1]`` (origin
+top-left, inside [0, 1]). Every model here is frozen; revise a Plan with ``model_copy``.
+
+No torch, no PIL: this module is imported by every path, including ``limner plan``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SCHEMA_VERSION = "1.0"
+
+# Canvas rules (GPT Image 2's published limits).
+SIZE_MULTIPLE = 16
+MAX_SIDE = 3840
+MAX_AREA = 3840 * 2160
+MIN_SIDE = 16
+MAX_RATIO = 3.0
+DEFAULT_SIZE = (1024, 1024)
+
+QUALITIES = ("low", "medium", "high", "auto")
+SCENES = (
+    "sky", "sunset", "beach", "field", "night", "room", "table", "wall", "city", "water",
+    "snow", "forest", "desert", "space", "underwater", "rain", "studio", "farm", "porch",
+    "street", "mountain", "kitchen",
+)
+SCRIPTS = ("Latn", "Hans", "Hant", "Jpan", "Kore", "Arab", "Hebr", "Cyrl", "Grek", "Thai",
+           "Deva", "Zyyy")
+
+Box = tuple[float, float, float, float]
+
+
+class SizeError(ValueError):
+    """A canvas size that breaks the Plan's rules; the message names the rule."""
+
+
+def check_size(width: int, height: int) -> tuple[int, int]:
+    """Validate a canvas size against the Plan's rules.
+
+    Args:
+        width, height: pixels.
+    Returns:
+        ``(width, height)`` unchanged.
+    Raises:
+        SizeError: naming the broken rule and the allowed values.
+    """
+    for name, v in (("width", width), ("height", height)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise SizeError(f"{name} must be an integer, got {v!r}")
+        if v < MIN_SIDE:
+            raise SizeError(f"{name} {v} is too small: at least {MIN_SIDE} pixels")
+        if v % SIZE_MULTIPLE:
+            raise SizeError(f"{name} {v} is not divisible by {SIZE_MULTIPLE}")
+        if v > MAX_SIDE:
+            raise SizeError(f"{name} {v} is over the maximum side of {MAX_SIDE}")
+    ratio = max(width, height) / min(width, height)
+    if ratio > MAX_RATIO + 1e-9:
+        raise SizeError(
+            f"size {width}x{height} has aspect ratio {ratio:.2f}:1, outside 1:3..3:1")
+    if width * height > MAX_AREA:
+        raise SizeError(
+            f"size {width}x{height} is {width * height} pixels, over the maximum of "
+            f"{MAX_AREA} (3840x2160)")
+    return width, height
+
+
+_SIZE_RE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
+
+
+def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
+    """Parse ``"WxH"`` (or ``"auto"``/None → None) and validate it.
+
+    Raises:
+        SizeError: for text that is not ``WxH`` or a size that breaks the rules.
+    """
+    if text is None:
+        return None
+    if isinstance(text, tuple):
+        return check_size(*text)
+    if text.strip().lower() == "auto":
+        return None
+    m = _SIZE_RE.match(text)
+    if not m:
+        raise SizeError(f"size {text!r} is not WxH (e.g. 1024x1024) or 'auto'")
+    return check_size(int(m.group(1)), int(m.group(2)))
+
+
+def box_to_pixels(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
+    """The one conversion from a normalised box to a grid of ``width x height`` cells.
+
+    Used for pixels and for latent cells alike (pass the latent grid's size). The result is
+    a half-open integer rectangle ``(x0, y0, x1, y1)`` that always holds at least one cell.
+    """
+    x0, y0, x1, y1 = box
+    px0 = min(max(int(math.floor(x0 * width + 1e-6)), 0), width - 1)
+    py0 = min(max(int(math.floor(y0 * height + 1e-6)), 0), height - 1)
+    px1 = max(min(int(math.ceil(x1 * width - 1e-6)), width), px0 + 1)
+    py1 = max(min(int(math.ceil(y1 * height - 1e-6)), height), py0 + 1)
+    return px0, py0, px1, py1
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Background(_Frozen):
+    """What fills the canvas behind the elements.
+
+    ``color``: one ``color``; ``gradient``: ``colors`` top to bottom (``direction``);
+    ``scene``: a named procedural backdrop (``scene`` in SCENES) tinted by ``color`` when
+    given; ``transparent``: real alpha, only elements are opaque.
+    """
+
+    kind: Literal["color", "gradient", "scene", "transparent"] = "color"
+    color: str | None = None
+    colors: tuple[str, ...] = ()
+    direction: Literal["vertical", "horizontal", "diagonal"] = "vertical"
+    scene: str | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> "Background":
+        if self.kind == "scene" and not self.scene:
+            raise ValueError("background kind 'scene' needs a scene name")
+        if self.kind == "gradient" and len(self.colors) < 2:
+            raise ValueError("background kind 'gradient' needs at least two colors")
+        return self
+
+
+class Canvas(_Frozen):
+    width: int = DEFAULT_SIZE[0]
+    height: int = DEFAULT_SIZE[1]
+    background: Background = Background(kind="color", color="#f4f1ea")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Canvas":
+        try:
+            check_size(self.width, self.height)
+        except SizeError as e:
+            raise ValueError(str(e)) from None
+        return self
+
+
+class Style(_Frozen):
+    text: str = ""
+    preset: str | None = None
+
+
+def _check_box(box: Box) -> Box:
+    x0, y0, x1, y1 = box
+    for v in box:
+        if not (0.0 <= v <= 1.0) or math.isnan(v):
+            raise ValueError(f"box {list(box)} has a coordinate outside [0, 1]")
+    if not (x0 < x1 and y0 < y1):
+        raise ValueError(f"box {list(box)} needs x0 < x1 and y0 < y1")
+    return box
+
+
+class _Element(_Frozen):
+    id: str
+    box: Box
+    z: int = 0
+
+    @field_validator("box")
+    @classmethod
+    def _box(cls, v: Box) -> Box:
+        return _check_box(v)
+
+
+class ObjectElement(_Element):
+    """One instance of an object ("three croissants" is three of these)."""
+
+    kind: Literal["object"] = "object"
+    label: str
+    color: str | None = None
+    description: str = ""
+    subject_id: str | None = None
+    reference: int | None = Field(
+        default=None, description="index of a reference image that stands for this object")
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("object label must not be empty")
+        return v
+
+
+class TextElement(_Element):
+    """A piece of text drawn exactly by the text engine: never translated or re-cased."""
+
+    kind: Literal["text"] = "text"
+    content: str
+    script: str = "Latn"
+    color: str | None = None
+    font: str | None = None
+    weight: Literal["regular", "bold"] = "bold"
+    align: Literal["left", "center", "right"] = "center"
+    role: Literal["title", "heading", "label", "body", "caption"] = "title"
+
+    @field_validator("content")
+    @classmethod
+    def _content(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("text content must not be empty")
+        return v
+
+
+Element = Annotated[Union[ObjectElement, TextElement], Field(discriminator="kind")]
+
+
+class Plan(_Frozen):
+    """A full, renderable description of one image."""
+
+    schema_version: str = SCHEMA_VERSION
+    prompt: str = ""
+    seed: int = 0
+    quality: Literal["low", "medium", "high", "auto"] = "auto"
+    style: Style = Style()
+    canvas: Canvas = Canvas()
+    elements: tuple[Element, ...] = ()
+    negative_prompt: str = ""
+    planner: str = "rules"
+    reasoning: str = Field(
+        default="", description="the LLM planner's thinking step, kept for inspection")
+
+    @model_validator(mode="after")
+    def _ids(self) -> "Plan":
+        seen: set[str] = set()
+        for el in self.elements:
+            if el.id in seen:
+                raise ValueError(f"element id {el.id!r} appears twice")
+            seen.add(el.id)
+        return self
+
+    # --- convenience views -------------------------------------------------------------
+    @property
+    def objects(self) -> list[ObjectElement]:
+        return [e for e in self.elements if isinstance(e, ObjectElement)]
+
+    @property
+    def texts(self) -> list[TextElement]:
+        return [e for e in self.elements if isinstance(e, TextElement)]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.canvas.width, self.canvas.height
+
+    @property
+    def transparent(self) -> bool:
+        return self.canvas.background.kind == "transparent"
+
+    def element(self, element_id: str) -> ObjectElement | TextElement:
+        for el in self.elements:
+            if el.id == element_id:
+                return el
+        raise KeyError(element_id)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return self.model_dump_json(indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Plan":
+        return cls.model_validate_json(text)
+
+    def canonical_json(self) -> str:
+        """Key-sorted compact JSON: the input of plan hashes."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
+                          ensure_ascii=False)
+
+
+def plan_json_schema() -> dict:
+    """The JSON Schema of the Plan (``limner plan --schema``)."""
+    return Plan.model_json_schema()
+
+
+class PlanError(ValueError):
+    """A prompt or instruction that could not be turned into a valid Plan.
+
+    ``raw`` carries the model's raw text when an LLM planner gave up.
+    """
+
+    def __init__(self, message: str, raw: str | None = None):
+        super().__init__(message)
+        self.raw = raw

@@ -1,0 +1,18 @@
+"""Suite-wide fixtures: every test runs with its own LIMNER_HOME (keys, caches, sessions)."""
+
+import os
+import random
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(REPO), "shared")
+DEV_PROMPTS = os.path.join(SHARED, "eval", "dev_prompts.jsonl")
+
+
+@pytest.fixture(autouse=True)
+def _limner_home(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("limner_home")
+    monkeypatch.setenv("LIMNER_HOME", str(home))
+    random.seed(0)
+    yield home
