@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
+from typer._click import exceptions as click_exc  # typer vendors click
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None,
@@ -153,14 +153,20 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app, turning user mistakes into one line and exit code 2."""
     try:
         app(args=argv, standalone_mode=False, prog_name="limner")
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return e.exit_code
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("limner: aborted", err=True)
         return 130
-    except click.UsageError as e:
-        typer.echo(f"limner: error: {e.format_message()}", err=True)
+    except click_exc.NoArgsIsHelpError as e:
+        typer.echo(e.format_message() if hasattr(e, "format_message") else str(e))
+        return 0
+    except click_exc.UsageError as e:
+        typer.echo(f"limner: error: {' '.join(e.format_message().split())}", err=True)
         return 2
+    except click_exc.ClickException as e:
+        typer.echo(f"limner: error: {' '.join(e.format_message().split())}", err=True)
+        return e.exit_code or 1
     except _user_error_types() as e:
         msg = " ".join(str(e).split())
         typer.echo(f"limner: error: {msg}", err=True)
