@@ -141,6 +141,54 @@ def generate(
                    f"seed {img.seed}")
 
 
+@app.command()
+def batch(
+    prompts: Path = typer.Argument(..., help="JSONL (prompt, id, size, seed, n, quality, "
+                                             "background, plan) or plain text, one a line"),
+    out: Path = typer.Option(..., "-o", "--out", help="output directory (resumable)"),
+    size: str = typer.Option("auto", "--size", help="default WxH or auto"),
+    quality: str = typer.Option("auto", "--quality", help="default low|medium|high|auto"),
+    background: str = typer.Option("auto", "--background",
+                                   help="default auto|transparent|opaque"),
+    fmt: str = typer.Option("png", "--format", help="png|jpeg|webp"),
+    n: int = typer.Option(1, "-n", help="default images per line"),
+    seed: int = typer.Option(0, "--seed", help="default seed of a line's first image"),
+    planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
+    model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
+    renderer: str = typer.Option("draft", "--renderer",
+                                 help="draft|sdxl|sd35|flux-schnell|flux-dev|pixart"),
+    device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
+    font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
+    workers: int = typer.Option(1, "--workers", help="local worker processes"),
+    ray: bool = typer.Option(False, "--ray", help="run on Ray (pip install 'limner[ray]')"),
+    ray_address: Optional[str] = typer.Option(
+        None, "--ray-address", help="Ray cluster (auto, ray://HOST:10001); default: "
+                                    "RAY_ADDRESS, else a local instance; implies --ray"),
+    ray_actors: Optional[int] = typer.Option(None, "--ray-actors",
+                                             help="actors (default: fill the cluster)"),
+    ray_gpus: float = typer.Option(0.0, "--ray-gpus", help="GPUs per actor"),
+    no_progress: bool = typer.Option(False, "--no-progress", help="no progress bar"),
+) -> None:
+    """Render a prompt file into DIR with a manifest; a rerun resumes. Exit 1 if any line
+    failed (its error is in DIR/manifest.jsonl)."""
+    from limner.batch import BatchOptions, check_options, run_batch
+
+    opts = check_options(prompts, BatchOptions(
+        out_dir=str(out), renderer=renderer, planner=planner, model=model, device=device,
+        font=str(font) if font else None, size=size, n=n, seed=seed, quality=quality,
+        background=background, output_format=fmt, workers=workers))
+    ray_opts = None
+    if ray or ray_address:
+        from limner.ray_backend import RayOptions, require_ray
+
+        require_ray()
+        ray_opts = RayOptions(address=ray_address, actors=ray_actors, num_gpus=ray_gpus)
+    summary = run_batch(prompts, opts, progress=not no_progress, ray=ray_opts)
+    typer.echo(summary.text())
+    if summary.exit_code:
+        raise typer.Exit(code=summary.exit_code)
+
+
 def _user_error_types() -> tuple[type[BaseException], ...]:
     from limner.api import LimnerError
     from planner.schema import PlanError, SizeError
