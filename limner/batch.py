@@ -236,7 +236,10 @@ def parse_line(text: str, line: int, opts: BatchOptions, base: Path = Path("."))
                          background=opts.background)
     raw_id = str(line)
     try:
-        obj = json.loads(text)
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ValueError(f"not valid JSON ({e.msg} at column {e.colno})") from None
         if not isinstance(obj, dict):
             raise ValueError("a JSON line must be an object")
         if isinstance(obj.get("id"), (str, int)) and not isinstance(obj.get("id"), bool):
@@ -401,8 +404,12 @@ def _generate(lim, item: BatchItem, seed: int, count: int, opts: BatchOptions):
 def _error_row(unit: WorkUnit, opts: BatchOptions, error: BaseException | str,
                seconds: float) -> Row:
     item = unit.item
-    code = getattr(error, "code", None) or (type(error).__name__
-                                            if isinstance(error, BaseException) else "bad_line")
+    if not isinstance(error, BaseException):
+        code = "bad_line"
+    else:  # a LimnerError's code ("moderation_blocked"), else the field it names
+        param = getattr(error, "param", None)
+        code = (getattr(error, "code", None) or (f"invalid_{param}" if param else None)
+                or type(error).__name__)
     return {"id": item.id, "line": item.line, "index": unit.start, "images": unit.count,
             "prompt": item.prompt, "seed": None if item.seed is None else item.seed + unit.start,
             "file": None, "sha256": None, "plan_hash": None, "seconds": round(seconds, 4),

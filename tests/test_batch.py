@@ -1,0 +1,289 @@
+"""`limner batch`: reading prompt files, the manifest, resuming, failures, determinism.
+
+Real rules planner and draft renderer at small canvases (256x256, 128x128) to stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from limner.batch import (BATCH_MAX_N, MANIFEST, BatchOptions, Manifest, check_options,
+                          file_sha256, parse_line, read_prompts, run_batch)
+from limner.cli import main
+
+PROMPTS = [
+    'A poster that says "OPEN" above two red apples',
+    "three blue cups on a table",
+    "a yellow cat left of a green tree",
+    'A sign that reads "CAFE" with a mug',
+    "two pink flowers on a transparent background",
+    "a rocket in space",
+]
+
+
+def _write(path: Path, lines: list) -> Path:
+    path.write_text("".join((json.dumps(x, ensure_ascii=False) if isinstance(x, dict) else x)
+                            + "\n" for x in lines), encoding="utf-8")
+    return path
+
+
+def _opts(out: Path, **kw) -> BatchOptions:
+    kw.setdefault("size", "256x256")
+    return BatchOptions(out_dir=str(out), **kw)
+
+
+def _latest(out: Path) -> list[dict]:
+    return [json.loads(t) for t in (out / MANIFEST).read_text(encoding="utf-8").splitlines()]
+
+
+def _image_files(out: Path) -> set[str]:
+    return {p.name for p in out.iterdir() if p.suffix in (".png", ".jpg", ".webp")}
+
+
+# --- reading ---------------------------------------------------------------------------------
+def test_reads_plain_text_and_jsonl(tmp_path):
+    plan = {"prompt": "from a plan", "seed": 9, "canvas": {"width": 128, "height": 128}}
+    (tmp_path / "saved.json").write_text(json.dumps(plan), encoding="utf-8")
+    f = _write(tmp_path / "p.jsonl", [
+        "a plain prompt", "", {"id": "a/b", "prompt": "json one", "n": 3, "seed": 4,
+                               "size": "512x512", "quality": "low", "sise": "x"},
+        {"prompt": "uses the line number"}, {"plan": "saved.json"}, "{not json",
+        {"id": "a_b", "prompt": "same file stem as a/b"}, {"prompt": "x", "n": 0},
+        {"prompt": 5}, {"prompt": "both", "size": "512x512", "plan": plan}])
+    notes = []
+    items = list(read_prompts(f, _opts(tmp_path, seed=2, n=2), warn=notes.append))
+    assert [it.line for it in items] == [1, 3, 4, 5, 6, 7, 8, 9, 10]
+    plain, js, numbered, from_plan, bad, dup, zero, typed, both = items
+    assert (plain.id, plain.prompt, plain.seed, plain.n, plain.size) == (
+        "1", "a plain prompt", 2, 2, "256x256")
+    assert (js.id, js.stem, js.n, js.seed, js.size, js.quality) == (
+        "a/b", "a_b", 3, 4, "512x512", "low")
+    assert numbered.id == "4" and numbered.error is None
+    assert from_plan.plan == plan and from_plan.seed == 9 and from_plan.prompt == "from a plan"
+    assert "not valid JSON" in bad.error and "line 6" in bad.error
+    assert "already used on line 3" in dup.error
+    assert "n must be from 1" in zero.error
+    assert "prompt must be a string" in typed.error
+    assert "size or plan" in both.error
+    assert len(notes) == 1 and "sise" in notes[0]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=60) | st.dictionaries(
+    st.sampled_from(["id", "prompt", "size", "seed", "n", "plan", "quality", "zz"]),
+    st.none() | st.integers(-3, 2000) | st.text(max_size=8) | st.booleans(), max_size=6
+).map(json.dumps))
+def test_parse_line_never_raises(text):
+    """Any line becomes an item: either runnable (prompt, n in range) or carrying its error."""
+    text = text.replace("\n", " ").replace("\r", " ")
+    item = parse_line(text, 7, BatchOptions(out_dir="x"))
+    assert item.line == 7
+    if item.error is None:
+        assert isinstance(item.prompt, str) and 1 <= item.n <= BATCH_MAX_N
+        assert isinstance(item.seed, int) and item.seed >= 0
+        assert "/" not in item.stem and item.stem
+
+
+def test_bad_options_are_one_line_exit_2(tmp_path, capsys):
+    f = _write(tmp_path / "p.txt", ["a cat"])
+    for args, needle in ((["--size", "100x100"], "not divisible by 16"),
+                         (["--workers", "0"], "--workers"), (["--format", "gif"], "--format"),
+                         (["-n", "0"], "-n must be")):
+        assert main(["batch", str(f), "--out", str(tmp_path / "o"), *args]) == 2
+        err = capsys.readouterr().err
+        assert needle in err and len(err.strip().splitlines()) == 1
+    assert main(["batch", str(tmp_path / "nope.txt"), "--out", str(tmp_path / "o")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+# --- running ---------------------------------------------------------------------------------
+def test_batch_writes_files_and_manifest(tmp_path, capsys):
+    from limner.api import Limner
+    from render.encode import read_plan
+
+    f = _write(tmp_path / "p.txt", PROMPTS[:2] + [json.dumps({"id": "two", "prompt": PROMPTS[2],
+                                                              "n": 2, "seed": 11})])
+    out = tmp_path / "out"
+    assert main(["batch", str(f), "--out", str(out), "--size", "256x256", "--no-progress"]) == 0
+    assert "done 4, skipped 0, failed 0" in capsys.readouterr().out
+    rows = _latest(out)
+    assert _image_files(out) == {"1-0.png", "2-0.png", "two-0.png", "two-1.png"}
+    assert {r["file"] for r in rows} == _image_files(out)
+    for r in rows:
+        assert r["error"] is None and file_sha256(out / r["file"]) == r["sha256"]
+        plan = read_plan(str(out / r["file"]))
+        assert plan is not None and plan.size == (256, 256) and plan.seed == r["seed"]
+    two = {r["index"]: r for r in rows if r["id"] == "two"}
+    assert (two[0]["seed"], two[1]["seed"]) == (11, 12)
+    # a line in a batch gives the same bytes as the same request alone
+    alone = Limner().generate(PROMPTS[2], n=2, size="256x256", seed=11)
+    assert [img.data for img in alone.images] == [(out / f"two-{i}.png").read_bytes()
+                                                  for i in range(2)]
+
+
+def test_failing_lines_are_recorded_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
+    """Bad size, unreadable line, invalid plan, a moderation-style refusal and a crash in the
+    renderer: each is a manifest row with its error; the good lines are done; exit code 1."""
+    import limner.batch as batch
+    from limner.api import LimnerError
+
+    real = batch.make_limner
+
+    def flaky_limner(opts):
+        lim = real(opts)
+        generate = lim.generate
+
+        def wrapped(prompt=None, **kw):
+            if prompt == "refuse me":
+                raise LimnerError("this request was refused", "prompt", "moderation_blocked")
+            if prompt == "crash me":
+                raise RuntimeError("renderer fell over")
+            return generate(prompt, **kw)
+
+        lim.generate = wrapped
+        return lim
+
+    monkeypatch.setattr(batch, "make_limner", flaky_limner)
+    f = _write(tmp_path / "p.jsonl", [
+        {"id": "ok1", "prompt": PROMPTS[0]}, {"id": "size", "prompt": "x", "size": "100x100"},
+        "{broken", {"id": "plan", "plan": {"canvas": {"width": 7}}},
+        {"id": "mod", "prompt": "refuse me"}, {"id": "boom", "prompt": "crash me"},
+        {"id": "ok2", "prompt": PROMPTS[1], "n": 2}])
+    out = tmp_path / "out"
+    assert main(["batch", str(f), "--out", str(out), "--size", "256x256", "--no-progress"]) == 1
+    assert "done 3, skipped 0, failed 5 images on 5 lines" in capsys.readouterr().out
+    rows = {r["id"]: r for r in _latest(out)}
+    assert rows["size"]["code"] == "invalid_size" and "divisible by 16" in rows["size"]["error"]
+    assert rows["3"]["code"] == "bad_line" and "not valid JSON" in rows["3"]["error"]
+    assert rows["plan"]["code"] == "invalid_plan"
+    assert rows["mod"]["code"] == "moderation_blocked"
+    assert rows["boom"]["code"] == "RuntimeError" and "fell over" in rows["boom"]["error"]
+    assert _image_files(out) == {"ok1-0.png", "ok2-0.png", "ok2-1.png"}
+
+
+def test_rerun_skips_verified_and_redoes_missing_or_corrupted(tmp_path):
+    f = _write(tmp_path / "p.txt", PROMPTS)
+    out = tmp_path / "out"
+    first = run_batch(f, _opts(out), progress=False)
+    assert (first.done, first.skipped, first.exit_code) == (6, 0, 0)
+    good = {name: (out / name).read_bytes() for name in _image_files(out)}
+    (out / "2-0.png").write_bytes(good["2-0.png"][:100])     # partial
+    (out / "4-0.png").unlink()                                # missing
+    data = bytearray(good["5-0.png"])
+    data[len(data) // 2] ^= 0xFF                              # same size, one byte changed
+    (out / "5-0.png").write_bytes(bytes(data))
+    with open(out / MANIFEST, "a", encoding="utf-8") as fh:   # a torn row from a kill
+        fh.write('{"id": "6", "index": 0, "fi')
+    mtime = (out / "1-0.png").stat().st_mtime_ns
+    second = run_batch(f, _opts(out), progress=False)
+    assert (second.done, second.skipped, second.exit_code) == (3, 3, 0)
+    assert {name: (out / name).read_bytes() for name in _image_files(out)} == good
+    assert (out / "1-0.png").stat().st_mtime_ns == mtime      # verified files are not touched
+    rows = _latest(out)
+    assert sorted((r["id"], r["index"]) for r in rows) == [(str(i), 0) for i in range(1, 7)]
+    third = run_batch(f, _opts(out), progress=False)
+    assert (third.done, third.skipped) == (0, 6)
+
+
+def test_changed_request_is_redone(tmp_path):
+    out = tmp_path / "out"
+    f = _write(tmp_path / "p.jsonl", [{"id": "a", "prompt": PROMPTS[1]},
+                                      {"id": "b", "prompt": PROMPTS[2]}])
+    run_batch(f, _opts(out), progress=False)
+    before = (out / "b-0.png").read_bytes()
+    _write(f, [{"id": "a", "prompt": PROMPTS[1]}, {"id": "b", "prompt": PROMPTS[3]}])
+    s = run_batch(f, _opts(out), progress=False)
+    assert (s.done, s.skipped) == (1, 1)
+    assert (out / "b-0.png").read_bytes() != before
+    assert [r["prompt"] for r in _latest(out) if r["id"] == "b"] == [PROMPTS[3]]
+
+
+def test_one_worker_and_two_workers_give_the_same_bytes(tmp_path):
+    lines = [{"id": f"p{i}", "prompt": PROMPTS[i % len(PROMPTS)], "seed": i, "n": 1 + i % 2}
+             for i in range(8)]
+    f = _write(tmp_path / "p.jsonl", lines)
+    one, two = tmp_path / "one", tmp_path / "two"
+    s1 = run_batch(f, _opts(one, workers=1), progress=False)
+    s2 = run_batch(f, _opts(two, workers=2), progress=False)
+    assert s1.done == s2.done == 12 and s1.exit_code == s2.exit_code == 0
+    assert _image_files(one) == _image_files(two)
+    for name in _image_files(one):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    key = lambda r: (r["id"], r["index"])  # noqa: E731
+    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    assert sorted(map(strip, _latest(one)), key=key) == sorted(map(strip, _latest(two)), key=key)
+
+
+def test_killed_batch_resumes_with_nothing_lost_and_no_duplicates(tmp_path):
+    """kill -9 the CLI once some images exist, rerun: every image once, all verified."""
+    lines = [{"id": f"k{i:02d}", "prompt": PROMPTS[i % len(PROMPTS)], "seed": i}
+             for i in range(40)]
+    f = _write(tmp_path / "p.jsonl", lines)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "limner", "batch", str(f), "--out", str(out), "--size",
+           "256x256", "--no-progress", "--workers", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / MANIFEST).exists() and len(_latest_lines(out)) >= 6:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the batch ended before it could be killed: " + \
+        proc.stderr.read().decode()[-500:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    rows_at_kill = _latest_lines(out)
+    assert 6 <= len(rows_at_kill) < 40
+    for r in rows_at_kill:  # every row written before the kill points at a whole file
+        assert file_sha256(out / r["file"]) == r["sha256"]
+    s = run_batch(f, _opts(out), progress=False)
+    assert s.skipped >= len(rows_at_kill) and s.done + s.skipped == 40 and s.exit_code == 0
+    rows = _latest(out)
+    assert sorted(r["id"] for r in rows) == [f"k{i:02d}" for i in range(40)]
+    assert {r["file"] for r in rows} == _image_files(out)
+    assert all(Manifest(out).verified(r) for r in rows)
+    from limner.api import Limner
+
+    for i in (0, 17, 39):  # and the bytes are those of the request made alone
+        alone = Limner().generate(lines[i]["prompt"], size="256x256", seed=i)
+        assert alone.images[0].data == (out / f"k{i:02d}-0.png").read_bytes()
+
+
+def _latest_lines(out: Path) -> list[dict]:
+    """Manifest rows that parse (a kill may leave a torn last line)."""
+    rows = []
+    for text in (out / MANIFEST).read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(text))
+        except ValueError:
+            pass
+    return rows
+
+
+def test_second_batch_on_the_same_directory_is_refused(tmp_path):
+    from limner.api import LimnerError
+    from limner.batch import _dir_lock
+
+    f = _write(tmp_path / "p.txt", ["a cat"])
+    out = tmp_path / "out"
+    out.mkdir()
+    with _dir_lock(out):
+        with pytest.raises(LimnerError, match="another limner batch"):
+            run_batch(f, _opts(out), progress=False)
+    assert run_batch(f, _opts(out), progress=False).done == 1
+
+
+def test_check_options_normalises_size(tmp_path):
+    f = _write(tmp_path / "p.txt", ["a cat"])
+    assert check_options(f, _opts(tmp_path, size=" 512X256")).size == "512x256"
+    assert check_options(f, _opts(tmp_path, size="auto")).size is None

@@ -1,0 +1,153 @@
+"""limner on Ray: `limner batch --ray` on a local Ray instance equals a local batch byte for
+byte, resumes after a kill; `--ray` without Ray says what to install; Serve's deployment
+options. One local Ray instance (2 CPUs) serves the whole module."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from limner.batch import MANIFEST, BatchOptions, Manifest, run_batch
+from limner.cli import main
+
+PROMPTS = [
+    'A poster that says "RAY" above two red apples',
+    "three blue cups on a table",
+    "a yellow cat left of a green tree",
+    'A sign that reads "CAFE" with a mug',
+    "two pink flowers",
+    "a rocket in space",
+    "a green car under a blue sky",
+]
+
+
+def _write(path: Path, lines: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    return path
+
+
+def _rows(out: Path) -> list[dict]:
+    rows = []
+    for text in (out / MANIFEST).read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(text))
+        except ValueError:  # a torn last line after a kill
+            pass
+    return rows
+
+
+def _images(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in out.iterdir() if p.suffix == ".png"}
+
+
+def test_ray_missing_says_what_to_install(tmp_path, monkeypatch, capsys):
+    """Simulate a machine without Ray: the import fails, --ray is one line and exit 2."""
+    from limner.ray_backend import require_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # makes `import ray` raise ImportError
+    monkeypatch.setitem(sys.modules, "ray.data", None)
+    with pytest.raises(Exception, match=r"pip install 'limner\[ray\]'"):
+        require_ray()
+    f = _write(tmp_path / "p.jsonl", [{"prompt": "a cat"}])
+    for flag in (["--ray"], ["--ray-address", "auto"]):
+        assert main(["batch", str(f), "--out", str(tmp_path / "o"), *flag]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "pip install 'limner[ray]'" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "o").exists()  # nothing was started
+
+
+def test_serve_deployment_options():
+    from limner.api import LimnerError
+    from limner.ray_backend import ServeOptions, deployment_config
+
+    fixed = deployment_config(ServeOptions(replicas=3, num_gpus=1))
+    assert fixed == {"ray_actor_options": {"num_cpus": 1.0, "num_gpus": 1},
+                     "num_replicas": 3}
+    auto = deployment_config(ServeOptions(min_replicas=0, max_replicas=4, num_gpus=0.5))
+    assert "num_replicas" not in auto
+    assert auto["autoscaling_config"]["min_replicas"] == 0
+    assert auto["autoscaling_config"]["max_replicas"] == 4
+    assert auto["autoscaling_config"]["initial_replicas"] == 1
+    assert auto["ray_actor_options"]["num_gpus"] == 0.5
+    with pytest.raises(LimnerError, match="min <= max"):
+        deployment_config(ServeOptions(min_replicas=5, max_replicas=2))
+
+
+@pytest.fixture(scope="module")
+def ray_local(tmp_path_factory):
+    ray = pytest.importorskip("ray")
+    # Ray's workers get an empty LIMNER_HOME (no signing key), as the local runs here do:
+    # through the raylet's environment (drivers started by a subprocess) and the job's
+    # runtime_env (this driver)
+    home = str(tmp_path_factory.mktemp("ray_limner_home"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LIMNER_HOME", home)
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 runtime_env={"env_vars": {"LIMNER_HOME": home}})
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_batch_of_200_equals_local_batch(ray_local, tmp_path):
+    from limner.ray_backend import RayOptions
+
+    lines = [{"id": f"r{i:03d}", "prompt": PROMPTS[i % len(PROMPTS)], "seed": i}
+             for i in range(200)]
+    f = _write(tmp_path / "p.jsonl", lines)
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    opts = dict(size="128x128")
+    s_local = run_batch(f, BatchOptions(out_dir=str(local), **opts), progress=False)
+    s_ray = run_batch(f, BatchOptions(out_dir=str(on_ray), **opts), progress=False,
+                      ray=RayOptions(actors=2, batch_size=8))
+    assert s_local.done == s_ray.done == 200 and s_ray.exit_code == 0
+    a, b = _images(local), _images(on_ray)
+    assert len(a) == 200 and a == b
+    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    key = lambda r: r["id"]  # noqa: E731
+    assert sorted(map(strip, _rows(local)), key=key) == sorted(map(strip, _rows(on_ray)),
+                                                               key=key)
+    # resumable on Ray too: a missing file is redone, everything else is skipped
+    (on_ray / "r123-0.png").unlink()
+    again = run_batch(f, BatchOptions(out_dir=str(on_ray), **opts), progress=False,
+                      ray=RayOptions(actors=2))
+    assert (again.done, again.skipped) == (1, 199)
+    assert _images(on_ray) == a
+
+
+def test_ray_batch_killed_halfway_resumes(ray_local, tmp_path):
+    """kill -9 a `limner batch --ray-address` driver mid-run, rerun on Ray: all there once."""
+    from limner.ray_backend import RayOptions
+
+    lines = [{"id": f"k{i:02d}", "prompt": PROMPTS[i % len(PROMPTS)], "seed": i, "n": 2}
+             for i in range(60)]
+    f = _write(tmp_path / "p.jsonl", lines)
+    out = tmp_path / "out"
+    address = ray_local.get_runtime_context().gcs_address
+    cmd = [sys.executable, "-m", "limner", "batch", str(f), "--out", str(out), "--size",
+           "256x256", "--no-progress", "--ray-address", address, "--ray-actors", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and proc.poll() is None:
+        if (out / MANIFEST).exists() and len(_rows(out)) >= 10:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "ended before the kill: " + proc.stderr.read().decode()[-800:]
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    at_kill = _rows(out)
+    assert 10 <= len(at_kill) < 120
+    s = run_batch(f, BatchOptions(out_dir=str(out), size="256x256"), progress=False,
+                  ray=RayOptions(actors=2))
+    assert s.exit_code == 0 and s.done + s.skipped == 120 and s.skipped >= len(at_kill)
+    rows = _rows(out)
+    assert sorted((r["id"], r["index"]) for r in rows) == sorted(
+        (f"k{i:02d}", j) for i in range(60) for j in range(2))
+    assert {r["file"] for r in rows} == set(_images(out))
+    assert all(Manifest(out).verified(r) for r in rows)
