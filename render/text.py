@@ -1,0 +1,315 @@
+"""The text engine: every TextElement drawn exactly, in any installed script, inside its box.
+
+Shaping is Pillow's raqm layout (HarfBuzz + FriBiDi), so Arabic joins and runs right to left
+and CJK/Hangul use the language's glyph forms. The font size is the largest one (binary
+search) whose wrapped lines fit the box; lines break at spaces for spaced scripts and between
+characters for CJK. Ink is measured, not estimated, and each element is drawn into a layer
+the size of its box, so text never leaves its box. Colour comes from the Plan or from the
+sampled background (WCAG contrast); an outline or a backing plate is added when the contrast
+or a busy background calls for one.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from planner.schema import Plan, TextElement, box_to_pixels
+from render.color import (INK_DARK, INK_LIGHT, RGB, contrast_ratio, parse_color,
+                          readable_on)
+from render.fonts import FontSpec, detect_script, font_for, load_font, script_info
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+_LANG = {"Hans": "zh-Hans", "Hant": "zh-Hant", "Jpan": "ja", "Kore": "ko", "Arab": "ar",
+         "Hebr": "he", "Cyrl": "ru", "Grek": "el", "Thai": "th", "Deva": "hi", "Latn": "en"}
+# CJK punctuation that must not start a line (kinsoku): it sticks to the previous character.
+_NO_LINE_START = set("、。，．,.!?！？：；:;)]}）」』】〉》”’ー々ゃゅょっャュョッぁぃぅぇぉァィゥェォ")
+_LINE_PITCH = 1.18          # baseline-to-baseline distance, in font sizes
+_SINGLE_LINE_BONUS = 1.25   # keep one line unless wrapping lets the text grow by more than this
+
+
+@dataclass(frozen=True)
+class Shaping:
+    """How a string is shaped: face, direction and language, shared by measure and draw."""
+
+    spec: FontSpec
+    direction: str | None
+    language: str | None
+    cjk: bool
+
+
+@dataclass(frozen=True)
+class TextLayout:
+    """A fitted block: ``lines`` at font ``size``; ``origins`` are each line's baseline-left
+    anchor ("ls") inside the block, whose ink is ``width`` x ``height``."""
+
+    shaping: Shaping
+    size: int
+    stroke: int
+    lines: tuple[str, ...]
+    origins: tuple[tuple[float, float], ...]
+    width: int
+    height: int
+
+
+def shaping_for(content: str, script: str, weight: str = "bold",
+                font: str | None = None) -> Shaping:
+    """Pick the face and shaping parameters for ``content`` (raises RenderError if no
+    installed font covers it)."""
+    spec = font_for(content, script, weight, override=font)
+    effective = detect_script(content) if detect_script(content) != "Latn" else script
+    info = script_info(effective)
+    return Shaping(spec, "rtl" if info.rtl else None, _LANG.get(effective), info.cjk)
+
+
+def _units(text: str, cjk: bool) -> list[tuple[str, str]]:
+    """Break opportunities: (glue-before, unit) pairs. Spaced scripts: words glued by a
+    space. CJK: single characters glued by nothing (Latin words and digits stay whole,
+    closing punctuation sticks to the character before it)."""
+    if not cjk:
+        return [(" ", w) for w in text.split()]
+    units: list[str] = []
+    for ch in text:
+        if ch.isspace():
+            units.append(" ")
+        elif units and (ch in _NO_LINE_START or (ch.isascii() and ch.isalnum()
+                                                and units[-1][-1:].isascii()
+                                                and units[-1][-1:].isalnum())):
+            units[-1] += ch
+        else:
+            units.append(ch)
+    out: list[tuple[str, str]] = []
+    glue = ""
+    for u in units:
+        if u == " ":
+            glue = " "
+            continue
+        out.append((glue, u))
+        glue = ""
+    return out
+
+
+def _wrap(paragraph: str, font, sh: Shaping, max_width: float) -> list[str] | None:
+    """Greedy line fill; None when one unit alone is wider than ``max_width``."""
+    lines: list[str] = []
+    cur = ""
+    for glue, unit in _units(paragraph, sh.cjk):
+        trial = cur + glue + unit if cur else unit
+        if font.getlength(trial, direction=sh.direction, language=sh.language) <= max_width:
+            cur = trial
+            continue
+        if not cur:
+            return None
+        lines.append(cur)
+        cur = unit
+        if font.getlength(cur, direction=sh.direction, language=sh.language) > max_width:
+            return None
+    if cur:
+        lines.append(cur)
+    return lines
+
+
+def _measure(lines: list[str], font, sh: Shaping, size: int, stroke: int, align: str):
+    """Place lines at baseline pitch; return origins and the block's ink size."""
+    boxes = [font.getbbox(ln, anchor="ls", direction=sh.direction, language=sh.language,
+                          stroke_width=stroke) for ln in lines]
+    pitch = size * _LINE_PITCH
+    widths = [b[2] - b[0] for b in boxes]
+    block_w = max(widths)
+    tops = [i * pitch + b[1] for i, b in enumerate(boxes)]
+    bottoms = [i * pitch + b[3] for i, b in enumerate(boxes)]
+    top = min(tops)
+    origins = []
+    for i, (b, w) in enumerate(zip(boxes, widths)):
+        shift = {"left": 0.0, "right": block_w - w}.get(align, (block_w - w) / 2)
+        origins.append((shift - b[0], i * pitch - top))
+    return tuple(origins), int(block_w + 0.999), int(max(bottoms) - top + 0.999)
+
+
+def _try(content: str, sh: Shaping, size: int, box: tuple[int, int], max_lines: int,
+         stroke_frac: float, align: str) -> TextLayout | None:
+    font = load_font(sh.spec, size)
+    stroke = int(round(size * stroke_frac))
+    lines: list[str] = []
+    for para in content.splitlines() or [content]:
+        wrapped = _wrap(para, font, sh, box[0] - 2 * stroke) if para.strip() else [""]
+        if wrapped is None:
+            return None
+        lines.extend(wrapped)
+    lines = [ln for ln in lines if ln] or [content.strip()]
+    if len(lines) > max_lines:
+        return None
+    origins, w, h = _measure(lines, font, sh, size, stroke, align)
+    if w > box[0] or h > box[1]:
+        return None
+    return TextLayout(sh, size, stroke, tuple(lines), origins, w, h)
+
+
+def _largest(content: str, sh: Shaping, box: tuple[int, int], max_lines: int,
+             stroke_frac: float, align: str) -> TextLayout | None:
+    """Binary search for the largest font size that fits (fit is close to monotonic in
+    size; every returned layout was itself checked to fit)."""
+    lo, hi, best = 1, max(2, int(box[1] * 1.2)), None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        got = _try(content, sh, mid, box, max_lines, stroke_frac, align)
+        if got is not None:
+            best, lo = got, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def fit_text(content: str, sh: Shaping, box: tuple[int, int], *, align: str = "center",
+             stroke_frac: float = 0.0, max_size: int | None = None) -> TextLayout | None:
+    """The largest layout of ``content`` whose ink fits ``box`` (w, h) pixels.
+
+    Args:
+        content: the exact string (explicit newlines are kept).
+        sh: shaping from :func:`shaping_for`.
+        box: available width and height in pixels.
+        align: left | center | right, per line inside the block.
+        stroke_frac: outline width as a share of the font size.
+        max_size: an upper bound on the font size (e.g. for labels).
+    Returns:
+        A TextLayout, or None when not even 1 px text fits.
+    """
+    if max_size is not None:
+        box_h = min(box[1], int(max_size * 1.4))
+        box = (box[0], max(box_h, 1))
+    one = _largest(content, sh, box, 1, stroke_frac, align)
+    many = _largest(content, sh, box, 1000, stroke_frac, align)
+    if one is not None and (many is None or many.size <= one.size * _SINGLE_LINE_BONUS):
+        return one
+    return many
+
+
+@dataclass(frozen=True)
+class Backdrop:
+    """What lies under a text box: mean colour, how busy it is, whether it is transparent."""
+
+    mean: RGB
+    busy: float
+    transparent: bool
+
+
+def sample_backdrop(image: "Image.Image", rect: tuple[int, int, int, int]) -> Backdrop:
+    """Mean colour and luminance spread of ``image`` under ``rect``."""
+    import numpy as np
+
+    crop = image.crop(rect)
+    if max(crop.size) > 96:  # statistics, not detail: a small copy is plenty
+        crop = crop.resize((max(1, crop.width * 96 // max(crop.size)),
+                            max(1, crop.height * 96 // max(crop.size))))
+    arr = np.asarray(crop.convert("RGBA"), dtype=np.float32)
+    alpha = arr[..., 3] / 255.0
+    if alpha.mean() < 0.5:
+        return Backdrop(INK_LIGHT, 0.0, True)
+    rgb = arr[..., :3]
+    mean = tuple(int(v) for v in rgb.reshape(-1, 3).mean(axis=0))
+    lum = (rgb @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)) / 255.0
+    return Backdrop(mean, float(lum.std()), False)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Treatment:
+    fill: RGB
+    outline: RGB | None   # stroke colour, or None
+    plate: RGB | None     # backing plate colour, or None
+
+
+def choose_treatment(color: str | None, under: Backdrop) -> Treatment:
+    """Text colour plus what keeps it legible: WCAG ≥ 4.5 on a calm backdrop is drawn
+    plain; 3–4.5 gets an outline; lower contrast, or a busy backdrop, gets a plate."""
+    wanted = parse_color(color)
+    if under.transparent:
+        return Treatment(wanted or INK_DARK, None, None)
+    fill = wanted or readable_on(under.mean)
+    ratio = contrast_ratio(fill, under.mean)
+    opposite = readable_on(fill, dark=(18, 20, 28), light=(252, 252, 250))
+    if under.busy > 0.14 or ratio < 3.0:
+        return Treatment(fill, None, opposite)
+    if ratio < 4.5:
+        return Treatment(fill, opposite, None)
+    return Treatment(fill, None, None)
+
+
+def _role_cap(el: TextElement, canvas_h: int, canvas_w: int) -> int | None:
+    """Body copy and captions stay modest even in a big box; titles may fill theirs."""
+    share = {"title": None, "heading": 0.16, "label": 0.09, "body": 0.06, "caption": 0.05}
+    s = share.get(el.role)
+    return None if s is None else max(8, int(min(canvas_h, canvas_w) * s))
+
+
+def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = None
+                      ) -> "Image.Image":
+    """Draw one TextElement onto ``image`` (RGBA) in place and return it."""
+    from PIL import Image, ImageDraw
+
+    x0, y0, x1, y1 = box_to_pixels(el.box, image.width, image.height)
+    under = sample_backdrop(image, (x0, y0, x1, y1))
+    treat = choose_treatment(el.color, under)
+    sh = shaping_for(el.content, el.script, el.weight, font=el.font or font)
+    bw, bh = x1 - x0, y1 - y0
+    # A plate needs room around the ink: fit into an inset of the box.
+    pad = int(min(bw, bh) * 0.14) if treat.plate else int(min(bw, bh) * 0.03)
+    inner = (max(1, bw - 2 * pad), max(1, bh - 2 * pad))
+    layout = fit_text(el.content, sh, inner, align=el.align,
+                      stroke_frac=0.06 if treat.outline else 0.0,
+                      max_size=_role_cap(el, image.height, image.width))
+    if layout is None:
+        return image
+    layer = Image.new("RGBA", (bw, bh), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    ox = {"left": pad, "right": bw - pad - layout.width}.get(el.align,
+                                                           (bw - layout.width) / 2)
+    oy = (bh - layout.height) / 2
+    if treat.plate:
+        _plate(draw, layout, (ox, oy), (bw, bh), treat.plate)
+    f = load_font(layout.shaping.spec, layout.size)
+    for line, (lx, ly) in zip(layout.lines, layout.origins):
+        draw.text((ox + lx, oy + ly), line, font=f, fill=treat.fill + (255,), anchor="ls",
+                  direction=layout.shaping.direction, language=layout.shaping.language,
+                  stroke_width=layout.stroke,
+                  stroke_fill=(treat.outline + (255,)) if treat.outline else None)
+    image.alpha_composite(layer, (x0, y0))
+    return image
+
+
+def _plate(draw, layout: TextLayout, origin: tuple[float, float], box: tuple[int, int],
+           color: RGB) -> None:
+    """A rounded, slightly translucent plate behind the ink block, clipped to the box."""
+    px = max(2, int(layout.size * 0.45))
+    py = max(2, int(layout.size * 0.3))
+    left = max(0, origin[0] - px)
+    top = max(0, origin[1] - py)
+    right = min(box[0] - 1, origin[0] + layout.width + px)
+    bottom = min(box[1] - 1, origin[1] + layout.height + py)
+    radius = int(min(bottom - top, right - left) * 0.25)
+    draw.rounded_rectangle((left, top, right, bottom), radius=radius, fill=color + (226,))
+
+
+def draw_texts(image: "Image.Image", plan: Plan, font: str | None = None) -> "Image.Image":
+    """Draw every text element of ``plan`` onto a copy of ``image``.
+
+    Args:
+        image: the base picture (any mode; drawn in RGBA).
+        plan: the Plan whose text elements to draw, in z order.
+        font: a font file that overrides fontconfig's choice (``--font``).
+    Returns:
+        A new RGBA image with the text drawn.
+    Raises:
+        RenderError: when no installed font covers a string (names the package).
+    """
+    out = image.convert("RGBA") if image.mode != "RGBA" else image.copy()
+    for el in sorted(plan.texts, key=lambda e: e.z):
+        draw_text_element(out, el, font=font)
+    return out
+
+
+def normalise_for_compare(text: str) -> str:
+    """NFKC + whitespace collapse: how OCR read-back is compared with the Plan's text."""
+    return " ".join(unicodedata.normalize("NFKC", text).split())
