@@ -189,6 +189,45 @@ def batch(
         raise typer.Exit(code=summary.exit_code)
 
 
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="address to bind"),
+    port: int = typer.Option(8000, "--port"),
+    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="LIMNER_API_KEY",
+                                          help="require 'Authorization: Bearer KEY' on /v1/"),
+    workers: Optional[int] = typer.Option(None, "--workers",
+                                          help="requests rendered at once (default: 2 for "
+                                               "draft, 1 for neural renderers)"),
+    queue: int = typer.Option(32, "--queue", help="requests that may wait; more get 429"),
+    max_body_mb: float = typer.Option(64.0, "--max-body-mb", help="larger bodies get 413"),
+    grace: float = typer.Option(30.0, "--grace", help="seconds running requests may take to "
+                                                      "finish on shutdown"),
+    planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
+    model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
+    renderer: str = typer.Option("draft", "--renderer",
+                                 help="draft|sdxl|sd35|flux-schnell|flux-dev|pixart"),
+    device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
+    font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
+) -> None:
+    """Serve OpenAI's Images API (/v1/images/generations, /v1/images/edits) and a web page."""
+    if not 1 <= port <= 65535:
+        _fail(f"--port must be from 1 to 65535; got {port}")
+    if workers is not None and workers < 1:
+        _fail(f"--workers must be at least 1; got {workers}")
+    if queue < 0 or max_body_mb <= 0 or grace < 0:
+        _fail("--queue and --grace must be >= 0 and --max-body-mb > 0")
+    if font is not None and not font.is_file():
+        _fail(f"--font {font}: no such file")
+    from limner.server import ServerOptions, serve as run_server
+
+    if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
+        typer.echo(f"limner: warning: serving on {host} with no --api-key", err=True)
+    run_server(host, port, ServerOptions(
+        api_key=api_key, workers=workers, queue=queue,
+        max_body_bytes=int(max_body_mb * 1024 * 1024), grace_seconds=grace, planner=planner,
+        renderer=renderer, model=model, device=device, font=str(font) if font else None))
+
+
 def _user_error_types() -> tuple[type[BaseException], ...]:
     from limner.api import LimnerError
     from planner.schema import PlanError, SizeError

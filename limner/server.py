@@ -1080,7 +1080,7 @@ def create_app(limner: "Limner | None" = None,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: "FastAPI") -> Any:
-        if options.warmup:
+        if options.warmup and not svc.ready:
             await asyncio.to_thread(svc.warm_up)
         svc.ready = True
         yield
@@ -1122,5 +1122,8 @@ def make_server(app: "FastAPI", host: str = "127.0.0.1", port: int = 8000,
 
 def serve(host: str = "127.0.0.1", port: int = 8000,
           options: ServerOptions | None = None) -> None:
-    """Run the server until Ctrl-C / SIGTERM (``limner serve``)."""
-    make_server(create_app(options=options), host, port).run()
+    """Run the server until Ctrl-C / SIGTERM (``limner serve``). The model loads before the
+    port opens, so a bad renderer or planner name fails here with its one-line error."""
+    app = create_app(options=options)
+    app.state.limner.warm_up()
+    make_server(app, host, port).run()
