@@ -1,0 +1,1431 @@
+"""Revise a Plan from a plain-language edit instruction (DESIGN.md, "Editing is a Plan diff").
+
+Two steps, kept apart so a language model can take over the first one:
+
+1. ``parse(plan, instruction)`` → typed edit operations (``EditOp``: add, add_text, remove,
+   replace, recolor, move, resize, set_text, background, style, canvas). They are frozen
+   pydantic models, so an LLM planner can emit an ``EditScript`` under its JSON Schema
+   (``edit_json_schema()``).
+2. ``apply_ops(plan, ops)`` → the revised Plan. Selectors ("the left apple", "the second
+   cat", "all apples", "the title") are resolved against the Plan here, so parsed and
+   LLM-made operations go through one code path.
+
+Everything not named by the instruction keeps its id, box and subject id, so
+``planner.diff.diff`` finds only what changed and the renderer redraws only that.
+No torch, no PIL here.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import unicodedata
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from planner.scene import Position, Relation
+from planner.schema import (
+    SCENES, Background, Box, Canvas, ObjectElement, Plan, PlanError, SizeError, Style,
+    TextElement, check_size,
+)
+
+Which = Literal["all", "left", "right", "top", "bottom", "center", "largest", "smallest"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Selector(_Frozen):
+    """Which existing elements an operation targets.
+
+    ``label`` is a singular noun matched against object labels; ``content`` matches a text
+    element exactly; ``which`` picks by position or size among the matches (``all`` keeps
+    them all); ``ordinal`` is 1-based in reading order (``-1`` is the last); ``id`` names
+    one element outright.
+    """
+
+    kind: Literal["object", "text", "any"] = "any"
+    label: str | None = None
+    color: str | None = None
+    content: str | None = None
+    role: Literal["title", "heading", "label", "body", "caption"] | None = None
+    which: Which | None = None
+    ordinal: int | None = None
+    ids: tuple[str, ...] = ()
+    words: str = Field(default="", description="the user's words, for error messages")
+
+
+class AddObject(_Frozen):
+    op: Literal["add"] = "add"
+    label: str
+    count: int = Field(default=1, ge=1, le=20)
+    color: str | None = None
+    description: str = ""
+    position: Position | None = None
+    relation: Relation | None = None
+    anchor: Selector | None = None
+    size: Literal["small", "medium", "large"] | None = None
+    reference: int | None = None
+
+
+class AddText(_Frozen):
+    op: Literal["add_text"] = "add_text"
+    content: str
+    role: Literal["title", "heading", "label", "body", "caption"] = "title"
+    color: str | None = None
+    position: Position | None = None
+
+
+class Remove(_Frozen):
+    op: Literal["remove"] = "remove"
+    target: Selector
+
+
+class Replace(_Frozen):
+    op: Literal["replace"] = "replace"
+    target: Selector
+    label: str
+    color: str | None = None
+    description: str = ""
+    reference: int | None = None
+
+
+class Recolor(_Frozen):
+    op: Literal["recolor"] = "recolor"
+    target: Selector
+    color: str
+
+
+class Move(_Frozen):
+    """Move to an absolute ``position``, next to an ``anchor``, or by ``dx, dy`` (fractions
+    of the canvas)."""
+
+    op: Literal["move"] = "move"
+    target: Selector
+    position: Position | None = None
+    relation: Relation | None = None
+    anchor: Selector | None = None
+    dx: float = 0.0
+    dy: float = 0.0
+
+
+class Resize(_Frozen):
+    op: Literal["resize"] = "resize"
+    target: Selector
+    factor: float = Field(gt=0.05, le=10.0)
+
+
+class SetText(_Frozen):
+    op: Literal["set_text"] = "set_text"
+    target: Selector
+    content: str
+
+
+class SetBackground(_Frozen):
+    op: Literal["background"] = "background"
+    background: Background
+
+
+class SetStyle(_Frozen):
+    op: Literal["style"] = "style"
+    style: Style
+
+
+class SetCanvas(_Frozen):
+    """A new size (``width``/``height``) or a new ``aspect`` at about the same area."""
+
+    op: Literal["canvas"] = "canvas"
+    width: int | None = None
+    height: int | None = None
+    aspect: tuple[int, int] | None = None
+
+
+EditOp = Annotated[
+    Union[AddObject, AddText, Remove, Replace, Recolor, Move, Resize, SetText, SetBackground,
+          SetStyle, SetCanvas],
+    Field(discriminator="op")]
+
+
+class EditScript(_Frozen):
+    """What an LLM planner emits for an edit: the operations in order."""
+
+    ops: tuple[EditOp, ...] = ()
+
+
+def edit_json_schema() -> dict:
+    """The JSON Schema of an ``EditScript`` (for constrained decoding)."""
+    return EditScript.model_json_schema()
+
+
+# --- public entry points ---------------------------------------------------------------
+
+def revise(plan: Plan, instruction: str, *, references: int = 0) -> Plan:
+    """Revise ``plan`` by ``instruction`` with rules; everything not named keeps its place.
+
+    Args:
+        plan: the Plan being edited.
+        instruction: e.g. "remove the left apple and make the title say SPRING SALE".
+        references: how many reference images come with the edit ("add this lamp" binds
+            the next unused one).
+    Returns:
+        The revised Plan (same seed, same prompt).
+    Raises:
+        PlanError: naming the clause that was not understood or matched nothing.
+    """
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise PlanError("edit instruction must not be empty")
+    ctx = _Context(references=references)
+    for clause in split_clauses(instruction, plan, ctx):
+        ops = parse_clause(clause, plan, ctx)
+        plan = apply_ops(plan, ops, ctx)
+    return plan
+
+
+def parse(plan: Plan, instruction: str, *, references: int = 0) -> list:
+    """The edit operations the rules read in ``instruction`` (applied in order to ``plan``).
+
+    Returns:
+        A list of ``EditOp`` models.
+    """
+    ctx = _Context(references=references)
+    out: list = []
+    for clause in split_clauses(instruction, plan, ctx):
+        ops = parse_clause(clause, plan, ctx)
+        plan = apply_ops(plan, ops, ctx)
+        out.extend(ops)
+    return out
+
+
+def apply_ops(plan: Plan, ops, ctx: "_Context | None" = None) -> Plan:
+    """Apply edit operations in order.
+
+    Args:
+        plan: the Plan to revise.
+        ops: ``EditOp`` models or their dicts (an LLM's ``EditScript.ops``).
+    Returns:
+        The revised Plan.
+    Raises:
+        PlanError: a selector that matches nothing (or several for a singular target), or an
+            operation that would make an invalid Plan.
+    """
+    ctx = ctx or _Context()
+    for op in ops:
+        if isinstance(op, dict):
+            try:
+                op = EditScript.model_validate({"ops": [op]}).ops[0]
+            except ValidationError as e:
+                raise PlanError(f"invalid edit operation {op!r}: {e.errors()[0]['msg']}") from None
+        try:
+            plan = _APPLY[op.op](plan, op, ctx)
+        except (ValidationError, SizeError) as e:
+            raise PlanError(f"edit {op.op!r} makes an invalid Plan: {e}") from None
+    return plan
+
+
+class _Context:
+    """What a sequence of clauses shares: the elements last touched ("it") and references."""
+
+    def __init__(self, references: int = 0):
+        self.last: list[str] = []
+        self.references = references
+        self.next_reference = 0
+
+    def take_reference(self) -> int | None:
+        if self.next_reference >= self.references:
+            return None
+        self.next_reference += 1
+        return self.next_reference - 1
+
+
+# --- vocabulary ------------------------------------------------------------------------
+
+_QUOTE_RE = re.compile(r'"([^"]+)"|“([^”]+)”|「([^」]+)」|『([^』]+)』|«([^»]+)»'
+                       r"|(?<![\w])'([^']+)'(?![\w])|‘([^’]+)’")
+_PH_RE = re.compile(r"\x00(\d+)\x00")
+VERBS = (
+    "add", "put", "place", "insert", "include", "draw", "give", "remove", "delete", "erase",
+    "get", "take", "drop", "replace", "swap", "switch", "substitute", "exchange", "change",
+    "turn", "make", "color", "colour", "paint", "recolor", "recolour", "move", "shift", "drag",
+    "slide", "push", "resize", "enlarge", "shrink", "scale", "grow", "set", "use", "rename",
+    "write", "retitle", "let", "show", "have", "title", "caption", "label", "transform",
+)
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+            "seven": 7, "eight": 8, "nine": 9, "ten": 10, "another": 1, "some": 2,
+            "a couple of": 2, "a pair of": 1, "several": 3, "a few": 3}
+_ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+             "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "last": -1, "1st": 1,
+             "2nd": 2, "3rd": 3, "4th": 4, "5th": 5}
+_WHICH = {"left": "left", "leftmost": "left", "right": "right", "rightmost": "right",
+          "top": "top", "topmost": "top", "upper": "top", "bottom": "bottom", "lower": "bottom",
+          "bottommost": "bottom", "middle": "center", "center": "center", "centre": "center",
+          "central": "center", "biggest": "largest", "largest": "largest", "smallest": "smallest",
+          "tiniest": "smallest"}
+_TEXT_NOUNS = {"title": "title", "headline": "title", "heading": "heading", "header": "heading",
+               "subtitle": "heading", "subheading": "heading", "caption": "caption",
+               "label": "label", "body": "body", "text": None, "words": None, "word": None,
+               "slogan": None, "tagline": None, "sign": None, "writing": None, "lettering": None}
+_GENERIC = {"character", "subject", "person", "animal", "thing", "object", "item", "figure",
+            "creature", "hero", "it", "him", "her", "main"}
+_WEARABLE_TOP = {"hat", "cap", "crown", "helmet", "beret", "beanie", "halo", "headband",
+                 "bow", "tiara", "wig", "sunglass", "sunglasses", "glasses", "mask", "umbrella"}
+_WEARABLE = _WEARABLE_TOP | {"scarf", "collar", "tie", "necklace", "coat", "jacket", "shirt",
+                             "sweater", "boot", "boots", "shoe", "shoes", "backpack", "cape",
+                             "bowtie", "bandana", "vest", "dress", "medal", "watch"}
+_SCENE_WORDS = {
+    "rain": "rain", "rainy": "rain", "raining": "rain", "storm": "rain", "stormy": "rain",
+    "snow": "snow", "snowy": "snow", "snowing": "snow", "winter": "snow", "wintry": "snow",
+    "night": "night", "nighttime": "night", "starry": "night", "midnight": "night",
+    "sunset": "sunset", "dusk": "sunset", "sunrise": "sunset", "dawn": "sunset",
+    "beach": "beach", "seaside": "beach", "sand": "beach", "field": "field", "meadow": "field",
+    "grass": "field", "park": "field", "sky": "sky", "cloud": "sky", "clouds": "sky",
+    "cloudy": "sky", "room": "room", "indoors": "room", "bedroom": "room", "table": "table",
+    "desk": "table", "wall": "wall", "brick": "wall", "city": "city", "skyline": "city",
+    "urban": "city", "water": "water", "lake": "water", "sea": "water", "ocean": "water",
+    "river": "water", "forest": "forest", "woods": "forest", "jungle": "forest",
+    "desert": "desert", "dunes": "desert", "space": "space", "galaxy": "space",
+    "stars": "space", "underwater": "underwater", "reef": "underwater", "studio": "studio",
+    "farm": "farm", "farmyard": "farm", "barn": "farm", "porch": "porch", "street": "street",
+    "road": "street", "mountain": "mountain", "mountains": "mountain", "alps": "mountain",
+    "kitchen": "kitchen",
+}
+_STYLES = {
+    "watercolor": "watercolor", "watercolour": "watercolor", "oil painting": "oil painting",
+    "painting": "painting", "painted": "painting", "sketch": "sketch", "pencil": "sketch",
+    "drawing": "sketch", "cartoon": "cartoon", "cartoony": "cartoon", "comic": "comic",
+    "anime": "anime", "manga": "anime", "pixel art": "pixel art", "pixelated": "pixel art",
+    "8-bit": "pixel art", "photo": "photo", "photographic": "photo", "photorealistic": "photo",
+    "realistic": "photo", "3d": "3d render", "3d render": "3d render", "flat": "flat",
+    "minimal": "minimal", "minimalist": "minimal", "vintage": "vintage", "retro": "vintage",
+    "neon": "neon", "cyberpunk": "cyberpunk", "noir": "noir", "black and white": "monochrome",
+    "monochrome": "monochrome", "grayscale": "monochrome", "pastel": "pastel",
+    "impressionist": "impressionist", "pop art": "pop art", "low poly": "low poly",
+    "claymation": "clay", "clay": "clay", "vector": "flat", "isometric": "isometric",
+    "poster": "poster", "storybook": "storybook", "children's book": "storybook",
+    "ukiyo-e": "ukiyo-e", "art deco": "art deco", "gothic": "gothic", "sticker": "sticker",
+}
+_ASPECT_WORDS = {"square": (1, 1), "landscape": (3, 2), "portrait": (2, 3), "wide": (16, 9),
+                 "widescreen": (16, 9), "tall": (9, 16), "vertical": (9, 16),
+                 "horizontal": (16, 9), "panoramic": (3, 1), "banner": (3, 1)}
+_COLOR_ALIASES = {"grey": "gray", "golden": "gold", "navy blue": "navy", "sky blue": "skyblue",
+                  "light blue": "lightblue", "dark blue": "darkblue", "light green": "lightgreen",
+                  "dark green": "darkgreen", "dark red": "darkred", "light gray": "lightgray",
+                  "dark gray": "darkgray", "light grey": "lightgray", "dark grey": "darkgray",
+                  "hot pink": "hotpink", "light pink": "lightpink", "dark orange": "darkorange",
+                  "sea green": "seagreen", "forest green": "forestgreen", "lime green": "limegreen",
+                  "royal blue": "royalblue", "baby blue": "lightblue", "dark purple": "indigo",
+                  "light purple": "plum", "blonde": "khaki", "rainbow": "rainbow"}
+
+
+def _css_names() -> set[str]:
+    import webcolors
+
+    return set(webcolors.names("css3"))
+
+
+_CSS = _css_names()
+
+
+def color_of(phrase: str) -> str | None:
+    """A colour phrase ("dark blue", "#ff8800", "red") → its CSS name or hex, else None."""
+    p = " ".join(phrase.lower().split())
+    if re.fullmatch(r"#[0-9a-f]{6}|#[0-9a-f]{3}", p):
+        return p
+    if p in _COLOR_ALIASES:
+        return _COLOR_ALIASES[p]
+    if p.replace(" ", "") in _CSS and (" " not in p or p.split()[0] in ("light", "dark")):
+        return p.replace(" ", "")
+    return None
+
+
+def _split_color(words: list[str]) -> tuple[str | None, list[str]]:
+    """Take a leading colour (one or two words) off ``words``."""
+    for n in (2, 1):
+        if len(words) > n - 1 and len(words) >= n:
+            c = color_of(" ".join(words[:n]))
+            if c and len(words) > n:
+                return c, words[n:]
+    return None, words
+
+
+def lemma(word: str) -> str:
+    """Singular form of an English noun ("mice" → "mouse"); other words unchanged."""
+    w = word.lower()
+    if w in ("glasses", "sunglasses", "headphones", "scissors", "pants", "jeans", "trousers",
+             "shorts", "binoculars", "goggles", "earphones", "earbuds"):
+        return w
+    from lemminflect import getLemma
+
+    got = getLemma(w, upos="NOUN")
+    return got[-1] if got and w.endswith("ves") else (got[0] if got else w)
+
+
+def is_plural(word: str) -> bool:
+    return lemma(word) != word.lower() or word.lower() in ("both", "all")
+
+
+def script_of(text: str) -> str:
+    """The ISO 15924 code of the dominant script of ``text`` (one of schema.SCRIPTS)."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        name = unicodedata.name(ch, "")
+        code = ("Jpan" if name.startswith(("HIRAGANA", "KATAKANA")) else
+                "Kore" if name.startswith("HANGUL") else
+                "Hans" if name.startswith("CJK") else
+                next((c for k, c in (("ARABIC", "Arab"), ("HEBREW", "Hebr"), ("CYRILLIC", "Cyrl"),
+                                     ("GREEK", "Grek"), ("THAI", "Thai"), ("DEVANAGARI", "Deva"),
+                                     ("LATIN", "Latn")) if name.startswith(k)), "Zyyy"))
+        counts[code] = counts.get(code, 0) + 1
+    if not counts:
+        return "Zyyy"
+    if "Jpan" in counts:
+        return "Jpan"
+    return max(counts, key=counts.get)
+
+
+# --- clause splitting ------------------------------------------------------------------
+
+def _protect_quotes(text: str) -> tuple[str, list[str]]:
+    quoted: list[str] = []
+
+    def keep(m: re.Match) -> str:
+        quoted.append(next(g for g in m.groups() if g is not None))
+        return f"\x00{len(quoted) - 1}\x00"
+
+    return _QUOTE_RE.sub(keep, text), quoted
+
+
+def _unprotect(text: str, quoted: list[str]) -> str:
+    return _PH_RE.sub(lambda m: '"' + quoted[int(m.group(1))] + '"', text)
+
+
+_SPLIT_RE = re.compile(r"(\s*;\s*|\s*,?\s+and then\s+|\s*,?\s+then\s+|\s*,\s*and\s+|\s+and\s+"
+                       r"|\s*,\s+|\.\s+|\s+also\s+|\s*[，；。、]\s*)", re.IGNORECASE)
+
+
+def split_clauses(instruction: str, plan: Plan, ctx: "_Context | None" = None) -> list[str]:
+    """Split on "and", commas, "then", ";" — only where the next part reads as a clause on
+    its own (or as the previous verb applied again: "make the car blue and the dog red").
+    Quoted text is never split, and "make the title say SALT AND PEPPER" stays whole."""
+    text, quoted = _protect_quotes(instruction.strip().rstrip(".!"))
+    parts = _SPLIT_RE.split(text)
+    clauses = [parts[0]]
+    for sep, part in zip(parts[1::2], parts[2::2]):
+        prev_verb = _leading_verb(clauses[-1])
+        if _leading_verb(part):
+            clauses.append(part)
+        elif prev_verb and part.strip() and _parses(f"{prev_verb} {part}", plan, quoted):
+            clauses.append(f"{prev_verb} {part}")
+        else:
+            clauses[-1] = clauses[-1] + sep + part
+    return [_unprotect(c, quoted).strip() for c in clauses if c.strip()]
+
+
+def _leading_verb(clause: str) -> str | None:
+    words = clause.strip().split()
+    if not words:
+        return None
+    first = words[0].lower().strip(",")
+    if first in ("please", "now", "also", "and", "then", "can", "could"):
+        return _leading_verb(" ".join(w for w in words[1:] if w.lower() not in ("you",)))
+    if first in VERBS:
+        return first
+    if re.match(r"^(the|a|an)\s+\w+(\s+\w+)?\s+should\b", clause.strip(), re.IGNORECASE):
+        return "should"
+    return None
+
+
+def _parses(clause: str, plan: Plan, quoted: list[str]) -> bool:
+    try:
+        parse_clause(_unprotect(clause, quoted), plan, _Context())
+    except PlanError:
+        return False
+    return True
+
+
+# --- parsing one clause ----------------------------------------------------------------
+
+_LEAD_RE = re.compile(r"^(?:(?:please|now|also|and|then|ok|okay|so|can you|could you|would you|"
+                      r"i want you to|i'd like you to|let's)\s*,?\s+)+", re.IGNORECASE)
+_TAIL_RE = re.compile(r"\s+(?:please|instead|too|as well|now|for me|again)$", re.IGNORECASE)
+
+
+def parse_clause(clause: str, plan: Plan, ctx: "_Context") -> list:
+    """One clause → its edit operations.
+
+    Raises:
+        PlanError: when no rule reads the clause (the message lists what is understood).
+    """
+    text, quoted = _protect_quotes(clause.strip().rstrip(".!"))
+    text = _TAIL_RE.sub("", _LEAD_RE.sub("", text.strip()))
+    for rule in _RULES:
+        ops = rule(text, quoted, plan, ctx)
+        if ops:
+            return ops
+    raise PlanError(
+        f"could not understand the edit {clause!r}; say e.g. 'add a red umbrella', "
+        "'remove the left apple', 'replace the cat with a dog', 'make the car blue', "
+        "'move the cat to the right', 'make the dog bigger', 'make the title say \"SALE\"', "
+        "'change the background to a beach', 'make it watercolor', 'make it 16:9'")
+
+
+def _m(pattern: str, text: str) -> re.Match | None:
+    return re.match(pattern + r"$", text, re.IGNORECASE)
+
+
+def _content(raw: str, quoted: list[str]) -> str:
+    """Text to draw: a quoted string verbatim, else the words as typed (trimmed)."""
+    m = _PH_RE.search(raw)
+    if m:
+        return quoted[int(m.group(1))]
+    return raw.strip().strip(":").strip().rstrip(".!,")
+
+
+_TEXT_T = r"(?P<t>(?:the|this|that|its|my|our)\s+[^\x00]*?)"
+
+
+def _rule_text(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    m = (_m(r"(?:make|have|let|set|change|update|edit|get)\s+" + _TEXT_T +
+            r"\s+(?:to\s+)?(?:say|says|read|reads|show|display|spell)\s+(?P<c>.+)", text)
+         or _m(_TEXT_T + r"\s+should\s+(?:say|read|show)\s+(?P<c>.+)", text))
+    if m:
+        return [SetText(target=_selector(m["t"], quoted, ctx, kind="text"),
+                        content=_content(m["c"], quoted))]
+    m = _m(r"(?:change|replace|rename|rewrite|edit|update|swap)\s+(?:the\s+(?:text|word|words|"
+           r"title|heading|label|caption)\s+)?(?P<old>\x00\d+\x00)\s+(?:to|with|into|as|for)\s+"
+           r"(?P<c>.+)", text)
+    if m:
+        old = _content(m["old"], quoted)
+        return [SetText(target=Selector(kind="text", content=old, words=old),
+                        content=_content(m["c"], quoted))]
+    m = _m(r"(?:change|rename|retitle|set|update|replace|make)\s+(?P<t>(?:the\s+)?(?:[\w-]+\s+)?"
+           r"(?:title|heading|headline|caption|text|subtitle|label|slogan|tagline|words|writing)"
+           r")(?:\s+text)?\s+(?:to|as|with|into)\s+(?P<c>.+)", text)
+    if m and (_PH_RE.search(m["c"]) or not (color_of(m["c"]) or _style_of(m["c"]))):
+        return [SetText(target=_selector(m["t"], quoted, ctx, kind="text"),
+                        content=_content(m["c"], quoted))]
+    m = _m(r"(?P<role>title|caption|label)\s+it\s+(?P<c>.+)", text)
+    if m:
+        role = m["role"].lower()
+        return [SetText(target=Selector(kind="text", role=role, words=f"the {role}"),
+                        content=_content(m["c"], quoted))]
+    return _rule_add_text(text, quoted)
+
+
+def _rule_add_text(text: str, quoted: list[str]) -> list | None:
+    m = _m(r"(?:add|write|put|include|insert|show|place)\s+(?:an?\s+|the\s+|some\s+)?(?:(?P<pos1>"
+           r"(?:big|large|small|bold)\s+))?(?P<role>title|heading|headline|caption|label|subtitle|"
+           r"slogan|tagline|text|words?|sign|line)?\s*(?:that\s+says|saying|which\s+says|reading|"
+           r"that\s+reads|with\s+the\s+text|:)?\s*(?P<c>\x00\d+\x00)(?P<rest>.*)", text)
+    if not m or not (m["role"] or text.split()[0].lower() in ("write", "add", "put", "include")):
+        return None
+    role_word = (m["role"] or "text").lower()
+    role = {"headline": "title", "subtitle": "heading", "slogan": "heading",
+            "tagline": "caption", "sign": "title", "line": "body"}.get(role_word, role_word)
+    if role not in ("title", "heading", "label", "body", "caption"):
+        role = "title"
+    content = _content(m["c"], quoted)
+    return [AddText(content=content, role=role, position=_position_in(m["rest"]),
+                    color=_color_in(m["rest"]))]
+
+
+def _color_in(text: str) -> str | None:
+    m = re.search(r"\bin\s+(?P<c>[#\w]+(?:\s+\w+)?)", text, re.IGNORECASE)
+    if m:
+        for cand in (m["c"], m["c"].split()[0]):
+            if color_of(cand):
+                return color_of(cand)
+    return None
+
+
+_POS_RE = re.compile(
+    r"\b(?:(?:to|on|at|in|into|onto|toward|towards)\s+)?(?:the\s+)?(?P<p>top[\s-]left|top[\s-]right|"
+    r"bottom[\s-]left|bottom[\s-]right|upper[\s-]left|upper[\s-]right|lower[\s-]left|"
+    r"lower[\s-]right|left|right|top|bottom|middle|center|centre)\b(?:\s+(?:side|corner|edge|"
+    r"half|part|of\s+the\s+(?:image|picture|canvas|poster|scene|frame)))?", re.IGNORECASE)
+
+
+def _position_in(text: str) -> str | None:
+    """ "on the left", "in the top right corner" → a scene Position."""
+    m = _POS_RE.search(text or "")
+    if not m:
+        return None
+    p = m["p"].lower().replace("-", " ").replace("upper", "top").replace("lower", "bottom")
+    return {"middle": "center", "centre": "center"}.get(p, p)
+
+
+def _rule_canvas(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    if not re.match(r"(?:make|change|set|resize|crop|convert|turn|switch|reformat|render|"
+                    r"use|go)\b", text, re.IGNORECASE):
+        return None
+    m = re.search(r"\b(\d{1,2})\s*[:/]\s*(\d{1,2})\b", text)
+    if m:
+        return [SetCanvas(aspect=(int(m.group(1)), int(m.group(2))))]
+    m = re.search(r"\b(\d{2,4})\s*[x×]\s*(\d{2,4})\b", text)
+    if m:
+        return [SetCanvas(width=int(m.group(1)), height=int(m.group(2)))]
+    subject = re.match(r"\w+\s+(?:it|the\s+(?:image|picture|canvas|aspect|ratio|format|size|"
+                       r"photo|poster|frame|output))\b", text, re.IGNORECASE)
+    if not subject:
+        return None
+    m = re.search(r"\b(" + "|".join(_ASPECT_WORDS) + r")\b", text, re.IGNORECASE)
+    if m and not re.search(r"\bbackground\b", text, re.IGNORECASE):
+        return [SetCanvas(aspect=_ASPECT_WORDS[m.group(1).lower()])]
+    return None
+
+
+def _style_of(phrase: str) -> Style | None:
+    p = " ".join(phrase.lower().replace("-style", " style").split())
+    p = re.sub(r"^(?:an?|the|in|into|to|like|as)\s+", "", p)
+    p = re.sub(r"\s+(?:style|look|version|art|illustration|image|picture)$", "", p)
+    if p.startswith("the style of ") or p.startswith("style of "):
+        return Style(text=p)
+    if p in _STYLES:
+        return Style(text=p, preset=_STYLES[p])
+    return None
+
+
+def _rule_style(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    m = (_m(r"(?:make|render|redo|draw|turn|change|convert|restyle|do|paint)\s+(?:it|the\s+image|"
+            r"the\s+picture|everything|the\s+whole\s+thing|this)\s+(?:look\s+)?(?P<s>.+)", text)
+         or _m(r"(?:change|set|switch)\s+the\s+(?:art\s+)?style\s+(?:to|into)\s+(?P<s>.+)", text)
+         or _m(r"(?:use|try|apply)\s+(?:an?\s+)?(?P<s>.+?)\s+style", text)
+         or _m(r"(?:make|redo|render|draw)\s+it\s+(?P<s>in\s+the\s+style\s+of\s+.+)", text))
+    if not m:
+        return None
+    style = _style_of(m["s"])
+    return [SetStyle(style=style)] if style else None
+
+
+def _background_of(phrase: str) -> Background | None:
+    """ "rainy weather", "a sunset", "dark blue", "transparent", "a gradient from red to
+    blue" → a Background (None when nothing in it is known)."""
+    p = " ".join(phrase.lower().strip().rstrip(".").split())
+    p = re.sub(r"^(?:an?|the|some|into|to|be|with)\s+", "", p)
+    p = re.sub(r"\s+(?:background|backdrop|setting|scene|one)$", "", p)
+    if p in ("transparent", "clear", "see-through", "none", "nothing", "removed"):
+        return Background(kind="transparent")
+    g = re.match(r"(?:(?:a\s+)?gradient\s+(?:from\s+)?)?([#\w ]+?)\s+(?:to|and|into)\s+([#\w ]+?)"
+                 r"(?:\s+gradient)?$", p)
+    if g and color_of(g.group(1)) and color_of(g.group(2)) and "gradient" in phrase.lower():
+        return Background(kind="gradient", colors=(color_of(g.group(1)), color_of(g.group(2))),
+                          description=phrase.strip())
+    if color_of(p) or color_of(re.sub(r"^(?:plain|solid|flat)\s+", "", p)):
+        return Background(kind="color", color=color_of(p) or color_of(p.split(None, 1)[1]))
+    words = re.findall(r"[\w-]+", p)
+    scene = next((_SCENE_WORDS[w] for w in words if w in _SCENE_WORDS), None)
+    if scene is None:
+        return None
+    tint = next((color_of(w) for w in words if color_of(w)), None)
+    return Background(kind="scene", scene=scene, color=tint, description=phrase.strip())
+
+
+def _rule_background(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    bg_noun = r"(?:background|backdrop|scene|setting|sky|weather|surroundings|environment)"
+    if _m(r"(?:remove|delete|drop|erase|clear|cut\s+out|get\s+rid\s+of)\s+the\s+" + bg_noun,
+          text):
+        return [SetBackground(background=Background(kind="transparent"))]
+    m = (_m(r"(?:change|make|set|turn|switch|replace|update|swap)\s+the\s+" + bg_noun +
+            r"\s+(?:to|into|with|as|for)?\s*(?P<b>.+)", text)
+         or _m(r"(?:put|place|set|move)\s+(?:it|everything|the\s+scene|them|this)\s+(?:on|in|at|"
+               r"into|onto|against)\s+(?P<b>.+)", text)
+         or _m(r"(?:use|give\s+it|add)\s+(?P<b>.+?)\s+" + bg_noun, text)
+         or _m(r"(?:make|turn)\s+it\s+(?P<it>.+)", text)
+         or _m(r"(?:the\s+)?" + bg_noun + r"\s+should\s+be\s+(?P<b>.+)", text))
+    if not m:
+        return None
+    if "it" in m.groupdict() and m["it"] is not None:
+        # "make it rainy" is the weather; "make it blue" is the thing last named.
+        bg = _background_of(m["it"])
+        return [SetBackground(background=bg)] if bg and bg.kind == "scene" else None
+    bg = _background_of(m["b"])
+    if bg is None and re.search(bg_noun, text[:40], re.IGNORECASE):
+        known = ", ".join(sorted(set(_SCENE_WORDS.values())))
+        raise PlanError(f"background {m['b']!r} is not one the rules know: say a colour, "
+                        f"'transparent', 'a gradient from red to blue', or a scene: {known}")
+    return [SetBackground(background=bg)] if bg else None
+
+
+# --- noun phrases ----------------------------------------------------------------------
+
+_ARTICLES = {"the", "a", "an", "this", "that", "these", "those", "my", "our", "its", "his",
+             "her", "their", "your", "of"}
+_ALL_WORDS = {"all", "every", "each", "both"}
+_PRONOUNS = {"it", "them", "they", "one", "ones", "him", "her", "itself", "this", "that"}
+_POSTFIX_RE = re.compile(
+    r"\s+(?:(?:that|which)\s+(?:is|are)\s+|that's\s+)?(?:on|at|in|to|from)\s+the\s+(?P<p>left|"
+    r"right|top|bottom|middle|center|centre)(?:\s+(?:side|corner|edge))?$", re.IGNORECASE)
+
+
+def _selector(phrase: str, quoted: list[str], ctx: _Context, kind: str = "any") -> Selector:
+    """ "the second red apple", "all the apples", "the cat on the left", "the title", "it",
+    "the text 'SALE'" → a Selector."""
+    words_in = _unprotect(phrase, quoted).strip()
+    m = _PH_RE.search(phrase)
+    if m:
+        return Selector(kind="text", content=quoted[int(m.group(1))], words=words_in)
+    which, ordinal, from_right = None, None, False
+    post = _POSTFIX_RE.search(phrase)
+    if post:
+        phrase = phrase[:post.start()]
+        p = post["p"].lower()
+        if post.group(0).strip().lower().startswith("from"):
+            from_right = p == "right"
+        else:
+            which = _WHICH.get(p, "center")
+    words = [w for w in re.findall(r"[\w'#-]+", phrase.lower()) if w != "of"]
+    words = [w[:-2] if w.endswith("'s") else w for w in words]
+    if words and words[0] in _ALL_WORDS:
+        which = "all"
+    words = [w for w in words if w not in _ALL_WORDS and w not in _ARTICLES]
+    if words and (words[0] in _ORDINALS or re.fullmatch(r"\d+(?:st|nd|rd|th)", words[0])):
+        ordinal = _ORDINALS.get(words[0]) or int(re.match(r"\d+", words[0]).group())
+        words = words[1:]
+    if words and words[0] in _NUMBERS and words[0] not in ("a", "an") and len(words) > 1:
+        which, words = "all", words[1:]
+    while words and words[0] in _WHICH and len(words) > 1:
+        which, words = _WHICH[words.pop(0)], words
+    color, words = _split_color(words)
+    if ordinal is not None and from_right:
+        ordinal = -ordinal
+    return _selector_noun(words, kind, which, ordinal, color, ctx, words_in)
+
+
+def _selector_noun(words: list[str], kind: str, which, ordinal, color, ctx: _Context,
+                   said: str) -> Selector:
+    head = words[-1] if words else ""
+    if not words or (len(words) == 1 and head in _PRONOUNS):
+        if ctx.last and ordinal is None and which is None:
+            return Selector(ids=tuple(ctx.last), words=said)
+        return Selector(kind=kind, which=which, ordinal=ordinal, color=color, words=said)
+    if head in _TEXT_NOUNS and kind != "object":
+        role = _TEXT_NOUNS[head]
+        if len(words) > 1 and words[-2] in ("title", "heading", "caption", "label"):
+            role = _TEXT_NOUNS[words[-2]]
+        return Selector(kind="text", role=role, which=which, ordinal=ordinal, color=color,
+                        words=said)
+    if head in _GENERIC:
+        return Selector(kind="object", which=which or "largest", ordinal=ordinal, color=color,
+                        words=said)
+    plural = is_plural(head)
+    if plural and which is None and ordinal is None:
+        which = "all"
+    label = " ".join(words[:-1] + [lemma(head)])
+    return Selector(kind="object" if kind == "any" else kind, label=label, which=which,
+                    ordinal=ordinal, color=color, words=said)
+
+
+def _object_phrase(phrase: str) -> dict | None:
+    """ "three small red umbrellas" → {count, size, color, label}; None if no noun."""
+    p = " ".join(phrase.lower().split())
+    count = 1
+    for words, n in sorted(_NUMBERS.items(), key=lambda kv: -len(kv[0])):
+        if p.startswith(words + " "):
+            count, p = n, p[len(words) + 1:]
+            break
+    else:
+        m = re.match(r"(\d+)\s+", p)
+        if m:
+            count, p = int(m.group(1)), p[m.end():]
+    p = re.sub(r"^(?:the|this|these|that|those|more|extra|new|other)\s+", "", p)
+    words = re.findall(r"[\w'#-]+", p)
+    size = None
+    if words and words[0] in ("small", "tiny", "little", "big", "large", "huge", "giant"):
+        size = "small" if words[0] in ("small", "tiny", "little") else "large"
+        words = words[1:]
+    color, words = _split_color(words)
+    if words and words[0] in ("small", "tiny", "little", "big", "large", "huge", "giant"):
+        size = "small" if words[0] in ("small", "tiny", "little") else "large"
+        words = words[1:]
+    if not words or words[-1] in _PRONOUNS or words[-1] in _ARTICLES:
+        return None
+    label = " ".join(words[:-1] + [lemma(words[-1]) if count > 1 or is_plural(words[-1])
+                                   and words[-1] not in ("glasses", "sunglasses") else words[-1]])
+    return {"count": min(count, 20), "size": size, "color": color, "label": label}
+
+
+_REL_RE = re.compile(
+    r"\s+(?P<rel>to\s+the\s+left\s+of|to\s+the\s+right\s+of|left\s+of|right\s+of|on\s+top\s+of|"
+    r"above|over|below|beneath|underneath|under|next\s+to|beside|by|near|alongside|on|onto|"
+    r"in\s+front\s+of|behind|between|around|inside|in|for|to|with|wearing|holding)\s+"
+    r"(?P<a>(?:the|a|an|this|that|its|his|her|their|my|it|him|them)\b.*)$", re.IGNORECASE)
+_REL_MAP = {"to the left of": "left of", "to the right of": "right of", "on top of": "on",
+            "over": "above", "beneath": "below", "underneath": "under", "beside": "beside",
+            "by": "next to", "near": "next to", "alongside": "next to", "onto": "on",
+            "inside": "in"}
+
+
+def _relation_in(phrase: str, quoted: list[str], ctx: _Context, label: str
+                 ) -> tuple[str, str | None, Selector | None]:
+    """Split "a hat for the cat" into ("a hat", relation, anchor selector)."""
+    m = _REL_RE.search(" " + phrase)
+    if not m or _position_in(m.group(0)) and re.fullmatch(
+            r"\s*(?:on|in|at|to)\s+the\s+\w+(?:\s+\w+)?(?:\s+(?:side|corner|edge))?", m.group(0)):
+        return phrase, None, None
+    rel = " ".join(m["rel"].lower().split())
+    rel = _REL_MAP.get(rel, rel)
+    if rel in ("for", "to", "with", "holding", "wearing", "on"):
+        if label.split()[-1] in _WEARABLE:
+            rel = "wearing"
+        elif rel != "on":
+            rel = "holding"
+    head = (" " + phrase)[:m.start()].strip()
+    return head, rel, _selector(m["a"], quoted, ctx)
+
+
+# --- the object verbs ------------------------------------------------------------------
+
+_T = r"(?P<t>.+?)"
+
+
+def _rule_remove(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    m = _m(r"(?:remove|delete|erase|drop|get\s+rid\s+of|take\s+out|take\s+away|take\s+off|"
+           r"eliminate|lose|hide|cut|clear)\s+" + _T +
+           r"(?:\s+(?:from|off|out\s+of)\s+(?:the\s+)?(?:image|picture|scene|poster|photo|"
+           r"canvas|frame))?", text)
+    if not m:
+        return None
+    return [Remove(target=_selector(m["t"], quoted, ctx))]
+
+
+def _tail_split(rest: str, judge, longest: int = 4) -> tuple[str, str] | None:
+    """Split "the big red car dark blue" into (target, tail) where ``judge(tail)`` holds,
+    trying the longest tail first."""
+    words = rest.split()
+    for k in range(min(longest, len(words) - 1), 0, -1):
+        tail = " ".join(words[-k:])
+        if judge(tail):
+            return " ".join(words[:-k]), tail
+    return None
+
+
+_RECOLOR_FILL = re.compile(r"\s+(?:to|into|in|be|to\s+be|the\s+colou?r|colou?r)$", re.IGNORECASE)
+
+
+def _rule_recolor(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    m = (_m(r"(?:change|set|make|turn)\s+the\s+colou?r\s+of\s+" + _T +
+            r"\s+(?:to|into)\s+(?P<c>.+)", text)
+         or _m(r"(?:change|set|make|turn)\s+" + _T + r"(?:'s)?\s+colou?r\s+(?:to|into)\s+(?P<c>.+)",
+               text))
+    if m and color_of(m["c"]):
+        return [Recolor(target=_selector(m["t"], quoted, ctx), color=color_of(m["c"]))]
+    m = (_m(r"(?:make|turn|paint|color|colour|recolor|recolour|change|dye|tint|switch)\s+"
+            r"(?P<rest>.+?)(?:\s+colou?r(?:ed)?)?", text)
+         or _m(r"(?P<rest>(?:the|this|that|its|all|every)\s+.+?)\s+should\s+be\s+(?P<c>.+)", text))
+    if not m:
+        return None
+    rest = m["rest"] + (" " + m["c"] if "c" in m.groupdict() and m["c"] else "")
+    split = _tail_split(rest, color_of, 2)
+    if not split:
+        return None
+    target = _RECOLOR_FILL.sub("", split[0]).strip()
+    if not target:
+        return None
+    return [Recolor(target=_selector(target, quoted, ctx), color=color_of(split[1]))]
+
+
+def _rule_replace(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    m = (_m(r"(?:replace|swap|switch|substitute|exchange)\s+(?:out\s+)?" + _T +
+            r"\s+(?:with|for|by)\s+(?P<n>.+)", text)
+         or _m(r"(?:change|turn|transform|make|convert)\s+" + _T + r"\s+(?:into|to)\s+(?P<n>.+)",
+               text)
+         or _m(r"make\s+(?P<t>(?:the|that|this|it)\b.*?)\s+(?P<n>(?:a|an)\s+.+)", text)
+         or _m(r"(?:use|put)\s+(?P<n>.+?)\s+instead\s+of\s+" + _T, text))
+    if not m:
+        return None
+    if _PH_RE.search(m["n"]):
+        return [SetText(target=_selector(m["t"], quoted, ctx, kind="text"),
+                        content=_content(m["n"], quoted))]
+    ref, noun = _reference_in(m["n"], ctx)
+    new = _object_phrase(noun)
+    if new is None:
+        return None
+    target = _selector(m["t"], quoted, ctx)
+    return [Replace(target=target, label=new["label"], color=new["color"], reference=ref)]
+
+
+_REF_RE = re.compile(r"\s*(?:from|in|like|as\s+in|shown\s+in)?\s*(?:the\s+)?(?:(?P<o>first|second|"
+                     r"third|fourth|fifth|last)\s+)?(?:reference|ref|image|picture|photo)"
+                     r"(?:\s+image)?(?:\s+#?(?P<n>\d+))?", re.IGNORECASE)
+
+
+def _reference_in(phrase: str, ctx: _Context) -> tuple[int | None, str]:
+    """ "the dog from reference 2" → (1, "the dog"); "this lamp" → (next unused, "lamp")."""
+    m = _REF_RE.search(phrase)
+    if m and ctx.references and m.end() == len(phrase.rstrip()) and (m["n"] or m["o"]):
+        n = int(m["n"]) if m["n"] else _ORDINALS[m["o"].lower()]
+        idx = ctx.references - 1 if n == -1 else n - 1
+        if not 0 <= idx < ctx.references:
+            raise PlanError(f"{m.group(0).strip()!r}: there are {ctx.references} references "
+                            f"(1 to {ctx.references})")
+        return idx, phrase[:m.start()].strip()
+    if re.match(r"(?:this|these)\b", phrase.strip(), re.IGNORECASE) and ctx.references:
+        return ctx.take_reference(), phrase
+    return None, phrase
+
+
+_SIZE_WORDS = {"bigger": 1.4, "larger": 1.4, "big": 1.4, "large": 1.4, "taller": 1.3,
+               "wider": 1.3, "huge": 1.9, "giant": 1.9, "enormous": 2.0, "smaller": 0.7,
+               "small": 0.7, "tiny": 0.45, "little": 0.7, "shorter": 0.75, "narrower": 0.75}
+_SIZE_ADVERBS = {"much": 1.6, "a lot": 1.6, "way": 1.6, "even": 1.3, "a bit": 0.45,
+                 "slightly": 0.45, "a little": 0.45, "a little bit": 0.4, "somewhat": 0.6}
+
+
+def _factor(how: str) -> float | None:
+    h = " ".join(how.lower().split())
+    m = re.match(r"(\d+(?:\.\d+)?)\s*%\s*(bigger|larger|smaller)", h)
+    if m:
+        pct = float(m.group(1)) / 100
+        return 1 + pct if m.group(2) != "smaller" else max(0.1, 1 - pct)
+    m = re.match(r"(twice|double|two times|three times|triple|half)\s*(?:as\s+(?:big|large)|"
+                 r"the\s+size|bigger|larger|as\s+small)?", h)
+    if m and m.group(0).strip():
+        return {"twice": 2.0, "double": 2.0, "two times": 2.0, "three times": 3.0,
+                "triple": 3.0, "half": 0.5}[m.group(1)]
+    adv = 1.0
+    for a in sorted(_SIZE_ADVERBS, key=len, reverse=True):
+        if h.startswith(a + " "):
+            adv, h = _SIZE_ADVERBS[a], h[len(a) + 1:]
+            break
+    base = _SIZE_WORDS.get(h)
+    return None if base is None else base ** adv
+
+
+def _rule_resize(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    m = _m(r"(?:make|scale|resize|have|get)\s+(?P<rest>.+)", text)
+    split = m and _tail_split(re.sub(r"\s+than\s+before$|\s+than\s+it\s+is$", "", m["rest"]),
+                              _factor, 4)
+    if split:
+        return [Resize(target=_selector(split[0], quoted, ctx), factor=_factor(split[1]))]
+    m = _m(r"(?P<v>enlarge|grow|expand|upscale|shrink|reduce|scale\s+up|scale\s+down|"
+           r"double\s+the\s+size\s+of|halve\s+the\s+size\s+of|increase\s+the\s+size\s+of|"
+           r"decrease\s+the\s+size\s+of)\s+" + _T + r"(?:\s+by\s+(?P<pct>\d+)\s*%)?"
+           r"(?:\s+(?P<adv>a\s+bit|slightly|a\s+little|a\s+lot))?", text)
+    if not m:
+        return None
+    v = " ".join(m["v"].lower().split())
+    grow = v.startswith(("enlarge", "grow", "expand", "upscale", "scale up", "double",
+                         "increase"))
+    factor = {"double the size of": 2.0, "halve the size of": 0.5}.get(v, 1.4 if grow else 0.7)
+    if m["pct"]:
+        pct = float(m["pct"]) / 100
+        factor = 1 + pct if grow else max(0.1, 1 - pct)
+    elif m["adv"]:
+        factor = factor ** _SIZE_ADVERBS[" ".join(m["adv"].lower().split())]
+    return [Resize(target=_selector(m["t"], quoted, ctx), factor=factor)]
+
+
+_SHIFT = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "upward": (0, -1), "upwards": (0, -1),
+          "higher": (0, -1), "down": (0, 1), "downward": (0, 1), "downwards": (0, 1),
+          "lower": (0, 1)}
+
+
+def _rule_move(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    m = _m(r"(?P<v>move|shift|drag|slide|push|put|place|position|reposition|bring|nudge)\s+" + _T +
+           r"\s+(?P<w>(?:a\s+(?:bit|little)\s+|slightly\s+|further\s+|more\s+|way\s+)?(?:to|towards|"
+           r"toward|into|on|onto|in|at|over|under|up|down|left|right|above|below|next|beside|"
+           r"behind|higher|lower|upwards?|downwards?|near|by|closer|between)\b.*)", text)
+    if not m:
+        return None
+    target = _selector(m["t"], quoted, ctx)
+    if m["v"].lower() in ("put", "place") and not _exists(plan, target):
+        return None  # "put a hat on the cat" adds
+    where = m["w"].lower()
+    small = re.match(r"(?:a\s+(?:bit|little)|slightly)\s+", where)
+    core = re.sub(r"^(?:a\s+(?:bit|little)|slightly|further|more|way)\s+", "", where)
+    core = re.sub(r"\s+(?:a\s+(?:bit|little)|slightly|some(?:what)?)$", "", core)
+    bare = re.fullmatch(r"(?:to\s+the\s+)?(left|right|up|down|upwards?|downwards?|higher|lower)",
+                        core)
+    if bare and (small or not core.startswith("to the")):
+        dx, dy = _SHIFT[bare.group(1)]
+        step = 0.08 if small or re.search(r"(?:bit|little|slightly)$", where) else 0.18
+        return [Move(target=target, dx=dx * step, dy=dy * step)]
+    head, rel, anchor = _relation_in("x " + m["w"], quoted, ctx, "x")
+    if rel and anchor is not None:
+        rel = "next to" if rel in ("holding", "wearing") else rel
+        return [Move(target=target, relation=rel, anchor=anchor)]
+    pos = _position_in(m["w"])
+    return [Move(target=target, position=pos)] if pos else None
+
+
+def _exists(plan: Plan, sel: Selector) -> bool:
+    try:
+        return bool(resolve(plan, sel, many=True))
+    except PlanError:
+        return False
+
+
+def _rule_add(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    m = _m(r"give\s+(?P<a>.+?)\s+(?P<np>(?:a|an|some|two|three|\d+)\s+.+)", text)
+    if m:
+        ref, noun = _reference_in(m["np"], ctx)
+        obj = _object_phrase(noun)
+        if not obj:
+            return None
+        rel = "wearing" if obj["label"].split()[-1] in _WEARABLE else "holding"
+        return [AddObject(**obj, relation=rel, anchor=_selector(m["a"], quoted, ctx),
+                          reference=ref)]
+    m = _m(r"(?:add|put|place|insert|include|draw|show|there\s+should\s+be|i\s+want|let\s+there"
+           r"\s+be)\s+(?:in\s+)?(?P<np>.+)", text)
+    if not m:
+        return None
+    np_text = m["np"]
+    pos = None
+    pm = re.search(r"\s+(?:on|at|in|to|into)\s+the\s+(?:top|bottom|upper|lower)?[\s-]?(?:left|"
+                   r"right|top|bottom|middle|center|centre)(?:\s+(?:side|corner|edge|half|part))?"
+                   r"(?:\s+of\s+the\s+(?:image|picture|canvas|poster|scene|frame|photo))?$", np_text,
+                   re.IGNORECASE)
+    if pm:
+        pos, np_text = _position_in(pm.group(0)), np_text[:pm.start()]
+    first = _object_phrase(re.split(r"\s+(?:to|for|on|above|below|next|beside|under|over|near|"
+                                    r"behind|in|by|with|wearing|holding|left|right)\b",
+                                    np_text, maxsplit=1)[0])
+    if first is None:
+        return None
+    head, rel, anchor = _relation_in(np_text, quoted, ctx, first["label"])
+    ref, head = _reference_in(head, ctx)
+    obj = _object_phrase(head)
+    if obj is None:
+        return None
+    return [AddObject(**obj, position=pos, relation=rel, anchor=anchor, reference=ref)]
+
+
+_RULES = (_rule_text, _rule_canvas, _rule_style, _rule_background, _rule_remove, _rule_recolor,
+          _rule_replace, _rule_resize, _rule_move, _rule_add)
+
+
+# --- resolving selectors ---------------------------------------------------------------
+
+def _rgb(color: str | None) -> tuple[int, int, int] | None:
+    import webcolors
+
+    if not color:
+        return None
+    try:
+        c = webcolors.hex_to_rgb(color) if color.startswith("#") else webcolors.name_to_rgb(color)
+    except ValueError:
+        return None
+    return (c.red, c.green, c.blue)
+
+
+def _same_color(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    if a.lower() == b.lower():
+        return True
+    ra, rb = _rgb(a.lower()), _rgb(b.lower())
+    return ra is not None and rb is not None and sum((x - y) ** 2 for x, y in zip(ra, rb)) < 60 ** 2
+
+
+def _label_matches(label: str, wanted: str) -> bool:
+    have = [lemma(w) for w in re.findall(r"[\w'-]+", label.lower())]
+    want = [lemma(w) for w in re.findall(r"[\w'-]+", wanted.lower())]
+    if not want:
+        return False
+    if want[-1] not in have:
+        return False
+    return all(w in have for w in want) or len(want) == 1
+
+
+def _centre(el) -> tuple[float, float]:
+    x0, y0, x1, y1 = el.box
+    return (x0 + x1) / 2, (y0 + y1) / 2
+
+
+def _area(el) -> float:
+    x0, y0, x1, y1 = el.box
+    return (x1 - x0) * (y1 - y0)
+
+
+def _candidates(plan: Plan, sel: Selector) -> list:
+    if sel.ids:
+        missing = [i for i in sel.ids if i not in {e.id for e in plan.elements}]
+        if missing:
+            raise PlanError(f"no element with id {missing[0]!r} in the Plan")
+        return [plan.element(i) for i in sel.ids]
+    els = [e for e in plan.elements if sel.kind in ("any", e.kind)]
+    if sel.label:
+        els = [e for e in els if e.kind == "object" and _label_matches(e.label, sel.label)]
+    if sel.content is not None:
+        exact = [e for e in els if e.kind == "text" and e.content == sel.content]
+        folded = [e for e in els if e.kind == "text"
+                  and e.content.casefold() == sel.content.casefold()]
+        els = exact or folded or [e for e in els if e.kind == "text"
+                                  and sel.content.casefold() in e.content.casefold()]
+    if sel.role:
+        by_role = [e for e in els if e.kind == "text" and e.role == sel.role]
+        # A poster's biggest line is its title even when the planner called it a heading.
+        els = by_role or ([max(els, key=_area)] if els and sel.which is None else els)
+    if sel.color:
+        els = [e for e in els if _same_color(e.color, sel.color)]
+    return els
+
+
+def _pick(els: list, which: str | None, ordinal: int | None, sel: Selector) -> list:
+    if ordinal is not None:
+        xs = [_centre(e)[0] for e in els]
+        ys = [_centre(e)[1] for e in els]
+        horizontal = (max(xs) - min(xs)) >= (max(ys) - min(ys))
+        order = sorted(els, key=lambda e: (_centre(e)[0], _centre(e)[1]) if horizontal
+                       else (_centre(e)[1], _centre(e)[0]))
+        idx = ordinal - 1 if ordinal > 0 else len(order) + ordinal
+        if not 0 <= idx < len(order):
+            raise PlanError(f"{sel.words or 'the selection'!r}: there are only {len(order)} "
+                            "matching elements")
+        return [order[idx]]
+    key = {"left": lambda e: _centre(e)[0], "right": lambda e: -_centre(e)[0],
+           "top": lambda e: _centre(e)[1], "bottom": lambda e: -_centre(e)[1],
+           "largest": lambda e: -_area(e), "smallest": _area,
+           "center": lambda e: (_centre(e)[0] - 0.5) ** 2 + (_centre(e)[1] - 0.5) ** 2}
+    if which in key:
+        return [min(els, key=key[which])]
+    return els
+
+
+def resolve(plan: Plan, sel: Selector, *, many: bool = False) -> list:
+    """The elements ``sel`` names in ``plan``.
+
+    Args:
+        many: accept several matches without ``which="all"`` (used for probing).
+    Raises:
+        PlanError: nothing matches, or several match a singular selector (the message
+            lists them and how to pick one).
+    """
+    els = _candidates(plan, sel)
+    said = sel.words or (sel.label or sel.kind)
+    if not els:
+        have = ", ".join(f"{e.id} ({e.label if e.kind == 'object' else repr(e.content)})"
+                         for e in plan.elements) or "no elements"
+        raise PlanError(f"nothing in the image matches {said!r}; it has: {have}")
+    picked = _pick(els, sel.which, sel.ordinal, sel)
+    if len(picked) > 1 and sel.which != "all" and not sel.ids and not many:
+        names = ", ".join(e.id for e in picked)
+        raise PlanError(f"{said!r} matches {len(picked)} elements ({names}); say which one "
+                        "(the left/right/top/bottom one, the first/second one) or 'all'")
+    return picked
+
+
+# --- placing boxes ---------------------------------------------------------------------
+
+_REGIONS = {None: (0, 0, 1, 1), "center": (0.2, 0.2, 0.8, 0.8), "left": (0, 0, 0.5, 1),
+            "right": (0.5, 0, 1, 1), "top": (0, 0, 1, 0.5), "bottom": (0, 0.5, 1, 1),
+            "top left": (0, 0, 0.5, 0.5), "top right": (0.5, 0, 1, 0.5),
+            "bottom left": (0, 0.5, 0.5, 1), "bottom right": (0.5, 0.5, 1, 1)}
+_MARGIN = 0.03
+_GRID = 24
+
+
+def _clamp(box: Box) -> Box:
+    """Shift a box inside the unit square (shrinking it only when it is bigger)."""
+    x0, y0, x1, y1 = box
+    w, h = min(x1 - x0, 1.0), min(y1 - y0, 1.0)
+    x0 = min(max(x0, 0.0), 1.0 - w)
+    y0 = min(max(y0, 0.0), 1.0 - h)
+    return (round(x0, 4), round(y0, 4), round(min(x0 + w, 1.0), 4), round(min(y0 + h, 1.0), 4))
+
+
+def _overlap(a: Box, b: Box) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
+def _span(lo: float, hi: float, size: float, steps: int) -> list[float]:
+    """Candidate centres for a length ``size`` inside ``[lo, hi]`` (kept off the edges)."""
+    lo, hi = max(lo, _MARGIN), min(hi, 1 - _MARGIN)
+    if hi - lo <= size:
+        return [min(max((lo + hi) / 2, size / 2), 1 - size / 2)]
+    return [lo + size / 2 + (hi - lo - size) * k / steps for k in range(steps + 1)]
+
+
+def place_in_region(others: list[Box], w: float, h: float, position: str | None,
+                    prefer: tuple[float | None, float | None] = (None, None)) -> Box:
+    """The box of size ``w x h`` (canvas fractions) inside ``position``'s region that overlaps
+    ``others`` least, nearest the region's centre (or ``prefer``'s coordinate along an axis
+    the position leaves free: "move the cat to the right" keeps its height).
+
+    A deterministic grid search: the same inputs give the same box.
+    """
+    rx0, ry0, rx1, ry1 = _REGIONS[position]
+    w, h = min(w, 1.0), min(h, 1.0)
+    free_x = position in (None, "top", "bottom")
+    free_y = position in (None, "left", "right")
+    tx = prefer[0] if free_x and prefer[0] is not None else (rx0 + rx1) / 2
+    ty = prefer[1] if free_y and prefer[1] is not None else (ry0 + ry1) / 2
+    best, best_score = None, None
+    for cy in _span(ry0, ry1, h, _GRID):
+        for cx in _span(rx0, rx1, w, _GRID):
+            box = _clamp((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+            cover = sum(_overlap(box, o) for o in others) / (w * h)
+            score = cover * 2.0 + ((cx - tx) ** 2 + (cy - ty) ** 2) ** 0.5
+            if best_score is None or score < best_score - 1e-9:
+                best, best_score = box, score
+    return best
+
+
+_HOLD_SCALE = {"umbrella": 1.2, "balloon": 0.5, "flag": 0.6, "sign": 0.8, "parasol": 1.2}
+_TOP_ITEMS = {"hat", "cap", "crown", "helmet", "beret", "beanie", "halo", "headband", "tiara",
+              "wig", "umbrella", "bow"}
+_FACE_ITEMS = {"glasses", "sunglasses", "sunglass", "mask", "goggles", "monocle"}
+
+
+def place_relative(anchor: Box, w: float, h: float, relation: str, label: str,
+                   others: list[Box]) -> Box:
+    """A box of size ``w x h`` placed ``relation`` to ``anchor`` (e.g. "above", "wearing")."""
+    ax0, ay0, ax1, ay1 = anchor
+    aw, ah = ax1 - ax0, ay1 - ay0
+    acx, acy = (ax0 + ax1) / 2, (ay0 + ay1) / 2
+    gap = 0.02
+    head = label.split()[-1] if label else ""
+    if relation == "wearing":
+        s = _HOLD_SCALE.get(head, 0.55)
+        w, h = aw * s, ah * s * (0.45 if head in _TOP_ITEMS | _FACE_ITEMS else 0.8)
+        cy = (ay0 + h * 0.2 if head in _TOP_ITEMS else ay0 + ah * 0.3 if head in _FACE_ITEMS
+              else acy)
+        return _clamp((acx - w / 2, cy - h / 2, acx + w / 2, cy + h / 2))
+    if relation == "holding":
+        s = _HOLD_SCALE.get(head, 0.5)
+        w, h = aw * s, ah * s
+        return _clamp((ax1 - w * 0.6, ay0 + ah * 0.2, ax1 + w * 0.4, ay0 + ah * 0.2 + h))
+    spots = {
+        "left of": (ax0 - gap - w, acy - h / 2), "right of": (ax1 + gap, acy - h / 2),
+        "above": (acx - w / 2, ay0 - gap - h), "below": (acx - w / 2, ay1 + gap),
+        "under": (acx - w / 2, ay1 + gap), "on": (acx - w / 2, ay0 - h * 0.85),
+        "in front of": (acx - w / 2, ay1 - h * 0.8), "behind": (acx - w / 2 + aw * 0.3, ay0 - h * 0.3),
+        "in": (acx - w / 2, acy - h / 2), "around": (acx - w / 2, acy - h / 2),
+    }
+    if relation in ("next to", "beside", "between") or relation not in spots:
+        right = _clamp((ax1 + gap, acy - h / 2, ax1 + gap + w, acy + h / 2))
+        left = _clamp((ax0 - gap - w, acy - h / 2, ax0 - gap, acy + h / 2))
+        cost = [sum(_overlap(b, o) for o in others + [anchor]) for b in (right, left)]
+        return right if cost[0] <= cost[1] else left
+    if relation in ("in", "around"):
+        s = 0.6 if relation == "in" else 1.3
+        w, h = aw * s, ah * s
+        x, y = acx - w / 2, acy - h / 2
+    else:
+        x, y = spots[relation]
+    return _clamp((x, y, x + w, y + h))
+
+
+def _default_side(plan: Plan, size: str | None) -> float:
+    """The side (pixels) of a new object: the median existing object, else 30% of the
+    short side; "small"/"large" scale it."""
+    W, H = plan.size
+    sides = [((e.box[2] - e.box[0]) * W * (e.box[3] - e.box[1]) * H) ** 0.5 for e in plan.objects]
+    side = statistics.median(sides) if sides else 0.3 * min(W, H)
+    side = min(max(side, 0.12 * min(W, H)), 0.45 * min(W, H))
+    return side * {"small": 0.6, "large": 1.5}.get(size or "", 1.0)
+
+
+def _new_id(plan: Plan, label: str, taken: set[str]) -> str:
+    slug = re.sub(r"[^\w]+", "-", label.lower()).strip("-") or "object"
+    k = 1
+    while f"{slug}-{k}" in taken:
+        k += 1
+    taken.add(f"{slug}-{k}")
+    return f"{slug}-{k}"
+
+
+# --- applying operations ---------------------------------------------------------------
+
+def _replace_elements(plan: Plan, changed: dict, removed: set[str] = frozenset(),
+                      added: tuple = ()) -> Plan:
+    els = tuple(changed.get(e.id, e) for e in plan.elements if e.id not in removed) + added
+    return plan.model_copy(update={"elements": els})
+
+
+def _revalidate(plan: Plan) -> Plan:
+    # model_copy skips validation: run the Plan's checks on the result.
+    return Plan.model_validate(plan.model_dump())
+
+
+def _apply_add(plan: Plan, op: AddObject, ctx: _Context) -> Plan:
+    W, H = plan.size
+    side = _default_side(plan, op.size)
+    w, h = side / W, side / H
+    anchor = resolve(plan, op.anchor)[0] if op.anchor is not None else None
+    taken = {e.id for e in plan.elements}
+    boxes = [e.box for e in plan.elements]
+    new = []
+    top_z = max((e.z for e in plan.elements), default=0)
+    for _ in range(op.count):
+        if anchor is not None and op.relation:
+            box = place_relative(anchor.box, w, h, op.relation, op.label, boxes)
+        else:
+            box = place_in_region(boxes, w, h, op.position)
+        z = anchor.z - 1 if anchor is not None and op.relation == "behind" else top_z + 1
+        eid = _new_id(plan, op.label, taken)
+        new.append(ObjectElement(id=eid, box=box, z=z, label=op.label, color=op.color,
+                                 description=op.description, subject_id=eid,
+                                 reference=op.reference))
+        boxes.append(box)
+    ctx.last = [e.id for e in new]
+    return _replace_elements(plan, {}, added=tuple(new))
+
+
+def _apply_add_text(plan: Plan, op: AddText, ctx: _Context) -> Plan:
+    lines = max(1, len(op.content) // 28 + 1)
+    w, h = 0.8, min(0.1 * lines, 0.4) if op.role in ("title", "heading") else min(0.06 * lines, 0.3)
+    position = op.position or ("top" if op.role in ("title", "heading") else "bottom")
+    box = place_in_region([e.box for e in plan.elements], w, h, position)
+    taken = {e.id for e in plan.elements}
+    el = TextElement(id=_new_id(plan, op.role if op.role != "body" else "text", taken), box=box,
+                     z=max((e.z for e in plan.elements), default=0) + 1, content=op.content,
+                     script=script_of(op.content), color=op.color, role=op.role)
+    ctx.last = [el.id]
+    return _replace_elements(plan, {}, added=(el,))
+
+
+def _apply_remove(plan: Plan, op: Remove, ctx: _Context) -> Plan:
+    gone = {e.id for e in resolve(plan, op.target)}
+    ctx.last = []
+    return _replace_elements(plan, {}, removed=gone)
+
+
+def _apply_replace(plan: Plan, op: Replace, ctx: _Context) -> Plan:
+    taken = {e.id for e in plan.elements}
+    changed = {}
+    for old in resolve(plan, op.target):
+        eid = _new_id(plan, op.label, taken)
+        changed[old.id] = ObjectElement(id=eid, box=old.box, z=old.z, label=op.label,
+                                        color=op.color, description=op.description,
+                                        subject_id=eid, reference=op.reference)
+    ctx.last = [e.id for e in changed.values()]
+    return _replace_elements(plan, changed)
+
+
+def _apply_recolor(plan: Plan, op: Recolor, ctx: _Context) -> Plan:
+    targets = resolve(plan, op.target)
+    ctx.last = [e.id for e in targets]
+    return _replace_elements(plan, {e.id: e.model_copy(update={"color": op.color})
+                                    for e in targets})
+
+
+def _apply_move(plan: Plan, op: Move, ctx: _Context) -> Plan:
+    targets = resolve(plan, op.target)
+    ids = {e.id for e in targets}
+    others = [e.box for e in plan.elements if e.id not in ids]
+    anchor = resolve(plan, op.anchor)[0] if op.anchor is not None else None
+    changed = {}
+    for el in targets:
+        x0, y0, x1, y1 = el.box
+        w, h = x1 - x0, y1 - y0
+        if anchor is not None and op.relation:
+            if anchor.id in ids:
+                raise PlanError(f"cannot move {op.target.words!r} relative to itself")
+            box = place_relative(anchor.box, w, h, op.relation, "", others)
+        elif op.position is not None:
+            box = place_in_region(others, w, h, op.position, prefer=_centre(el))
+        else:
+            box = _clamp((x0 + op.dx, y0 + op.dy, x1 + op.dx, y1 + op.dy))
+        others.append(box)
+        changed[el.id] = el.model_copy(update={"box": box})
+    ctx.last = list(changed)
+    return _revalidate(_replace_elements(plan, changed))
+
+
+def _apply_resize(plan: Plan, op: Resize, ctx: _Context) -> Plan:
+    targets = resolve(plan, op.target)
+    changed = {}
+    for el in targets:
+        cx, cy = _centre(el)
+        w = min((el.box[2] - el.box[0]) * op.factor, 1.0)
+        h = min((el.box[3] - el.box[1]) * op.factor, 1.0)
+        if w < 0.01 or h < 0.01:
+            raise PlanError(f"{op.target.words or el.id!r} would become too small to see")
+        changed[el.id] = el.model_copy(update={"box": _clamp((cx - w / 2, cy - h / 2,
+                                                              cx + w / 2, cy + h / 2))})
+    ctx.last = list(changed)
+    return _revalidate(_replace_elements(plan, changed))
+
+
+def _apply_set_text(plan: Plan, op: SetText, ctx: _Context) -> Plan:
+    if not op.content.strip():
+        raise PlanError("new text must not be empty")
+    try:
+        targets = resolve(plan, op.target)
+    except PlanError:
+        if plan.texts:
+            raise
+        # No text yet: "make the title say X" on a picture without one adds it.
+        return _apply_add_text(plan, AddText(content=op.content, role=op.target.role or "title"),
+                               ctx)
+    ctx.last = [e.id for e in targets]
+    return _replace_elements(plan, {e.id: e.model_copy(update={
+        "content": op.content, "script": script_of(op.content)}) for e in targets})
+
+
+def _apply_background(plan: Plan, op: SetBackground, ctx: _Context) -> Plan:
+    canvas = plan.canvas.model_copy(update={"background": op.background})
+    return plan.model_copy(update={"canvas": canvas})
+
+
+def _apply_style(plan: Plan, op: SetStyle, ctx: _Context) -> Plan:
+    return plan.model_copy(update={"style": op.style})
+
+
+def size_for_aspect(aspect: tuple[int, int], area: int) -> tuple[int, int]:
+    """The valid canvas of ratio ``aspect`` closest to ``area`` pixels (sides multiples of 16).
+
+    Raises:
+        SizeError: an aspect outside 1:3..3:1.
+    """
+    a, b = aspect
+    if a <= 0 or b <= 0:
+        raise SizeError(f"aspect {a}:{b} must have positive sides")
+    if max(a, b) / min(a, b) > 3.0 + 1e-9:
+        raise SizeError(f"aspect {a}:{b} is outside 1:3..3:1")
+    for shrink in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4):
+        w = (area * shrink * a / b) ** 0.5
+        width = max(16, int(round(w / 16)) * 16)
+        height = max(16, int(round(w * b / a / 16)) * 16)
+        try:
+            return check_size(width, height)
+        except SizeError:
+            continue
+    raise SizeError(f"no valid canvas for aspect {a}:{b}")
+
+
+def refit_boxes(plan: Plan, width: int, height: int) -> tuple:
+    """Elements for a new canvas size: objects keep their pixel aspect (shrunk about their
+    centre along the axis that grew); text boxes keep their fractions."""
+    W, H = plan.size
+    out = []
+    for el in plan.elements:
+        if el.kind == "text":
+            out.append(el)
+            continue
+        x0, y0, x1, y1 = el.box
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        ratio = ((x1 - x0) * W) / ((y1 - y0) * H)    # the object's pixel aspect
+        if width / height > W / H:                   # canvas got wider: keep height
+            h = y1 - y0
+            w = ratio * h * height / width
+        else:
+            w = x1 - x0
+            h = w * width / (ratio * height)
+        out.append(el.model_copy(update={"box": _clamp((cx - w / 2, cy - h / 2,
+                                                        cx + w / 2, cy + h / 2))}))
+    return tuple(out)
+
+
+def _apply_canvas(plan: Plan, op: SetCanvas, ctx: _Context) -> Plan:
+    if op.aspect is not None:
+        width, height = size_for_aspect(op.aspect, plan.canvas.width * plan.canvas.height)
+    elif op.width is not None and op.height is not None:
+        width, height = check_size(op.width, op.height)
+    else:
+        raise PlanError("canvas edit needs an aspect (e.g. 16:9) or a width and height")
+    canvas = plan.canvas.model_copy(update={"width": width, "height": height})
+    return _revalidate(plan.model_copy(update={"canvas": canvas,
+                                               "elements": refit_boxes(plan, width, height)}))
+
+
+_APPLY = {"add": _apply_add, "add_text": _apply_add_text, "remove": _apply_remove,
+          "replace": _apply_replace, "recolor": _apply_recolor, "move": _apply_move,
+          "resize": _apply_resize, "set_text": _apply_set_text, "background": _apply_background,
+          "style": _apply_style, "canvas": _apply_canvas}
