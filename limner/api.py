@@ -6,7 +6,7 @@ The CLI and the server call these methods and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from planner.schema import Plan, PlanError, SizeError, parse_size
 
@@ -66,6 +66,16 @@ def _choice(value: str, allowed: Sequence[str], param: str) -> str:
     if value not in allowed:
         raise LimnerError(f"{param} must be one of {', '.join(allowed)}; got {value!r}", param)
     return value
+
+
+def _check_output(fmt: str, compression: int | None, transparent: bool) -> None:
+    from render.encode import check_output
+
+    try:
+        check_output(fmt, compression, transparent)
+    except ValueError as e:
+        param = "output_compression" if "compression" in str(e) else "output_format"
+        raise LimnerError(str(e), param) from None
 
 
 def _size(size: str | tuple[int, int] | None) -> tuple[int, int] | None:
@@ -144,7 +154,9 @@ class Limner:
                  size: str | tuple[int, int] | None = None, seed: int | None = None,
                  quality: str = "auto", background: str = "auto",
                  output_format: str = "png", output_compression: int | None = None,
-                 references: Sequence["Image.Image"] = ()) -> GenerateResult:
+                 references: Sequence["Image.Image"] = (),
+                 on_image: Callable[[int, GeneratedImage], None] | None = None
+                 ) -> GenerateResult:
         """Prompt (or a saved Plan) → n encoded images with their Plans and seeds.
 
         Args:
@@ -152,15 +164,12 @@ class Limner:
             plan: render this Plan as is (``limner generate --plan``); with n > 1 the
                 extra images use seeds ``plan.seed + i``.
             output_format: png | jpeg | webp. output_compression: 0-100 for jpeg/webp.
+            on_image: called as ``on_image(i, image)`` as soon as image i is encoded
+                (the CLI saves files and moves its progress bar there).
         """
-        from render.encode import check_output
-
         _choice(output_format, OUTPUT_FORMATS, "output_format")
-        try:
-            check_output(output_format, output_compression,
-                         transparent=background == "transparent" or bool(plan and plan.transparent))
-        except ValueError as e:
-            raise LimnerError(str(e), "output_format") from None
+        _check_output(output_format, output_compression,
+                      background == "transparent" or bool(plan and plan.transparent))
         if plan is not None:
             if not isinstance(n, int) or not 1 <= n <= MAX_N:
                 raise LimnerError(f"n must be an integer from 1 to {MAX_N}; got {n!r}", "n")
@@ -170,25 +179,38 @@ class Limner:
             plans = self.plans(prompt or "", n=n, size=size, seed=seed, quality=quality,
                                background=background)
         return self.render(plans, output_format=output_format,
-                           output_compression=output_compression, references=references)
+                           output_compression=output_compression, references=references,
+                           on_image=on_image)
 
     def render(self, plans: Sequence[Plan], *, output_format: str = "png",
                output_compression: int | None = None,
-               references: Sequence["Image.Image"] = ()) -> GenerateResult:
-        """Plans → encoded images (no planning)."""
+               references: Sequence["Image.Image"] = (),
+               on_image: Callable[[int, GeneratedImage], None] | None = None
+               ) -> GenerateResult:
+        """Plans → encoded images (no planning), one Plan at a time so ``on_image`` can
+        report each image as soon as it is ready."""
         from render.base import RenderOptions
         from render.encode import encode_image
 
+        plans = list(plans)
+        # The planner may have chosen a transparent background ("... on a transparent
+        # background"): check the format against the Plans themselves.
+        _check_output(output_format, output_compression, any(p.transparent for p in plans))
         options = RenderOptions(font=self.font, references=tuple(references))
-        result = self.renderer.render(list(plans), options)
-        out = []
-        for image, p, s in zip(result.images, result.plans, result.seeds):
+        out: list[GeneratedImage] = []
+        name = self.renderer.name
+        for i, plan in enumerate(plans):
+            result = self.renderer.render([plan], options)
+            image, p, s = result.images[0], result.plans[0], result.seeds[0]
             data = encode_image(image, p, seed=s, renderer=result.renderer,
                                 digital_source_type=self.renderer.digital_source_type,
                                 fmt=output_format, compression=output_compression)
             out.append(GeneratedImage(image=image, plan=p, seed=s, data=data,
                                       format=output_format))
-        return GenerateResult(images=out, renderer=result.renderer)
+            name = result.renderer
+            if on_image is not None:
+                on_image(i, out[-1])
+        return GenerateResult(images=out, renderer=name)
 
 
 __all__ = ["GeneratedImage", "GenerateResult", "Limner", "LimnerError", "PlanError"]

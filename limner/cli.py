@@ -5,6 +5,7 @@ Thin: parse, call Limner, print. A user mistake is one line on stderr and exit c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -75,6 +76,21 @@ def plan(
         _print_plan_tree(p)
 
 
+def _load_plan(path: Path):
+    """A Plan from a JSON file, or from a limner image that carries one (png/jpeg/webp)."""
+    from planner.schema import Plan
+
+    data = path.read_bytes()
+    if data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff" or data[:4] == b"RIFF":
+        from render.encode import read_plan
+
+        found = read_plan(data)
+        if found is None:
+            raise ValueError("the image carries no limner Plan")
+        return found
+    return Plan.from_json(data.decode("utf-8"))
+
+
 def numbered(path: Path, i: int, n: int) -> Path:
     """out.png → out.png (n = 1) or out-1.png, out-2.png, ... (n > 1)."""
     return path if n == 1 else path.with_name(f"{path.stem}-{i + 1}{path.suffix}")
@@ -93,7 +109,8 @@ def generate(
                                               help="0-100, jpeg/webp"),
     n: int = typer.Option(1, "-n", help="number of images, 1-10"),
     seed: int = typer.Option(0, "--seed"),
-    plan_file: Optional[Path] = typer.Option(None, "--plan", help="render a saved Plan JSON"),
+    plan_file: Optional[Path] = typer.Option(
+        None, "--plan", help="render a saved Plan (JSON, or a limner image carrying one)"),
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
@@ -117,7 +134,7 @@ def generate(
     plan_obj = None
     if plan_file is not None:
         try:
-            plan_obj = Plan.from_json(plan_file.read_text(encoding="utf-8"))
+            plan_obj = _load_plan(plan_file)
         except FileNotFoundError:
             _fail(f"--plan {plan_file}: no such file")
         except ValueError as e:
@@ -132,13 +149,43 @@ def generate(
                 _fail(f"{t} exists; pass --overwrite to replace it")
     lim = Limner(planner=planner, model=model, renderer=renderer, device=device,
                  font=str(font) if font else None)
-    result = lim.generate(prompt, plan=plan_obj, n=n, size=size, seed=seed, quality=quality,
-                          background=background, output_format=fmt,
-                          output_compression=compression)
-    for img, target in zip(result.images, targets):
-        img.save(str(target), overwrite=overwrite)
-        typer.echo(f"{target}  {img.plan.canvas.width}x{img.plan.canvas.height}  "
-                   f"seed {img.seed}")
+    with _progress(n, renderer, size) as advance:
+        def save(i: int, img) -> None:
+            # Each file is written as soon as it is ready: an interrupted -n 10 keeps its work.
+            try:
+                img.save(str(targets[i]), overwrite=overwrite)
+            except FileExistsError as e:
+                _fail(str(e))
+            advance(f"{targets[i]}  {img.plan.canvas.width}x{img.plan.canvas.height}  "
+                    f"seed {img.seed}")
+
+        lim.generate(prompt, plan=plan_obj, n=n, size=size, seed=seed, quality=quality,
+                     background=background, output_format=fmt,
+                     output_compression=compression, on_image=save)
+
+
+@contextlib.contextmanager
+def _progress(n: int, renderer: str, size: str):
+    """A progress bar on stderr for long work (several images, a neural renderer or a big
+    canvas); yields ``advance(line)``, which also prints each finished file's line."""
+    big = any(int(v) >= 2048 for v in size.lower().replace("×", "x").split("x")
+              if v.strip().isdigit())
+    if n == 1 and renderer == "draft" and not big:
+        yield lambda line: typer.echo(line)
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("drawing", total=n)
+
+        def advance(line: str) -> None:
+            typer.echo(line)  # stdout: rich keeps the bar (stderr) below the printed lines
+            bar.advance(task)
+
+        yield advance
 
 
 @app.command()
