@@ -116,7 +116,8 @@ class Background(_Frozen):
 
     ``color``: one ``color``; ``gradient``: ``colors`` top to bottom (``direction``);
     ``scene``: a named procedural backdrop (``scene`` in SCENES) tinted by ``color`` when
-    given; ``transparent``: real alpha, only elements are opaque.
+    given; ``transparent``: real alpha, only elements are opaque. ``reference``: a reference
+    image (by index) fills the canvas instead.
     """
 
     kind: Literal["color", "gradient", "scene", "transparent"] = "color"
@@ -125,6 +126,9 @@ class Background(_Frozen):
     direction: Literal["vertical", "horizontal", "diagonal"] = "vertical"
     scene: str | None = None
     description: str = ""
+    reference: int | None = Field(
+        default=None, description="index of a reference image drawn as the backdrop "
+                                  "(the other fields are the fallback without it)")
 
     @model_validator(mode="after")
     def _check(self) -> "Background":
