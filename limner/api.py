@@ -28,6 +28,18 @@ class LimnerError(ValueError):
         self.code = code
 
 
+class ModerationError(LimnerError):
+    """A prompt or instruction refused by moderation (OpenAI's ``moderation_blocked``).
+
+    ``category`` names what was refused (e.g. ``violence``); ``verdict`` explains the rule."""
+
+    def __init__(self, message: str, category: str | None = None, verdict: Any = None,
+                 param: str = "prompt"):
+        super().__init__(message, param, "moderation_blocked")
+        self.category = category
+        self.verdict = verdict
+
+
 @dataclass(frozen=True)
 class GeneratedImage:
     image: "Image.Image"
@@ -155,8 +167,8 @@ class Limner:
                  quality: str = "auto", background: str = "auto",
                  output_format: str = "png", output_compression: int | None = None,
                  references: Sequence["Image.Image"] = (),
-                 on_image: Callable[[int, GeneratedImage], None] | None = None
-                 ) -> GenerateResult:
+                 on_image: Callable[[int, GeneratedImage], None] | None = None,
+                 moderation: str = "auto") -> GenerateResult:
         """Prompt (or a saved Plan) → n encoded images with their Plans and seeds.
 
         Args:
@@ -166,7 +178,10 @@ class Limner:
             output_format: png | jpeg | webp. output_compression: 0-100 for jpeg/webp.
             on_image: called as ``on_image(i, image)`` as soon as image i is encoded
                 (the CLI saves files and moves its progress bar there).
+            moderation: ``auto`` (default) or ``low`` (less strict; see
+                planner/moderation.py). A refusal raises ModerationError.
         """
+        self._moderate(prompt if plan is None else plan_text(plan), moderation)
         _choice(output_format, OUTPUT_FORMATS, "output_format")
         _check_output(output_format, output_compression,
                       background == "transparent" or bool(plan and plan.transparent))
@@ -212,5 +227,58 @@ class Limner:
                 on_image(i, out[-1])
         return GenerateResult(images=out, renderer=name)
 
+    # --- moderation, understanding, provenance -----------------------------------------
+    def _moderate(self, text: str | None, level: str = "auto", param: str = "prompt") -> None:
+        """Refuse ``text`` (a prompt, an edit instruction) that moderation blocks.
 
-__all__ = ["GeneratedImage", "GenerateResult", "Limner", "LimnerError", "PlanError"]
+        Raises:
+            LimnerError: for a level other than auto/low (param ``moderation``).
+            ModerationError: naming the category and the matched rule.
+        """
+        from planner.moderation import LEVELS, check
+
+        _choice(level, LEVELS, "moderation")
+        verdict = check(text or "", level)
+        if not verdict.allowed:
+            raise ModerationError(f"{param} {verdict.reason}", verdict.category, verdict,
+                                  param)
+
+    def describe(self, image: Any, question: str | None = None, *,
+                 vlm: str | None = None) -> dict:
+        """What is in an image: its embedded Plan (limner files), OCR text, colours, layout,
+        and with a VLM preset (``vlm`` or ``$LIMNER_VLM``) a caption or an answer.
+
+        Args:
+            image: a path, the file's bytes or a PIL image.
+            question: asked of the VLM (answered only when a VLM is configured).
+            vlm: a preset name from configs/vlm.yaml or a local model directory.
+        Returns:
+            A JSON-ready dict (see render.describe.describe).
+        """
+        from render.describe import describe
+
+        return describe(image, question=question, vlm=vlm, cache=self.__dict__)
+
+    def verify(self, image: Any) -> dict:
+        """C2PA report of an image file: manifest, signer, validation state, and whether
+        its pixels changed after signing (see render.provenance.verify).
+
+        Args:
+            image: a path or the file's bytes.
+        """
+        from render.provenance import verify
+
+        return verify(image)
+
+
+def plan_text(plan: Plan) -> str:
+    """The words a Plan will draw (its prompt, labels, descriptions and texts), moderated
+    like a prompt when a saved or hand-edited Plan is rendered."""
+    parts = [plan.prompt, plan.style.text, plan.canvas.background.description]
+    for el in plan.elements:
+        parts += [el.content] if el.kind == "text" else [el.label, el.description]
+    return "\n".join(p for p in parts if p)
+
+
+__all__ = ["GeneratedImage", "GenerateResult", "Limner", "LimnerError", "ModerationError",
+           "PlanError"]

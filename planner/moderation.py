@@ -155,7 +155,11 @@ def _term_pattern(term: str, squeezed: bool, bounded: bool = True) -> str | None
     # A placeholder made of letters survives normalisation where "*" would not.
     norm = _base(term.replace("*", "qxstarxq")).replace("qxstarxq", "*")
     if squeezed:
-        norm = squeeze(norm)
+        short = squeeze(norm)
+        # "xxx" squeezed is "x": a term that shrinks that far would match ordinary text.
+        if short != norm and len(short.replace(" ", "")) < 4:
+            return None
+        norm = short
     words = [w for w in norm.split(" ") if w]
     if not words:
         return None

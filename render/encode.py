@@ -142,7 +142,10 @@ def encode_image(image: "Image.Image", plan: Plan, *, seed: int, renderer: str,
                     xmp=xmp)
     else:
         pixels.save(buf, "WEBP", quality=quality, method=4, xmp=xmp)
-    return buf.getvalue()
+    from render.provenance import sign_if_configured
+
+    # C2PA: signed only when a key is configured; otherwise the bytes stay deterministic.
+    return sign_if_configured(buf.getvalue(), fmt, plan, digital_source_type)
 
 
 def _open(path_or_bytes: str | os.PathLike | bytes) -> "Image.Image":
