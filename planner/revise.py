@@ -623,6 +623,22 @@ def _background_of(phrase: str) -> Background | None:
     return Background(kind="scene", scene=scene, color=tint, description=phrase.strip())
 
 
+def _background_reference(text: str, m: re.Match | None, ctx: _Context) -> int | None:
+    """ "use reference 2 as the background", "set the background to the first image"."""
+    if not ctx.references:
+        return None
+    u = _m(r"(?:use|make|set|put)\s+(?P<b>.+?)\s+(?:as|for|to\s+be)?\s*(?:the\s+)?"
+           r"(?:background|backdrop)", text)
+    phrase = u["b"] if u else (m["b"] if m and m.groupdict().get("b") else None)
+    if not phrase:
+        return None
+    if re.fullmatch(r"(?:this|that|the\s+reference)(?:\s+(?:image|picture|photo|one))?", phrase,
+                    re.IGNORECASE):
+        return ctx.take_reference()
+    ref, rest = _reference_in(phrase, ctx)
+    return ref if ref is not None and not rest.strip(" ,") else None
+
+
 def _rule_background(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
     bg_noun = r"(?:background|backdrop|scene|setting|sky|weather|surroundings|environment)"
     if _m(r"(?:remove|delete|drop|erase|clear|cut\s+out|get\s+rid\s+of)\s+the\s+" + bg_noun,
@@ -635,6 +651,10 @@ def _rule_background(text: str, quoted: list[str], plan: Plan, ctx: _Context) ->
          or _m(r"(?:use|give\s+it|add)\s+(?P<b>.+?)\s+" + bg_noun, text)
          or _m(r"(?:make|turn)\s+it\s+(?P<it>.+)", text)
          or _m(r"(?:the\s+)?" + bg_noun + r"\s+should\s+be\s+(?P<b>.+)", text))
+    ref = _background_reference(text, m, ctx)
+    if ref is not None:
+        return [SetBackground(background=Background(kind="color", reference=ref,
+                                                    description=f"reference {ref + 1}"))]
     if not m:
         return None
     if "it" in m.groupdict() and m["it"] is not None:
