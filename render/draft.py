@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 from planner.schema import ObjectElement, Plan, box_to_pixels
 from render.backgrounds import draw_background
 from render.base import RenderOptions, RenderResult, as_plan_list
-from render.sprites import fit_inside, object_sprite
+from render.sprites import object_sprite
 from render.text import draw_texts
 
 if TYPE_CHECKING:
@@ -69,13 +69,13 @@ def _placement(el: ObjectElement, size: tuple[int, int], sprite_size: tuple[int,
 
 def _sprite_for(el: ObjectElement, size: tuple[int, int], options: RenderOptions,
                 q: DraftQuality) -> "Image.Image":
-    from PIL import Image
-
     x0, y0, x1, y1 = box_to_pixels(el.box, *size)
     box = (x1 - x0, y1 - y0)
     if el.reference is not None and 0 <= el.reference < len(options.references):
-        ref = options.references[el.reference].convert("RGBA")
-        return ref.resize(fit_inside(ref.size, box), Image.LANCZOS)
+        from render.references import reference_sprite
+
+        return reference_sprite(options.references[el.reference], box,
+                                options.extra.get("input_fidelity", "low"))
     return object_sprite(el.label, el.color, box, el.subject_id or el.label, options.font,
                          q.supersample, q.sharpen)
 
@@ -127,7 +127,13 @@ class DraftRenderer:
         options = options or RenderOptions()
         size = plan.size
         q = resolve_quality(plan.quality, size)
-        img = draw_background(plan.canvas.background, size, seed=plan.seed)
+        bg = plan.canvas.background
+        if bg.reference is not None and 0 <= bg.reference < len(options.references):
+            from render.references import reference_backdrop
+
+            img = reference_backdrop(options.references[bg.reference], size)
+        else:
+            img = draw_background(bg, size, seed=plan.seed)
         # Painter's order: z first, then lower boxes (nearer the viewer) in front.
         order = sorted(plan.objects, key=lambda e: (e.z, e.box[3]))
         placed = []
@@ -144,7 +150,8 @@ class DraftRenderer:
     def render_one(self, plan: Plan, options: RenderOptions | None = None) -> "Image.Image":
         """One Plan → its final image (RGB, or RGBA with real alpha when transparent)."""
         options = options or RenderOptions()
-        img = draw_texts(self.draw_base(plan, options), plan, font=options.font or self.font)
+        img = draw_texts(self.draw_base(plan, options), plan, font=options.font or self.font,
+                         in_place=True)
         return img if plan.transparent else img.convert("RGB")
 
     def render(self, plans: Plan | Sequence[Plan],

@@ -66,8 +66,9 @@ def _overlaps(a: Box, b: Box) -> bool:
 
 
 def change_mask(plan0: Plan, plan1: Plan, d: PlanDiff | None = None,
-                pad: int | None = None) -> "Image.Image":
-    """The pixels an edit from ``plan0`` to ``plan1`` may change (L, 255 = redraw).
+                pad: int | None = None, size: tuple[int, int] | None = None) -> "Image.Image":
+    """The pixels an edit from ``plan0`` to ``plan1`` may change (L, 255 = redraw), on a
+    ``size`` grid (default: the Plan's canvas).
 
     Text whose box meets a changed region is redrawn whole: the text engine picks its
     treatment from the pixels under it, so half of it must not come from the old image.
@@ -75,7 +76,7 @@ def change_mask(plan0: Plan, plan1: Plan, d: PlanDiff | None = None,
     d = d or diff(plan0, plan1)
     boxes = regions(d, plan0, plan1)
     grow = [t.box for t in plan1.texts if any(_overlaps(t.box, b) for b in boxes)]
-    size = plan1.size
+    size = size or plan1.size
     return regions_mask(boxes + grow, size, pad_pixels(size) if pad is None else pad)
 
 
@@ -112,13 +113,13 @@ def _inpaint(renderer) -> Callable | None:
     return fn if callable(fn) else None
 
 
-def _backdrop_mask(d: PlanDiff, plan1: Plan) -> "Image.Image":
+def _backdrop_mask(d: PlanDiff, plan1: Plan, size: tuple[int, int]) -> "Image.Image":
     """For an inpainting renderer when the background changed: everything except the
     elements the edit left alone, so subjects keep their look."""
     from PIL import ImageChops
 
-    full = regions_mask([(0.0, 0.0, 1.0, 1.0)], plan1.size, 0)
-    keep = regions_mask([e.box for e in unchanged_elements(d, plan1)], plan1.size, 0)
+    full = regions_mask([(0.0, 0.0, 1.0, 1.0)], size, 0)
+    keep = regions_mask([e.box for e in unchanged_elements(d, plan1)], size, 0)
     return ImageChops.subtract(full, keep)
 
 
@@ -137,22 +138,29 @@ def apply_edit(renderer, previous: "Image.Image | None", plan0: Plan, plan1: Pla
     """
     options = options or RenderOptions()
     d = diff(plan0, plan1)
-    whole = previous is None or d.canvas_changed or previous.size != plan1.size
-    if whole:
+    if previous is None or d.canvas_changed or not _same_shape(previous.size, plan1.size):
         image = renderer.render(plan1, options).image
         return EditResult(image, plan1, d, regions_mask([(0, 0, 1, 1)], plan1.size, 0))
-    from PIL import ImageChops
+    from PIL import Image, ImageChops
 
-    m = change_mask(plan0, plan1, d)
+    size = previous.size    # an overlay Plan's canvas is its picture's size rounded to 16
+    m = change_mask(plan0, plan1, d, size=size)
     inpaint = _inpaint(renderer)
-    if inpaint is not None and d.full and not d.canvas_changed:
-        m = _backdrop_mask(d, plan1)
+    if inpaint is not None and d.full:
+        m = _backdrop_mask(d, plan1, size)
     if mask is not None:
         m = ImageChops.multiply(m, mask)
     if m.getbbox() is None:
         return EditResult(previous.copy(), plan1, d, m)
     new = inpaint(previous, plan1, m, options) if inpaint else renderer.render(plan1, options).image
+    if new.size != size:
+        new = new.resize(size, Image.LANCZOS)
     return EditResult(composite(new, previous, m, over=is_overlay(plan1)), plan1, d, m)
+
+
+def _same_shape(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Equal sizes, or sizes that differ only by rounding to multiples of 16."""
+    return a == b or (abs(a[0] - b[0]) < 16 and abs(a[1] - b[1]) < 16)
 
 
 # --- images without a Plan ---------------------------------------------------------------
@@ -186,6 +194,13 @@ def load_mask(mask: Any, size: tuple[int, int]) -> "Image.Image":
         raise ImageInputError("mask has no fully transparent pixels, so nothing may change",
                               "mask")
     return Image.fromarray(np.where(editable, 255, 0).astype(np.uint8), "L")
+
+
+def overlay_plan(size: tuple[int, int], seed: int = 0) -> Plan:
+    """An empty Plan standing for a picture without one: edits draw over its pixels."""
+    W, H = work_size(size)
+    return Plan(seed=seed, canvas=Canvas(width=W, height=H, background={
+        "kind": "transparent", "description": OVERLAY}))
 
 
 def work_size(size: tuple[int, int]) -> tuple[int, int]:
@@ -223,13 +238,17 @@ def _map_into(el, bbox: tuple[int, int, int, int], size: tuple[int, int]):
 
 
 def plan_for_image(instruction: str, size: tuple[int, int], editable: "Image.Image", *,
-                   seed: int = 0, references: int = 0, planner=None) -> Plan:
+                   seed: int = 0, references: int = 0,
+                   fallback: Callable[[str, tuple[int, int], int], Plan] | None = None) -> Plan:
     """A Plan of what ``instruction`` adds to an image without a Plan, placed inside the
     editable area's bounding box. The backdrop stays transparent (the old pixels show)
     unless the instruction changes the background.
 
+    Args:
+        fallback: ``fallback(instruction, size, seed) -> Plan`` plans an instruction that is
+            not an edit verb ("a flamingo in a hat") as a picture of its own (transparent).
     Raises:
-        PlanError: an instruction the rules (and ``planner``, when given) cannot read.
+        PlanError: an instruction the rules (and ``fallback``, when given) cannot read.
     """
     from planner.revise import revise
 
@@ -240,10 +259,9 @@ def plan_for_image(instruction: str, size: tuple[int, int], editable: "Image.Ima
     try:
         drawn = revise(base, instruction, references=references)
     except PlanError as e:
-        if planner is None or "could not understand" not in str(e):
+        if fallback is None or "could not understand" not in str(e):
             raise
-        # Not an edit verb ("a flamingo in a hat"): plan it as a picture of its own.
-        drawn = planner.plan(instruction, size=sub, seed=seed, background="transparent")
+        drawn = fallback(instruction, sub, seed)
     W, H = work_size(size)
     elements = tuple(_map_into(el, bbox, size) for el in drawn.elements)
     background = drawn.canvas.background   # still OVERLAY unless the instruction changed it
@@ -253,7 +271,8 @@ def plan_for_image(instruction: str, size: tuple[int, int], editable: "Image.Ima
 
 
 def edit_image(renderer, image: "Image.Image", instruction: str, *, mask: Any = None,
-               options: RenderOptions | None = None, seed: int = 0, planner=None
+               options: RenderOptions | None = None, seed: int = 0,
+               fallback: Callable[[str, tuple[int, int], int], Plan] | None = None
                ) -> EditResult:
     """Edit an image that carries no Plan.
 
@@ -261,6 +280,7 @@ def edit_image(renderer, image: "Image.Image", instruction: str, *, mask: Any = 
         renderer: draft (composites new elements and text) or one with ``inpaint``.
         image: the opened image. mask: OpenAI-style PNG mask, or None for the whole image.
         instruction: what to add or change in the editable area.
+        fallback: see ``plan_for_image``.
     Returns:
         EditResult whose pixels outside the mask equal ``image`` exactly.
     """
@@ -270,7 +290,7 @@ def edit_image(renderer, image: "Image.Image", instruction: str, *, mask: Any = 
     editable = (load_mask(mask, image.size) if mask is not None
                 else Image.new("L", image.size, 255))
     plan = plan_for_image(instruction, image.size, editable, seed=seed,
-                          references=len(options.references), planner=planner)
+                          references=len(options.references), fallback=fallback)
     base = image.convert("RGBA" if image.mode in ("RGBA", "LA", "PA") else "RGB")
     inpaint = _inpaint(renderer)
     if inpaint is not None:

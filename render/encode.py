@@ -128,7 +128,8 @@ def encode_image(image: "Image.Image", plan: Plan, *, seed: int, renderer: str,
     fields = _fields(plan, seed, renderer, digital_source_type)
     xmp = build_xmp(fields)
     keep_alpha = plan.transparent and fmt != "jpeg"
-    pixels = image.convert("RGBA" if keep_alpha else "RGB")
+    mode = "RGBA" if keep_alpha else "RGB"
+    pixels = image if image.mode == mode else image.convert(mode)
     quality = DEFAULT_QUALITY if compression is None else compression
     buf = io.BytesIO()
     if fmt == "png":

@@ -165,6 +165,19 @@ def _fallbacks(script: str, weight: str) -> tuple[FontSpec, ...]:
     return tuple(spec for spec, _fam in sorted(fc_list(f":lang={info.lang}"), key=rank))
 
 
+def resolve_script(text: str, script: str, weight: str = "bold") -> str:
+    """The script whose fonts should draw ``text``: the Plan's tag when its font covers the
+    text (寿司 tagged Jpan stays Japanese), else the script the characters show (a planner
+    may tag "老王面馆" as Latn)."""
+    detected = detect_script(text)
+    if detected in (script, "Latn"):
+        return script
+    primary = _primary(script, weight)
+    if primary and not missing_chars(text, primary[0]):
+        return script
+    return detected
+
+
 def _candidates(script: str, weight: str):
     """Faces to try, best first; the slow fc-list runs only when the first match fails."""
     yield from _primary(script, weight)
@@ -194,15 +207,12 @@ def font_for(text: str, script: str = "Latn", weight: str = "bold",
                 f"font {override} has no glyph for {''.join(missing[:8])!r} in {text!r}; "
                 f"choose a font that covers script {script}")
         return spec
-    detected = detect_script(text)
-    # The characters outrank the Plan's tag (a planner may mis-tag "老王面馆" as Latn).
-    order = [detected, script] if detected not in (script, "Latn") else [script]
+    code = resolve_script(text, script, weight)
     first: FontSpec | None = None
-    for code in order:
-        for spec in _candidates(code, weight):
-            first = first or spec
-            if not missing_chars(text, spec):
-                return spec
+    for spec in _candidates(code, weight):
+        first = first or spec
+        if not missing_chars(text, spec):
+            return spec
     missing = missing_chars(text, first) if first else list(text)
     raise RenderError(
         f"no installed font draws {''.join(missing[:8])!r} (script {script}) in {text!r}: "

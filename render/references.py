@@ -65,7 +65,7 @@ def fidelity(name: str) -> Fidelity:
     return FIDELITY[name]
 
 
-def _read_bytes(item: Any, param: str) -> bytes:
+def read_bytes(item: Any, param: str) -> bytes:
     """Bytes of a path, bytes or binary file object, refusing more than MAX_BYTES."""
     if isinstance(item, (bytes, bytearray, memoryview)):
         data = bytes(item)
@@ -107,7 +107,7 @@ def open_image(item: Any, param: str = "image") -> "Image.Image":
     if isinstance(item, Image.Image):
         _check_pixels(item.size, param)
         return item
-    data = _read_bytes(item, param)
+    data = read_bytes(item, param)
     try:
         im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:

@@ -296,3 +296,77 @@ class Session:
         if self.current is None:
             raise SessionError(f"session {self.path} has no turns yet")
         return self.current
+
+
+# --- turns made by the front door ----------------------------------------------------------
+# ``lim`` is a limner.api.Limner (passed in: render/ does not import the front door).
+
+def start_from_prompt(lim, session: Session, prompt: str, **generate_kwargs) -> Turn:
+    """First turn of a session: generate ``prompt`` and save it.
+
+    Raises:
+        SessionError: the session already has turns.
+    """
+    _need_empty(session)
+    result = lim.generate(prompt, **generate_kwargs)
+    img = result[0]
+    return session.add_turn(img.plan, img.data, kind="new", instruction=prompt,
+                            renderer=result.renderer, seed=img.seed, fmt=img.format)
+
+
+def start_from_image(session: Session, image) -> Turn:
+    """First turn of a session: bring in an image (a limner file keeps its Plan; any other
+    image gets an empty overlay Plan, so edits draw over its pixels).
+
+    Raises:
+        SessionError: the session already has turns. ImageInputError: an unusable image.
+    """
+    from render.edit import overlay_plan
+    from render.encode import read_plan
+    from render.references import encoded, open_image, read_bytes
+
+    _need_empty(session)
+    if hasattr(image, "getpixel"):
+        data, fmt = encoded(open_image(image))
+    else:
+        data = read_bytes(image, "image")
+        fmt = (open_image(data).format or "png").lower()
+    plan = read_plan(data) or overlay_plan(open_image(data).size)
+    return session.add_turn(plan, data, kind="import", instruction="(imported image)",
+                            renderer="import", seed=plan.seed, fmt=fmt)
+
+
+def edit_turn(lim, session: Session, instruction: str, *, references=(), **edit_kwargs) -> Turn:
+    """One edit of the current turn, saved as the next turn.
+
+    Args:
+        lim: the Limner doing the work. references: new reference images, kept with the
+            session (indices continue after the ones given in earlier turns).
+        edit_kwargs: passed to ``Limner.edit`` (mask, size, quality, ...).
+    Returns:
+        The new current Turn (its ``summary`` says what changed).
+    """
+    from planner.diff import diff
+    from render.references import encoded, load_references, read_bytes
+
+    cur = session._need_current()
+    plan0, data0 = session.plan(cur), session.image_bytes(cur)
+    opened = load_references(references)
+    if len(session.references) + len(opened) > 16:
+        raise SessionError(f"a session holds at most 16 references; it has "
+                           f"{len(session.references)} and {len(opened)} more were given")
+    for item, im in zip(references, opened):
+        data = encoded(im)[0] if hasattr(item, "getpixel") else read_bytes(item, "references")
+        session.add_reference(data, (im.format or "png").lower())
+    result = lim.edit(instruction, image=data0, plan=plan0,
+                      references=session.reference_bytes(), **edit_kwargs)
+    img = result[0]
+    return session.add_turn(img.plan, img.data, kind="edit", instruction=instruction,
+                            renderer=result.renderer, seed=img.seed, fmt=img.format,
+                            summary=diff(plan0, img.plan).summary(), parent=cur.n)
+
+
+def _need_empty(session: Session) -> None:
+    if session.turns:
+        raise SessionError(f"session {session.path} already has {len(session.turns)} turns; "
+                           "edit it, or start another session")

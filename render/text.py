@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from planner.schema import Plan, TextElement, box_to_pixels
 from render.color import (INK_DARK, INK_LIGHT, RGB, contrast_ratio, parse_color,
                           readable_on)
-from render.fonts import FontSpec, detect_script, font_for, load_font, script_info
+from render.fonts import FontSpec, font_for, load_font, resolve_script, script_info
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -60,7 +60,7 @@ def shaping_for(content: str, script: str, weight: str = "bold",
     """Pick the face and shaping parameters for ``content`` (raises RenderError if no
     installed font covers it)."""
     spec = font_for(content, script, weight, override=font)
-    effective = detect_script(content) if detect_script(content) != "Latn" else script
+    effective = resolve_script(content, script, weight)
     info = script_info(effective)
     return Shaping(spec, "rtl" if info.rtl else None, _LANG.get(effective), info.cjk)
 
@@ -292,19 +292,24 @@ def _plate(draw, layout: TextLayout, origin: tuple[float, float], box: tuple[int
     draw.rounded_rectangle((left, top, right, bottom), radius=radius, fill=color + (226,))
 
 
-def draw_texts(image: "Image.Image", plan: Plan, font: str | None = None) -> "Image.Image":
+def draw_texts(image: "Image.Image", plan: Plan, font: str | None = None, *,
+               in_place: bool = False) -> "Image.Image":
     """Draw every text element of ``plan`` onto a copy of ``image``.
 
     Args:
         image: the base picture (any mode; drawn in RGBA).
         plan: the Plan whose text elements to draw, in z order.
         font: a font file that overrides fontconfig's choice (``--font``).
+        in_place: draw on ``image`` itself when it is RGBA (saves a copy).
     Returns:
-        A new RGBA image with the text drawn.
+        An RGBA image with the text drawn.
     Raises:
         RenderError: when no installed font covers a string (names the package).
     """
-    out = image.convert("RGBA") if image.mode != "RGBA" else image.copy()
+    if image.mode != "RGBA":
+        out = image.convert("RGBA")
+    else:
+        out = image if in_place else image.copy()
     for el in sorted(plan.texts, key=lambda e: e.z):
         draw_text_element(out, el, font=font)
     return out

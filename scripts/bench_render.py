@@ -1,0 +1,87 @@
+"""Bench the draft path: plan + render + encode, next to a bare Pillow PNG encode.
+
+    python3 scripts/bench_render.py [--runs 3] [--cores all] [--prompt TEXT] [--quality auto]
+
+Pinned to one core by default (os.sched_setaffinity), torch never imported. For each size
+it prints the median seconds of plan, render, encode and their total, and two baselines:
+``blank`` = Pillow's PNG encode of a same-size solid canvas, ``same`` = Pillow's PNG encode
+of the rendered pixels (the cost of PNG itself). Ratios are total / baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+SIZES = ((1024, 1024), (2048, 2048), (3840, 2160))
+PROMPT = ('A travel poster with the title "VISIT THE COAST" above three red apples and a '
+          'blue bicycle on a beach')
+
+
+def _median_time(fn, runs: int) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), out
+
+
+def _png(image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def bench(prompt: str, runs: int, quality: str) -> None:
+    from PIL import Image
+
+    from limner.api import Limner
+    from render.encode import encode_image
+
+    lim = Limner()
+    renderer = lim.renderer
+    print(f"prompt: {prompt!r}  quality: {quality}  runs: {runs} (median)  "
+          f"cores: {sorted(os.sched_getaffinity(0))}")
+    print(f"{'size':>10} {'plan':>7} {'render':>7} {'encode':>7} {'total':>7} "
+          f"{'blank':>7} {'same':>7} {'x blank':>8} {'x same':>7}")
+    for w, h in SIZES:
+        def plan():
+            return lim.plan(prompt, size=(w, h), seed=1, quality=quality)
+
+        p = plan()
+        img = renderer.render(p).image  # warm caches (fonts, sprites) before timing
+        t_plan, p = _median_time(plan, runs)
+        t_render, img = _median_time(lambda: renderer.render(p).image, runs)
+        t_enc, _ = _median_time(lambda: encode_image(
+            img, p, seed=p.seed, renderer="draft",
+            digital_source_type=renderer.digital_source_type), runs)
+        blank = Image.new("RGB", (w, h), (244, 241, 234))
+        t_blank, _ = _median_time(lambda: _png(blank), runs)
+        t_same, _ = _median_time(lambda: _png(img), runs)
+        total = t_plan + t_render + t_enc
+        print(f"{w}x{h:<5} {t_plan:7.3f} {t_render:7.3f} {t_enc:7.3f} {total:7.3f} "
+              f"{t_blank:7.3f} {t_same:7.3f} {total / t_blank:8.1f} {total / t_same:7.2f}")
+    print("torch imported:", "torch" in sys.modules)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--cores", default="1", help="1 (pin to one core) or all")
+    ap.add_argument("--prompt", default=PROMPT)
+    ap.add_argument("--quality", default="auto", choices=("low", "medium", "high", "auto"))
+    args = ap.parse_args()
+    if args.cores == "1" and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    bench(args.prompt, args.runs, args.quality)
+
+
+if __name__ == "__main__":
+    main()
