@@ -227,6 +227,145 @@ class Limner:
                 on_image(i, out[-1])
         return GenerateResult(images=out, renderer=name)
 
+    # --- editing -----------------------------------------------------------------------
+    def edit(self, instruction: str, *, image: Any = None, plan: Plan | None = None,
+             mask: Any = None, references: Sequence[Any] = (), n: int = 1,
+             size: str | tuple[int, int] | None = None, quality: str = "auto",
+             background: str = "auto", output_format: str = "png",
+             output_compression: int | None = None, input_fidelity: str = "low",
+             seed: int | None = None, moderation: str = "auto") -> GenerateResult:
+        """Edit an image (or a Plan) in plain language; only what changed is redrawn.
+
+        With a Plan (given, or embedded in a limner image) the instruction revises it and
+        the changed regions are re-rendered over ``image``'s pixels (pixels outside them are
+        kept exactly). Without one, ``mask`` (a PNG whose fully transparent pixels mark the
+        editable area, the image's size) says where new elements and text go.
+
+        Args:
+            instruction: e.g. "make the car blue and add a red umbrella".
+            image: a PIL image, file bytes or a path. plan: the Plan to revise.
+            mask: OpenAI-style PNG mask. references: 0-16 reference images.
+            n: 1-10 variants (seeds ``seed + i``). size: WxH to change the canvas.
+            background: auto | transparent | opaque. input_fidelity: low | high.
+            seed: the seed of the first variant (default: the Plan's).
+        Returns:
+            GenerateResult; each image's Plan is the revised Plan.
+        Raises:
+            LimnerError: bad input (param names the field). PlanError: an instruction the
+                planner cannot apply. ModerationError: a refused instruction.
+        """
+        from render.base import RenderOptions
+        from render.references import ImageInputError, fidelity, load_references
+
+        if not isinstance(instruction, str) or not instruction.strip():
+            raise LimnerError("prompt (the edit instruction) must not be empty", "prompt")
+        self._moderate(instruction, moderation)
+        _choice(quality, QUALITIES, "quality")
+        _choice(background, BACKGROUNDS, "background")
+        _choice(output_format, OUTPUT_FORMATS, "output_format")
+        _choice(input_fidelity, ("low", "high"), "input_fidelity")
+        if not isinstance(n, int) or not 1 <= n <= MAX_N:
+            raise LimnerError(f"n must be an integer from 1 to {MAX_N}; got {n!r}", "n")
+        try:
+            picture, plan0 = _edit_source(image, plan)
+            refs = load_references(references)
+            options = RenderOptions(font=self.font, references=tuple(refs),
+                                    extra={"input_fidelity": input_fidelity,
+                                           "fidelity": fidelity(input_fidelity)})
+            if plan0 is None:
+                return self._edit_plain(picture, instruction, mask, options, n, size, seed,
+                                        output_format, output_compression)
+            plan1 = self._revise_for_edit(plan0, instruction, len(refs), size, quality,
+                                          background, seed)
+            return self._edit_plan(picture, plan0, plan1, mask, options, n, output_format,
+                                   output_compression)
+        except ImageInputError as e:
+            raise LimnerError(str(e), e.param) from None
+        except SizeError as e:
+            raise LimnerError(str(e), "size") from None
+
+    def _revise_for_edit(self, plan0: Plan, instruction: str, n_refs: int, size: Any,
+                         quality: str, background: str, seed: int | None) -> Plan:
+        """The instruction applied by the planner, then the explicit options on top."""
+        from planner.revise import SetBackground, SetCanvas, apply_ops, revise
+        from planner.schema import Background
+
+        plan1 = None
+        if self.planner_name != "rules":
+            reviser = getattr(self.planner, "revise", None)
+            try:
+                plan1 = reviser(plan0, instruction) if reviser else None
+            except NotImplementedError:
+                plan1 = None
+        if plan1 is None:
+            plan1 = revise(plan0, instruction, references=n_refs)
+        ops = []
+        wanted = _size(size)
+        if wanted is not None and wanted != plan1.size:
+            ops.append(SetCanvas(width=wanted[0], height=wanted[1]))
+        if background == "transparent" and not plan1.transparent:
+            ops.append(SetBackground(background=Background(kind="transparent")))
+        elif background == "opaque" and plan1.transparent:
+            ops.append(SetBackground(background=Background()))
+        plan1 = apply_ops(plan1, ops)
+        update = {"quality": quality} if quality != "auto" else {}
+        if seed is not None:
+            update["seed"] = seed
+        return plan1.model_copy(update=update) if update else plan1
+
+    def _edit_plan(self, picture: Any, plan0: Plan, plan1: Plan, mask: Any, options: Any,
+                   n: int, output_format: str, output_compression: int | None
+                   ) -> GenerateResult:
+        from render.edit import apply_edit, load_mask
+
+        _check_output(output_format, output_compression, plan1.transparent)
+        previous = picture   # apply_edit redraws whole when it does not fit plan0
+        user_mask = load_mask(mask, previous.size) if mask is not None and previous else None
+        if mask is not None and previous is None:
+            raise LimnerError("mask needs the image it belongs to (image=...)", "mask")
+        out = []
+        for i in range(n):
+            # Variants differ only where the edit draws: compare with the old Plan re-seeded.
+            p1 = plan1.model_copy(update={"seed": plan1.seed + i}) if i else plan1
+            p0 = plan0.model_copy(update={"seed": p1.seed})
+            result = apply_edit(self.renderer, previous, p0, p1, options, mask=user_mask)
+            out.append(self._encoded(result.image, p1, output_format, output_compression))
+        return GenerateResult(images=out, renderer=self.renderer.name)
+
+    def _edit_plain(self, picture: Any, instruction: str, mask: Any, options: Any, n: int,
+                    size: Any, seed: int | None, output_format: str,
+                    output_compression: int | None) -> GenerateResult:
+        from render.edit import edit_image
+
+        if picture is None:
+            raise LimnerError("edit needs an image (image=...) or a Plan (plan=...)", "image")
+        wanted = _size(size)
+        if wanted is not None and wanted != picture.size:
+            raise LimnerError(f"size: an image without a Plan keeps its size "
+                              f"{picture.size[0]}x{picture.size[1]}", "size")
+        out = []
+        for i in range(n):
+            s = (seed or 0) + i
+            result = edit_image(self.renderer, picture, instruction, mask=mask,
+                                options=options, seed=s, fallback=self._plan_overlay)
+            _check_output(output_format, output_compression, result.image.mode == "RGBA")
+            out.append(self._encoded(result.image, result.plan, output_format,
+                                     output_compression))
+        return GenerateResult(images=out, renderer=self.renderer.name)
+
+    def _plan_overlay(self, instruction: str, size: tuple[int, int], seed: int) -> Plan:
+        """Plan an instruction that is not an edit verb as a transparent picture."""
+        return self.planner.plan(instruction, size=size, seed=seed, background="transparent")
+
+    def _encoded(self, image: Any, plan: Plan, fmt: str, compression: int | None
+                 ) -> GeneratedImage:
+        from render.encode import encode_image
+
+        data = encode_image(image, plan, seed=plan.seed, renderer=self.renderer.name,
+                            digital_source_type=self.renderer.digital_source_type,
+                            fmt=fmt, compression=compression)
+        return GeneratedImage(image=image, plan=plan, seed=plan.seed, data=data, format=fmt)
+
     # --- moderation, understanding, provenance -----------------------------------------
     def _moderate(self, text: str | None, level: str = "auto", param: str = "prompt") -> None:
         """Refuse ``text`` (a prompt, an edit instruction) that moderation blocks.
@@ -269,6 +408,27 @@ class Limner:
         from render.provenance import verify
 
         return verify(image)
+
+
+def _edit_source(image: Any, plan: Plan | None) -> tuple[Any, Plan | None]:
+    """The picture to edit (opened and validated) and the Plan it shows: ``plan`` when
+    given, else the Plan a limner file carries in its metadata, else None."""
+    from render.encode import read_plan
+    from render.references import read_bytes, open_image
+
+    if image is None:
+        return None, plan
+    if hasattr(image, "getpixel"):    # a PIL image
+        embedded = (getattr(image, "text", None) or {}).get("limner.plan")
+        if plan is None and embedded:
+            try:
+                plan = Plan.from_json(embedded)
+            except ValueError:
+                plan = None
+        return open_image(image, "image"), plan
+    data = read_bytes(image, "image")
+    picture = open_image(data, "image")
+    return picture, plan if plan is not None else read_plan(data)
 
 
 def plan_text(plan: Plan) -> str:

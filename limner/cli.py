@@ -275,6 +275,170 @@ def serve(
         renderer=renderer, model=model, device=device, font=str(font) if font else None))
 
 
+_SUFFIX_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}
+
+
+def _open_session(name: Optional[str], path: Optional[Path], create: bool = False):
+    from render.session import Session, session_dir
+
+    return Session.open(session_dir(name, path), create=create)
+
+
+def _turn_line(session, turn) -> str:
+    what = f"  {turn.summary}" if turn.summary else ""
+    return f"turn {turn.n} ({turn.kind}): {session.path / turn.image_file}{what}"
+
+
+@app.command()
+def edit(
+    args: Optional[list[str]] = typer.Argument(
+        None, help="INSTRUCTION with --session; IMAGE INSTRUCTION otherwise (or to start a "
+                   "session from an image)"),
+    session: Optional[str] = typer.Option(None, "--session",
+                                          help="session NAME under $LIMNER_HOME/sessions"),
+    session_dir: Optional[Path] = typer.Option(None, "--session-dir",
+                                               help="session directory (instead of a NAME)"),
+    new: bool = typer.Option(False, "--new", help="start the session by generating PROMPT"),
+    mask: Optional[Path] = typer.Option(None, "--mask",
+                                        help="PNG whose fully transparent pixels may change"),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="output file (also copies a "
+                                       "session turn there)"),
+    reference: Optional[list[Path]] = typer.Option(None, "--reference", "-r",
+                                                   help="reference image (repeat, up to 16)"),
+    size: str = typer.Option("auto", "--size", help="WxH to change the canvas, or auto"),
+    quality: str = typer.Option("auto", "--quality", help="low|medium|high|auto"),
+    background: str = typer.Option("auto", "--background", help="auto|transparent|opaque"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="png|jpeg|webp"),
+    compression: Optional[int] = typer.Option(None, "--compression", help="0-100, jpeg/webp"),
+    seed: Optional[int] = typer.Option(None, "--seed"),
+    input_fidelity: str = typer.Option("low", "--input-fidelity", help="low|high"),
+    planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
+    model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
+    renderer: str = typer.Option("draft", "--renderer",
+                                 help="draft|sdxl|sd35|flux-schnell|flux-dev|pixart"),
+    device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing -o file"),
+) -> None:
+    """Edit in plain language: a session turn, or an image file (with an optional mask)."""
+    from limner.api import Limner
+
+    args = list(args or [])
+    if out is not None and fmt is None:
+        fmt = _SUFFIX_FORMATS.get(out.suffix.lower())
+        if fmt is None:
+            _fail(f"cannot tell the format from {out.name!r}: use a .png/.jpg/.webp name "
+                  "or --format png|jpeg|webp")
+    if out is not None and out.exists() and not overwrite:
+        _fail(f"{out} exists; pass --overwrite to replace it")
+    lim = Limner(planner=planner, model=model, renderer=renderer, device=device)
+    kw = dict(size=size, quality=quality, background=background, output_format=fmt or "png",
+              output_compression=compression, input_fidelity=input_fidelity, seed=seed)
+    refs = [str(r) for r in reference or []]
+    if session is not None or session_dir is not None:
+        data = _edit_session(lim, session, session_dir, args, new, mask, refs, kw)
+    else:
+        data = _edit_file(lim, args, mask, refs, kw, out, overwrite)
+    if out is not None:
+        from render.encode import write_atomic
+
+        write_atomic(str(out), data, overwrite=overwrite)
+        typer.echo(f"{out}")
+
+
+def _edit_session(lim, name, path, args, new, mask, refs, kw) -> bytes:
+    """A session turn: --new PROMPT, IMAGE INSTRUCTION (first turn), or INSTRUCTION."""
+    from render.session import edit_turn, start_from_image, start_from_prompt
+
+    if new:
+        if len(args) != 1:
+            _fail("edit --new takes one PROMPT: limner edit --session NAME --new \"prompt\"")
+        s = _open_session(name, path, create=True)
+        gen = {k: v for k, v in kw.items() if k not in ("input_fidelity",)}
+        gen["seed"] = gen["seed"] or 0
+        turn = start_from_prompt(lim, s, args[0], **gen)
+    elif len(args) == 2:
+        s = _open_session(name, path, create=True)
+        image = Path(args[0])
+        if not image.is_file():
+            _fail(f"IMAGE {image}: no such file")
+        start_from_image(s, str(image))
+        turn = edit_turn(lim, s, args[1], mask=str(mask) if mask else None, references=refs,
+                         **kw)
+    elif len(args) == 1:
+        s = _open_session(name, path)
+        turn = edit_turn(lim, s, args[0], mask=str(mask) if mask else None, references=refs,
+                         **kw)
+    else:
+        _fail("edit --session NAME needs an INSTRUCTION (or --new PROMPT, or IMAGE "
+              "INSTRUCTION to start from an image)")
+    typer.echo(_turn_line(s, turn))
+    return s.image_bytes(turn)
+
+
+def _edit_file(lim, args, mask, refs, kw, out, overwrite) -> bytes:
+    """IMAGE INSTRUCTION → the edited file (default name: IMAGE-edit.<format>)."""
+    if len(args) != 2:
+        _fail("edit needs IMAGE and INSTRUCTION (or --session NAME INSTRUCTION)")
+    image = Path(args[0])
+    if not image.is_file():
+        _fail(f"IMAGE {image}: no such file")
+    if mask is not None and not mask.is_file():
+        _fail(f"--mask {mask}: no such file")
+    result = lim.edit(args[1], image=str(image), mask=str(mask) if mask else None,
+                      references=refs, **kw)
+    img = result[0]
+    if out is None:
+        ext = {"jpeg": "jpg"}.get(img.format, img.format)
+        target = image.with_name(f"{image.stem}-edit.{ext}")
+        if target.exists() and not overwrite:
+            _fail(f"{target} exists; pass -o FILE or --overwrite")
+        img.save(str(target), overwrite=overwrite)
+        typer.echo(f"{target}  {img.image.width}x{img.image.height}")
+    return img.data
+
+
+@app.command()
+def history(
+    session: Optional[str] = typer.Option(None, "--session", help="session NAME"),
+    session_dir: Optional[Path] = typer.Option(None, "--session-dir", help="session directory"),
+    json_out: bool = typer.Option(False, "--json", help="print the turns as JSON"),
+) -> None:
+    """List a session's turns: * marks the current one, (undone) the redoable ones."""
+    from dataclasses import asdict
+
+    s = _open_session(session, session_dir)
+    rows = s.history()
+    if json_out:
+        typer.echo(json.dumps([dict(asdict(t), state=st) for t, st in rows], indent=2,
+                              ensure_ascii=False))
+        return
+    marks = {"current": "*", "active": " ", "redo": "~", "dropped": "x"}
+    for t, st in rows:
+        note = {"redo": "  (undone)", "dropped": "  (dropped)"}.get(st, "")
+        typer.echo(f"{marks[st]} {t.n:>3}  {t.kind:<6} {t.instruction!r}  {t.image_file}"
+                   f"{'  ' + t.summary if t.summary else ''}{note}")
+
+
+@app.command()
+def undo(
+    session: Optional[str] = typer.Option(None, "--session", help="session NAME"),
+    session_dir: Optional[Path] = typer.Option(None, "--session-dir", help="session directory"),
+) -> None:
+    """Step a session back one turn (the undone turn stays on disk, redoable)."""
+    s = _open_session(session, session_dir)
+    typer.echo(_turn_line(s, s.undo()))
+
+
+@app.command()
+def redo(
+    session: Optional[str] = typer.Option(None, "--session", help="session NAME"),
+    session_dir: Optional[Path] = typer.Option(None, "--session-dir", help="session directory"),
+) -> None:
+    """Step a session forward to the turn last undone."""
+    s = _open_session(session, session_dir)
+    typer.echo(_turn_line(s, s.redo()))
+
+
 def _user_error_types() -> tuple[type[BaseException], ...]:
     from limner.api import LimnerError
     from planner.schema import PlanError, SizeError

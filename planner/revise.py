@@ -176,7 +176,7 @@ def revise(plan: Plan, instruction: str, *, references: int = 0) -> Plan:
     """
     if not isinstance(instruction, str) or not instruction.strip():
         raise PlanError("edit instruction must not be empty")
-    ctx = _Context(references=references)
+    ctx = _Context(references=references, plan=plan)
     for clause in split_clauses(instruction, plan, ctx):
         ops = parse_clause(clause, plan, ctx)
         plan = apply_ops(plan, ops, ctx)
@@ -189,7 +189,7 @@ def parse(plan: Plan, instruction: str, *, references: int = 0) -> list:
     Returns:
         A list of ``EditOp`` models.
     """
-    ctx = _Context(references=references)
+    ctx = _Context(references=references, plan=plan)
     out: list = []
     for clause in split_clauses(instruction, plan, ctx):
         ops = parse_clause(clause, plan, ctx)
@@ -227,16 +227,19 @@ def apply_ops(plan: Plan, ops, ctx: "_Context | None" = None) -> Plan:
 class _Context:
     """What a sequence of clauses shares: the elements last touched ("it") and references."""
 
-    def __init__(self, references: int = 0):
+    def __init__(self, references: int = 0, plan: Plan | None = None):
         self.last: list[str] = []
         self.references = references
-        self.next_reference = 0
+        # "this lamp" means a reference the Plan does not use yet (earlier turns' are taken).
+        self.used = {e.reference for e in (plan.objects if plan else ())} | {
+            plan.canvas.background.reference if plan else None}
 
     def take_reference(self) -> int | None:
-        if self.next_reference >= self.references:
+        free = [i for i in range(self.references) if i not in self.used]
+        if not free:
             return None
-        self.next_reference += 1
-        return self.next_reference - 1
+        self.used.add(free[0])
+        return free[0]
 
 
 # --- vocabulary ------------------------------------------------------------------------
