@@ -394,9 +394,12 @@ class Limner:
         Returns:
             A JSON-ready dict (see render.describe.describe).
         """
-        from render.describe import describe
+        from render.describe import DescribeError, describe
 
-        return describe(image, question=question, vlm=vlm, cache=self.__dict__)
+        try:
+            return describe(image, question=question, vlm=vlm, cache=self.__dict__)
+        except DescribeError as e:
+            raise LimnerError(str(e), "image") from None
 
     def verify(self, image: Any) -> dict:
         """C2PA report of an image file: manifest, signer, validation state, and whether
