@@ -1,0 +1,357 @@
+"""Diffusion presets and loaders: configs/renderers.yaml → a diffusers pipeline on a device.
+
+One place decides devices, dtypes, offload and memory options (STYLE.md): the renderer asks
+``load_pipeline(preset, LoadOptions(...))`` and gets a ready pipeline. Weights come from a local
+directory or the Hugging Face cache through ``from_pretrained``; ``local_files_only`` is honoured
+(on by default: limner never downloads behind the user's back, README says how to download).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from model.config import CONFIG_DIR, ConfigError, build, load_presets
+from render.base import RenderError
+
+FAMILIES = ("sdxl", "sd3", "flux", "pixart")
+QUALITY_TIERS = ("low", "medium", "high")
+DTYPES = ("float32", "float16", "bfloat16")
+OFFLOAD = ("none", "model", "sequential")
+
+# family -> (text-to-image, img2img, inpaint) diffusers class names; PixArt-Sigma ships no
+# img2img/inpaint pipeline, so the renderer runs SDEdit on it through custom timesteps.
+PIPELINES = {
+    "sdxl": ("StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline",
+             "StableDiffusionXLInpaintPipeline"),
+    "sd3": ("StableDiffusion3Pipeline", "StableDiffusion3Img2ImgPipeline",
+            "StableDiffusion3InpaintPipeline"),
+    "flux": ("FluxPipeline", "FluxImg2ImgPipeline", "FluxInpaintPipeline"),
+    "pixart": ("PixArtSigmaPipeline", None, None),
+}
+
+
+@dataclass(frozen=True)
+class Tier:
+    """Sampling settings of one quality tier."""
+
+    steps: int
+    guidance: float
+    strength: float  # SDEdit strength: 1.0 ignores the draft init, 0.0 returns it
+
+
+@dataclass(frozen=True)
+class WeightsFile:
+    """A single safetensors file that replaces the denoiser's weights (e.g. SDXL-Lightning)."""
+
+    repo: str
+    weight_name: str
+
+
+@dataclass(frozen=True)
+class RendererPreset:
+    family: str
+    repo: str
+    dtype: str = "float16"
+    variant: str | None = None
+    scheduler: str | None = None
+    scheduler_options: dict = field(default_factory=dict)
+    native: tuple[int, int] = (1024, 1024)
+    max_sequence_length: int | None = None
+    region_tokens: int = 64   # T5 tokens per element prompt (the global prompt gets the max)
+    unet_weights: WeightsFile | None = None
+    tiers: dict = field(default_factory=dict)
+
+    def tier(self, quality: str) -> Tier:
+        """Settings for ``quality`` (``auto`` → ``medium``)."""
+        return self.tiers["medium" if quality == "auto" else quality]
+
+
+def _checked(preset: RendererPreset, where: str) -> RendererPreset:
+    if preset.family not in FAMILIES:
+        raise ConfigError(f"{where}: family must be one of {', '.join(FAMILIES)}; "
+                          f"got {preset.family!r}")
+    if preset.dtype not in DTYPES:
+        raise ConfigError(f"{where}: dtype must be one of {', '.join(DTYPES)}")
+    tiers = {}
+    for name in QUALITY_TIERS:
+        if name not in preset.tiers:
+            raise ConfigError(f"{where}: tiers needs {', '.join(QUALITY_TIERS)}; {name} missing")
+        tiers[name] = build(Tier, preset.tiers[name], f"{where}.tiers.{name}")
+    extra = sorted(set(preset.tiers) - set(QUALITY_TIERS))
+    if extra:
+        raise ConfigError(f"{where}: unknown tier(s) {', '.join(extra)}")
+    weights = preset.unet_weights
+    if isinstance(weights, dict):
+        weights = build(WeightsFile, weights, f"{where}.unet_weights")
+    return dataclasses.replace(preset, tiers=tiers, native=tuple(preset.native),
+                               unet_weights=weights)
+
+
+def load_renderer_presets(path: str | Path | None = None) -> dict[str, RendererPreset]:
+    """All presets of ``configs/renderers.yaml`` (or another YAML file), validated."""
+    p = Path(path) if path else CONFIG_DIR / "renderers.yaml"
+    raw = load_presets(p.name, RendererPreset, p.parent)
+    return {name: _checked(preset, f"{p.name}:{name}") for name, preset in raw.items()}
+
+
+def known_presets() -> list[str]:
+    """Names of the shipped presets, in file order."""
+    return list(load_renderer_presets())
+
+
+_CLASS_FAMILY = {cls: fam for fam, names in PIPELINES.items() for cls in names if cls}
+
+
+def family_of_directory(path: Path) -> str | None:
+    """The family of a ``save_pretrained`` directory, read from its model_index.json."""
+    index = path / "model_index.json"
+    if not index.is_file():
+        return None
+    return _CLASS_FAMILY.get(json.loads(index.read_text(encoding="utf-8")).get("_class_name"))
+
+
+def resolve_preset(name: str) -> tuple[str, RendererPreset]:
+    """A preset name, a YAML file of one preset, or a local pipeline directory → preset.
+
+    A local directory takes its family from model_index.json and the sampling tiers of that
+    family's first shipped preset.
+
+    Raises:
+        RenderError: unknown name, unreadable directory or a YAML file with != 1 preset.
+    """
+    presets = load_renderer_presets()
+    if name in presets:
+        return name, presets[name]
+    if name.endswith((".yaml", ".yml")):
+        try:
+            found = load_renderer_presets(name)
+        except (OSError, ConfigError) as e:
+            raise RenderError(f"renderer preset file {name}: {e}") from None
+        if len(found) != 1:
+            raise RenderError(f"renderer preset file {name} must hold exactly one preset")
+        return next(iter(found.items()))
+    path = Path(name).expanduser()
+    if path.is_dir():
+        family = family_of_directory(path)
+        if family is None:
+            raise RenderError(
+                f"{path} is not a diffusers pipeline of a supported family (model_index.json "
+                f"with one of: {', '.join(sorted(_CLASS_FAMILY))})")
+        base = next(p for p in presets.values() if p.family == family)
+        return path.name, dataclasses.replace(base, repo=str(path), variant=None,
+                                              unet_weights=None)
+    raise RenderError(f"unknown renderer {name!r}; choose one of: draft, "
+                      f"{', '.join(presets)}, or a local pipeline directory")
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How to load and place a pipeline.
+
+    ``device`` None picks CUDA and refuses to fall back to the CPU silently; ``dtype`` None
+    uses the preset's on GPU and float32 on CPU. ``offload``: none | model
+    (``enable_model_cpu_offload``) | sequential (``enable_sequential_cpu_offload``).
+    """
+
+    device: str | None = None
+    dtype: str | None = None
+    local_files_only: bool = True
+    offload: str = "none"
+    vae_tiling: bool = False
+    vae_slicing: bool = True
+    compile: bool = False
+
+
+def resolve_device(requested: str | None, what: str) -> str:
+    """Check ``requested`` against the machine; None → ``cuda`` when there is one.
+
+    Raises:
+        RenderError: no GPU and no explicit ``cpu``, or a device this torch cannot use.
+    """
+    import torch
+
+    if requested is None:
+        if torch.cuda.is_available():
+            return "cuda"
+        raise RenderError(
+            f"renderer {what!r} needs a CUDA GPU, and torch.cuda.is_available() is False "
+            f"here (torch {torch.__version__}): install a CUDA build of torch on a machine "
+            "with an NVIDIA GPU, pass --device cpu to run it on the CPU anyway (minutes per "
+            "image with real weights), or use --renderer draft")
+    dev = requested.strip().lower()
+    if dev == "cpu":
+        return dev
+    if dev == "mps":
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return dev
+        raise RenderError("device 'mps' is not available with this torch build")
+    if dev == "cuda" or (dev.startswith("cuda:") and dev[5:].isdigit()):
+        if not torch.cuda.is_available():
+            raise RenderError(
+                f"device {requested!r} asked, but torch.cuda.is_available() is False "
+                f"(torch {torch.__version__}): install a CUDA build of torch, or pass "
+                "--device cpu")
+        return dev
+    raise RenderError(f"device must be cpu, cuda, cuda:N or mps; got {requested!r}")
+
+
+def _torch_dtype(preset: RendererPreset, options: LoadOptions, device: str):
+    import torch
+
+    name = options.dtype or ("float32" if device == "cpu" else preset.dtype)
+    if name not in DTYPES:
+        raise RenderError(f"dtype must be one of {', '.join(DTYPES)}; got {name!r}")
+    return getattr(torch, name)
+
+
+def _missing_weights(preset: RendererPreset, error: Exception) -> RenderError:
+    from huggingface_hub import constants
+
+    if Path(preset.repo).expanduser().exists():
+        return RenderError(f"could not load the pipeline in {preset.repo}: {error}")
+    return RenderError(
+        f"weights for {preset.repo!r} are not in the Hugging Face cache "
+        f"({constants.HF_HUB_CACHE}): download them first with "
+        f"`hf download {preset.repo}` (gated repos need `hf auth login` and the licence "
+        f"accepted on the model page), or point the preset's repo at a local directory")
+
+
+def own_aligned_memory(module) -> int:
+    """Copy every parameter/buffer that lives at a badly aligned address into fresh memory.
+
+    Why: safetensors files are memory-mapped, and a tensor inside one starts wherever the
+    header put it (often 8-byte aligned). CPU GEMM kernels take a different code path for
+    unaligned operands and round differently (1 ulp per product), which is why a pipeline
+    loaded back from ``save_pretrained`` differed from the original by ~1e-6..1e-3 on CPU.
+    PyTorch's own allocator aligns to 64 bytes, so a copy makes the loaded model compute
+    exactly what the saved one did. (Moving to CUDA copies anyway.)
+
+    Returns:
+        How many tensors were copied.
+    """
+    moved = 0
+    for tensors in (module.named_parameters(recurse=True), module.named_buffers(recurse=True)):
+        for _, t in tensors:
+            if t.data_ptr() % 64:
+                t.data = t.data.clone()
+                moved += 1
+    return moved
+
+
+def _class(name: str):
+    import diffusers
+
+    return getattr(diffusers, name)
+
+
+def _from_pretrained(preset: RendererPreset, options: LoadOptions, dtype):
+    kwargs: dict[str, Any] = dict(dtype=dtype, local_files_only=options.local_files_only)
+    if preset.variant and dtype != _dtype_float32():
+        kwargs["variant"] = preset.variant
+    try:
+        return _class(PIPELINES[preset.family][0]).from_pretrained(preset.repo, **kwargs)
+    except (OSError, ValueError) as e:
+        raise _missing_weights(preset, e) from None
+
+
+def _dtype_float32():
+    import torch
+
+    return torch.float32
+
+
+def _load_unet_weights(pipe, spec: WeightsFile, local_files_only: bool) -> None:
+    from safetensors.torch import load_file
+
+    local = Path(spec.repo).expanduser() / spec.weight_name
+    if local.is_file():
+        path = str(local)
+    else:
+        from huggingface_hub import hf_hub_download
+
+        try:
+            path = hf_hub_download(spec.repo, spec.weight_name,
+                                   local_files_only=local_files_only)
+        except Exception as e:  # hub errors are many types; all mean "not here"
+            raise RenderError(
+                f"{spec.weight_name} from {spec.repo!r} is not downloaded ({type(e).__name__}):"
+                f" run `hf download {spec.repo} {spec.weight_name}`") from None
+    state = load_file(path)
+    pipe.unet.load_state_dict({k: v.to(pipe.unet.dtype) for k, v in state.items()})
+
+
+def _place(pipe, device: str, options: LoadOptions) -> None:
+    if options.offload not in OFFLOAD:
+        raise RenderError(f"offload must be one of {', '.join(OFFLOAD)}; got {options.offload!r}")
+    if options.offload != "none" and device == "cpu":
+        raise RenderError("offload moves weights between CPU and GPU: it needs a CUDA device")
+    if options.offload == "model":
+        pipe.enable_model_cpu_offload(device=device)
+    elif options.offload == "sequential":
+        pipe.enable_sequential_cpu_offload(device=device)
+    else:
+        pipe.to(device)
+    if options.vae_tiling:
+        pipe.vae.enable_tiling()
+    if options.vae_slicing:
+        pipe.vae.enable_slicing()
+
+
+def denoiser(pipe):
+    """The network that runs every step: the UNet (SDXL) or the transformer (others)."""
+    return pipe.unet if hasattr(pipe, "unet") and pipe.unet is not None else pipe.transformer
+
+
+def load_pipeline(preset: RendererPreset, options: LoadOptions, name: str = ""):
+    """Load a preset's text-to-image pipeline and place it on its device.
+
+    Args:
+        preset: from ``resolve_preset``.
+        options: device, dtype, offload, VAE tiling/slicing, torch.compile.
+        name: the preset's name, for error messages.
+    Returns:
+        The diffusers pipeline, progress bar off.
+    Raises:
+        RenderError: no usable device, or weights not found (naming what to download and
+            where they are looked for).
+    """
+    device = resolve_device(options.device, name or preset.repo)
+    dtype = _torch_dtype(preset, options, device)
+    pipe = _from_pretrained(preset, options, dtype)
+    if preset.unet_weights is not None:
+        _load_unet_weights(pipe, preset.unet_weights, options.local_files_only)
+    if preset.scheduler:
+        options_ = dict(preset.scheduler_options)
+        pipe.scheduler = _class(preset.scheduler).from_config(pipe.scheduler.config, **options_)
+    for component in pipe.components.values():
+        if hasattr(component, "named_parameters"):
+            own_aligned_memory(component)
+    _place(pipe, device, options)
+    if options.compile:
+        # Compiles in place (nn.Module.compile) so attention processors stay settable; a new
+        # mask shape (another layout) recompiles once.
+        denoiser(pipe).compile(mode="max-autotune-no-cudagraphs")
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def related_pipeline(pipe, family: str, kind: str):
+    """The img2img (``kind="img2img"``) or inpaint pipeline sharing ``pipe``'s components,
+    or None when the family ships none (PixArt)."""
+    index = {"img2img": 1, "inpaint": 2}[kind]
+    cls_name = PIPELINES[family][index]
+    if cls_name is None:
+        return None
+    other = _class(cls_name).from_pipe(pipe)
+    other.set_progress_bar_config(disable=True)
+    return other
+
+
+def hf_allow_download() -> bool:
+    """Whether the user allowed downloads (LIMNER_ALLOW_DOWNLOAD=1); off by default."""
+    return os.environ.get("LIMNER_ALLOW_DOWNLOAD", "") in ("1", "true", "yes")

@@ -1,0 +1,264 @@
+"""Regional prompting: each element's prompt reaches only the image tokens inside its box.
+
+The text sequence given to the denoiser is a concatenation of segments: a global prompt seen
+everywhere, a background prompt seen outside the object boxes, and one prompt per distinct
+element seen only inside that element's boxes. Attention processors turn the segments into
+attention masks on the image-token grid of each layer, training-free, as in LLM-grounded
+Diffusion (LMD, Lian et al. 2023, arXiv:2305.13655) and RPG (Yang et al. 2024,
+arXiv:2401.11708): image → text attention is masked for cross-attention (SDXL's UNet, PixArt),
+and for joint attention (SD3's MMDiT, FLUX) the text → image and text → text blocks are masked
+too, so one element's tokens neither read nor write outside their region.
+
+Boxes become grid cells only through ``planner.schema.box_to_pixels`` (with the grid's size).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+from planner.schema import Box, box_to_pixels
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Tokens ``[start, end)`` of the text sequence and where on the image they may act.
+
+    The region is the union of ``boxes``, or its complement when ``invert`` (so ``boxes=()``
+    with ``invert=True`` is the whole image).
+    """
+
+    start: int
+    end: int
+    boxes: tuple[Box, ...] = ()
+    invert: bool = False
+
+
+@dataclass
+class RegionLayout:
+    """Segments of each batch item over one text sequence, and the latent grid size.
+
+    Args:
+        items: per batch item (CFG halves excluded), its segments; all share ``text_len``.
+        text_len: tokens in the concatenated text sequence.
+        latent_size: ``(height, width)`` of the latent at the denoiser's input.
+    """
+
+    items: Sequence[Sequence[Segment]]
+    text_len: int
+    latent_size: tuple[int, int]
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def grid(self, n_tokens: int) -> tuple[int, int]:
+        """The ``(h, w)`` token grid with ``n_tokens`` cells: the latent halved (rounding
+        up, like a stride-2 conv or a 2x2 patch) as often as needed."""
+        h, w = self.latent_size
+        for _ in range(8):
+            if h * w == n_tokens:
+                return h, w
+            h, w = (h + 1) // 2, (w + 1) // 2
+        raise ValueError(f"{n_tokens} image tokens fit no halving of latent {self.latent_size}")
+
+    def allowed(self, n_tokens: int, device) -> "torch.Tensor":
+        """Boolean ``(B, n_tokens, text_len)``: may image token q attend to text token k."""
+        key = ("allowed", n_tokens, str(device))
+        if key not in self._cache:
+            self._cache[key] = _allowed(self, self.grid(n_tokens)).to(device)
+        return self._cache[key]
+
+    def segment_ids(self, device) -> "torch.Tensor":
+        """``(B, text_len)`` index of the segment each text token belongs to."""
+        import torch
+
+        key = ("ids", str(device))
+        if key not in self._cache:
+            ids = torch.full((len(self.items), self.text_len), -1, dtype=torch.long)
+            for b, segments in enumerate(self.items):
+                for i, s in enumerate(segments):
+                    ids[b, s.start:s.end] = i
+            self._cache[key] = ids.to(device)
+        return self._cache[key]
+
+
+def region_cells(boxes: Sequence[Box], invert: bool, grid: tuple[int, int]) -> "torch.Tensor":
+    """Boolean ``(h, w)`` mask of the union of ``boxes`` (complemented when ``invert``)."""
+    import torch
+
+    h, w = grid
+    mask = torch.zeros(h, w, dtype=torch.bool)
+    for box in boxes:
+        x0, y0, x1, y1 = box_to_pixels(box, w, h)
+        mask[y0:y1, x0:x1] = True
+    return ~mask if invert else mask
+
+
+def _allowed(layout: RegionLayout, grid: tuple[int, int]) -> "torch.Tensor":
+    import torch
+
+    n = grid[0] * grid[1]
+    out = torch.zeros(len(layout.items), n, layout.text_len, dtype=torch.bool)
+    for b, segments in enumerate(layout.items):
+        for s in segments:
+            cells = region_cells(s.boxes, s.invert, grid).reshape(n, 1)
+            out[b, :, s.start:s.end] = cells
+    return out
+
+
+def _per_batch(mask: "torch.Tensor", batch: int) -> "torch.Tensor":
+    """Repeat a per-item mask over classifier-free-guidance copies ([uncond, cond] halves)."""
+    reps = batch // mask.shape[0]
+    if reps * mask.shape[0] != batch:
+        raise ValueError(f"batch {batch} is not a multiple of the layout's {mask.shape[0]} items")
+    return mask if reps == 1 else mask.repeat(reps, *([1] * (mask.dim() - 1)))
+
+
+def joint_mask(layout: RegionLayout, n_image: int, text_first: bool, device) -> "torch.Tensor":
+    """Boolean ``(B, 1, S, S)`` mask for joint attention over image and text tokens.
+
+    image ↔ image: open; image → text: the element's region; text → image: its transpose;
+    text → text: only within the same segment.
+    """
+    import torch
+
+    key = ("joint", n_image, text_first, str(device))
+    if key in layout._cache:
+        return layout._cache[key]
+    a = layout.allowed(n_image, device)                          # (B, N, T)
+    ids = layout.segment_ids(device)                             # (B, T)
+    tt = ids[:, :, None] == ids[:, None, :]                      # (B, T, T)
+    ii = torch.ones(a.shape[0], n_image, n_image, dtype=torch.bool, device=device)
+    if text_first:
+        top = torch.cat([tt, a.transpose(1, 2)], dim=2)
+        bottom = torch.cat([a, ii], dim=2)
+    else:
+        top = torch.cat([ii, a], dim=2)
+        bottom = torch.cat([a.transpose(1, 2), tt], dim=2)
+    mask = torch.cat([top, bottom], dim=1)[:, None]
+    layout._cache[key] = mask
+    return mask
+
+
+class CrossAttnRegionProcessor:
+    """Wraps a cross-attention processor (UNet ``attn2``, PixArt) with the regional mask.
+
+    The mask enters as an additive bias ``(B, Q, T)`` through the inner processor's
+    ``attention_mask`` argument, summed with any padding mask it already had (PixArt's T5).
+    """
+
+    def __init__(self, inner, layout: RegionLayout):
+        self.inner = inner
+        self.layout = layout
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None,
+                 temb=None, *args, **kwargs):
+        if encoder_hidden_states is None or encoder_hidden_states.shape[1] != self.layout.text_len:
+            return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask,
+                              temb, *args, **kwargs)
+        import torch
+
+        allowed = _per_batch(self.layout.allowed(hidden_states.shape[1], hidden_states.device),
+                             hidden_states.shape[0])
+        bias = torch.zeros(allowed.shape, dtype=hidden_states.dtype, device=allowed.device)
+        bias.masked_fill_(~allowed, float("-inf"))
+        if attention_mask is not None:
+            bias = bias + attention_mask.to(bias.dtype).reshape(bias.shape[0], -1, bias.shape[2])
+        return self.inner(attn, hidden_states, encoder_hidden_states, bias, temb,
+                          *args, **kwargs)
+
+
+class FluxRegionProcessor:
+    """Wraps FLUX's joint-attention processor (double and single blocks; text tokens first)
+    and passes the joint mask as its ``attention_mask``."""
+
+    def __init__(self, inner, layout: RegionLayout):
+        self.inner = inner
+        self.layout = layout
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None,
+                 image_rotary_emb=None):
+        t = self.layout.text_len
+        n_image = hidden_states.shape[1] - (0 if encoder_hidden_states is not None else t)
+        mask = _per_batch(joint_mask(self.layout, n_image, True, hidden_states.device),
+                          hidden_states.shape[0])
+        if attention_mask is not None:
+            mask = mask & attention_mask.bool()
+        return self.inner(attn, hidden_states, encoder_hidden_states, mask, image_rotary_emb)
+
+
+class SD3RegionProcessor:
+    """Joint attention of SD3/SD3.5's MMDiT blocks (image tokens first) with the joint mask.
+
+    diffusers' ``JointAttnProcessor2_0`` takes no mask, so this computes the same projections
+    itself: q/k/v of both streams, optional q/k norms, one masked attention, split, outputs.
+    """
+
+    def __init__(self, inner, layout: RegionLayout):
+        self.inner = inner
+        self.layout = layout
+
+    def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None,
+                 *args, **kwargs):
+        if encoder_hidden_states is None:  # SD3.5's image-only attn2: nothing to route
+            return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask,
+                              *args, **kwargs)
+        import torch
+        import torch.nn.functional as F
+
+        b, n = hidden_states.shape[:2]
+        heads = attn.heads
+
+        def split(x):  # (B, L, C) -> (B, heads, L, C / heads)
+            return x.view(b, -1, heads, x.shape[-1] // heads).transpose(1, 2)
+
+        q, k, v = (split(f(hidden_states)) for f in (attn.to_q, attn.to_k, attn.to_v))
+        cq, ck, cv = (split(f(encoder_hidden_states))
+                      for f in (attn.add_q_proj, attn.add_k_proj, attn.add_v_proj))
+        if attn.norm_q is not None:
+            q, k = attn.norm_q(q), attn.norm_k(k)
+        if attn.norm_added_q is not None:
+            cq, ck = attn.norm_added_q(cq), attn.norm_added_k(ck)
+        mask = _per_batch(joint_mask(self.layout, n, False, hidden_states.device), b)
+        out = F.scaled_dot_product_attention(torch.cat([q, cq], 2), torch.cat([k, ck], 2),
+                                             torch.cat([v, cv], 2), attn_mask=mask)
+        out = out.transpose(1, 2).reshape(b, -1, heads * q.shape[-1]).to(q.dtype)
+        image, text = out[:, :n], out[:, n:]
+        if not attn.context_pre_only:
+            text = attn.to_add_out(text)
+        image = attn.to_out[1](attn.to_out[0](image))
+        return image, text
+
+
+def _wrapper_for(family: str, name: str):
+    """The region processor class for the attention module ``name`` of ``family``, or None."""
+    if family in ("sdxl", "pixart"):
+        return CrossAttnRegionProcessor if ".attn2." in name else None
+    if family == "flux":
+        return FluxRegionProcessor
+    if family == "sd3":
+        return SD3RegionProcessor if ".attn." in name else None
+    raise ValueError(f"family must be sdxl, sd3, flux or pixart; got {family!r}")
+
+
+@contextmanager
+def regional_attention(net, layout: RegionLayout | None, family: str) -> Iterator[None]:
+    """Install region processors on denoiser ``net`` for the duration of the block.
+
+    Args:
+        net: the UNet or transformer (anything with ``attn_processors``/``set_attn_processor``).
+        layout: the segments; None leaves the processors untouched.
+        family: sdxl | sd3 | flux | pixart.
+    """
+    if layout is None:
+        yield
+        return
+    originals = dict(net.attn_processors)
+    wrapped = {}
+    for name, proc in originals.items():
+        cls = _wrapper_for(family, name)
+        wrapped[name] = cls(proc, layout) if cls else proc
+    net.set_attn_processor(wrapped)
+    try:
+        yield
+    finally:
+        net.set_attn_processor(originals)
