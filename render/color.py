@@ -127,3 +127,25 @@ def readable_on(background: RGB, dark: RGB = INK_DARK, light: RGB = INK_LIGHT) -
     """The one of ``dark``/``light`` with the higher contrast against ``background``."""
     return dark if contrast_ratio(dark, background) >= contrast_ratio(light, background) \
         else light
+
+
+def basic_name(rgb: RGB) -> str:
+    """The everyday colour word a viewer would use for ``rgb``: black, white, gray, brown,
+    red, orange, yellow, green, teal, blue, purple or pink (hue bands in degrees)."""
+    h, lightness, s = hls(rgb)
+    deg = h * 360
+    if lightness < 0.12:
+        return "black"
+    if s < 0.15 or (lightness > 0.92):
+        return "white" if lightness > 0.85 else "gray" if lightness > 0.2 else "black"
+    warm = deg < 50 or deg >= 345
+    if warm and lightness < 0.42 and not (deg >= 345 or deg < 10) or \
+            (warm and lightness < 0.3):
+        return "brown"
+    for name, upper in (("red", 12), ("orange", 40), ("yellow", 68), ("green", 165),
+                        ("teal", 195), ("blue", 255), ("purple", 290), ("pink", 345)):
+        if deg < upper:
+            if name == "red" and lightness > 0.72:
+                return "pink"
+            return name
+    return "pink" if lightness > 0.72 else "red"

@@ -14,7 +14,7 @@ import zlib
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from render.color import RGB, hls, parse_color, readable_on, shade
+from render.color import RGB, basic_name, hls, parse_color, readable_on, shade
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -240,13 +240,27 @@ def dominant_color(tile: "Image.Image") -> tuple[RGB, float]:
     return tuple(int(c * 255) for c in rgb[near].mean(axis=0)), float(near.mean())
 
 
+def _share_near(tile: "Image.Image", want: RGB) -> float:
+    """Share of the glyph's opaque ink within a small RGB distance of ``want``."""
+    import numpy as np
+
+    arr = np.asarray(tile, dtype=np.float32)
+    ink = arr[arr[..., 3] > 128][:, :3]
+    if ink.size == 0:
+        return 0.0
+    return float((np.abs(ink - np.array(want, np.float32)).max(axis=1) < 40).mean())
+
+
 def _needs_recolor(have: RGB, want: RGB) -> bool:
+    """Recolour when a viewer would name the two colours differently (a red cap is not
+    "brown"), or when the hues are far apart within one name."""
+    if basic_name(have) != basic_name(want):
+        return True
     hh, lh, sh = hls(have)
     hw, lw, sw = hls(want)
-    if sw < 0.15 or sh < 0.15:  # an achromatic side: compare saturation and lightness
-        return abs(sw - sh) > 0.25 or abs(lw - lh) > 0.22
-    dh = abs(((hh - hw) + 0.5) % 1 - 0.5)
-    return dh > 0.05 or abs(lw - lh) > 0.3
+    if sw < 0.15 or sh < 0.15:
+        return abs(lw - lh) > 0.3
+    return abs(((hh - hw) + 0.5) % 1 - 0.5) > 0.08
 
 
 @lru_cache(maxsize=512)
@@ -262,8 +276,8 @@ def recolor(glyph: str, want: RGB) -> "Image.Image":
 
     tile = emoji_tile(glyph)
     have, _share = dominant_color(tile)
-    if not _needs_recolor(have, want):
-        return tile
+    if not _needs_recolor(have, want) or _share_near(tile, want) > 0.3:
+        return tile  # already that colour (a white mug's cup, a green apple)
     arr = np.asarray(tile, dtype=np.float32) / 255.0
     h, s, v = _rgb_to_hsv(arr[..., :3])
     th, ts, tv = _rgb_to_hsv(np.array([[c / 255.0 for c in want]], dtype=np.float32))
