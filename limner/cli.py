@@ -118,6 +118,8 @@ def generate(
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
+    moderation: str = typer.Option("auto", "--moderation",
+                                   help="auto|low: how strict the prompt filter is"),
 ) -> None:
     """Plan and draw a prompt (or a saved Plan) into image files."""
     from limner.api import Limner
@@ -161,7 +163,7 @@ def generate(
 
         lim.generate(prompt, plan=plan_obj, n=n, size=size, seed=seed, quality=quality,
                      background=background, output_format=fmt,
-                     output_compression=compression, on_image=save)
+                     output_compression=compression, on_image=save, moderation=moderation)
 
 
 @contextlib.contextmanager
@@ -439,6 +441,91 @@ def redo(
     typer.echo(_turn_line(s, s.redo()))
 
 
+keys_app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                       help="signing keys for C2PA provenance")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("init")
+def keys_init(force: bool = typer.Option(False, "--force", help="replace existing keys")
+              ) -> None:
+    """Make a local ES256 CA + signing certificate under $LIMNER_HOME/keys; from then on
+    every output is signed (C2PA). Existing keys are kept unless --force."""
+    from render.provenance import init_keys
+
+    info = init_keys(force=force)
+    state = "created" if info["created"] else "kept existing keys (--force replaces them)"
+    typer.echo(f"{state}: {info['directory']}  {info['subject']}  "
+               f"sha256 {info['fingerprint'][:16]}")
+
+
+@app.command()
+def verify(
+    image: Path = typer.Argument(..., help="png, jpeg or webp file"),
+    json_out: bool = typer.Option(False, "--json", help="print the full report as JSON"),
+) -> None:
+    """Check an image's C2PA manifest: signer, validation state, and whether the pixels
+    changed after signing. Exit code 0 when valid, 1 when unsigned or invalid."""
+    from limner.api import Limner
+
+    r = Limner().verify(str(image))
+    if json_out:
+        typer.echo(json.dumps(r, ensure_ascii=False, indent=2, default=str))
+    elif not r["signed"]:
+        typer.echo(f"{image}: unsigned ({r.get('detail', 'no C2PA manifest')})")
+    else:
+        yes = {True: "yes", False: "no", None: "unknown"}
+        signer = r["signer"]
+        fails = [f for f in r["failures"] if f != "signingCredential.untrusted"]
+        typer.echo(f"{image}: {r['validation_state']}"
+                   + (f" ({', '.join(fails)})" if fails else ""))
+        typer.echo(f"  signer: {signer['common_name']} (issuer {signer['issuer']}, "
+                   f"{signer['alg']})" + ("" if r["validation_state"] == "trusted"
+                                          else "; certificate not in a trust list"))
+        typer.echo(f"  generator: {r['claim_generator']}; actions: {', '.join(r['actions'])}"
+                   f"; source type: {r['digital_source_type']}")
+        typer.echo(f"  plan sha256: {r['plan_sha256']} (matches embedded Plan: "
+                   f"{yes[r['plan_matches']]})")
+        typer.echo(f"  pixels changed: {yes[r['pixels_changed']]}")
+    raise typer.Exit(0 if r["valid"] else 1)
+
+
+@app.command()
+def describe(
+    image: Path = typer.Argument(..., help="an image file"),
+    question: Optional[str] = typer.Option(None, "--question", "-q",
+                                           help="ask the VLM about the image"),
+    vlm: Optional[str] = typer.Option(None, "--vlm",
+                                      help="VLM preset (configs/vlm.yaml) or model dir"),
+    json_out: bool = typer.Option(False, "--json", help="print the description as JSON"),
+) -> None:
+    """What is in an image: its Plan (limner files), text (OCR), colours, layout, and with
+    a VLM a caption or an answer."""
+    from limner.api import Limner
+
+    d = Limner().describe(str(image), question=question, vlm=vlm)
+    if json_out:
+        typer.echo(json.dumps(d, ensure_ascii=False, indent=2))
+        return
+    typer.echo(d["summary"])
+    if d["limner"]:
+        typer.echo(f"  limner file: seed {d['limner']['seed']}, renderer "
+                   f"{d['limner']['renderer']}")
+        for e in d["limner"]["elements"]:
+            what = repr(e["content"]) if e["kind"] == "text" else e["label"]
+            typer.echo(f"    {e['id']}: {e['kind']} {what} at {e['cell']}")
+    for t in d["text"]:
+        typer.echo(f"  text: {t['text']!r} ({t['engine']} {t['score']:.2f})")
+    typer.echo("  colours: " + ", ".join(f"{c['name']} {c['hex']} {c['share']:.0%}"
+                                         for c in d["colors"]))
+    typer.echo("  layout: " + "; ".join(d["layout"]["summary"]))
+    if d["provenance"]:
+        typer.echo(f"  provenance: {d['provenance']['validation_state']}")
+    for key in ("caption", "answer", "note"):
+        if d.get(key):
+            typer.echo(f"  {key}: {d[key]}")
+
+
 def _user_error_types() -> tuple[type[BaseException], ...]:
     from limner.api import LimnerError
     from planner.schema import PlanError, SizeError
@@ -450,7 +537,10 @@ def _user_error_types() -> tuple[type[BaseException], ...]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: runs the app, turning user mistakes into one line and exit code 2."""
     try:
-        app(args=argv, standalone_mode=False, prog_name="limner")
+        # Without standalone mode click returns a typer.Exit's code instead of raising it.
+        code = app(args=argv, standalone_mode=False, prog_name="limner")
+        if isinstance(code, int) and code:
+            return code
     except typer.Exit as e:
         return e.exit_code
     except typer.Abort:
