@@ -1,0 +1,783 @@
+"""The layout solver: Scene facts -> boxes. Relations and counts hold by construction.
+
+One solver for both planners (rules and LLM). How it works:
+
+1. Groups. Each entity (all its instances) and each text is a group. An entity that is the
+   single anchor of "between" ("a penguin between two ice blocks") is split in two groups.
+   Groups that sit on or in another ("wearing", "holding", "in", "around", "in front of",
+   "behind") are attached to their parent and placed inside the parent's cell afterwards.
+2. Order. Every stated relation becomes an edge in one of two order graphs: X ("left of")
+   or Y ("above"); absolute positions ("on the left") order a group against every group not
+   at that side. An edge that would close a cycle (a contradictory prompt) is dropped and
+   noted in the Plan's reasoning. Then every pair of groups that is ordered on neither axis
+   gets a default edge (titles above, captions below, objects side by side in a
+   seed-shuffled order), so no two groups can share a cell.
+3. Grid. The rank of a group on each axis (longest path) is its column and row; a group
+   with no X edge spans its whole row. Column widths follow content (instance counts, text
+   widths), row heights follow text sizes; both get seeded jitter.
+4. Boxes. Instances fill their cell in the grid shape that gives them the largest boxes at
+   their usual aspect (a road is wide, a tree is tall); text boxes are sized from the
+   content, script and role. Because cells of different columns (rows) do not overlap,
+   every centre comparison of a stated relation holds for every instance.
+
+Canvas sizes: explicit ``size`` > a pixel size in the prompt > aspect words. The long side
+is 1536 for non-square aspects and 1024 for square; "2K"/"4K" make it 2048/3840 ("1K" 1024);
+short sides are rounded to multiples of 16; when the result is over 3840x2160 in area both
+sides shrink by the same factor and are floored to multiples of 16 (a 4K square is
+2880x2880). Ratios beyond 3:1 are clamped to 3:1.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+from planner.scene import Scene
+from planner.schema import (DEFAULT_SIZE, MAX_AREA, MAX_RATIO, SIZE_MULTIPLE, Background,
+                            Canvas, ObjectElement, Plan, TextElement, check_size)
+
+DEFAULT_BACKGROUND = "#f4f1ea"
+TEXT_EM = {"title": 0.085, "heading": 0.062, "label": 0.042, "body": 0.048, "caption": 0.04}
+_PARENT_IS_TARGET = {"in", "around", "in front of", "behind"}
+_PARENT_IS_SUBJECT = {"wearing", "holding"}
+# Usual width/height of objects, so boxes have a plausible shape.
+_ASPECTS = {
+    "road": 4.0, "river": 3.5, "bench": 2.0, "sofa": 2.0, "couch": 2.0, "bus": 2.2,
+    "train": 3.0, "car": 1.8, "truck": 1.9, "boat": 1.6, "ship": 2.0, "bicycle": 1.6,
+    "bike": 1.6, "motorcycle": 1.6, "airplane": 1.8, "plane": 1.8, "banana": 1.6,
+    "fish": 1.6, "snake": 2.2, "crocodile": 2.5, "whale": 2.2, "dolphin": 1.8, "tree": 0.7,
+    "tower": 0.4, "lighthouse": 0.4, "bottle": 0.4, "vase": 0.6, "candle": 0.4,
+    "person": 0.45, "man": 0.45, "woman": 0.45, "boy": 0.5, "girl": 0.5, "giraffe": 0.6,
+    "rocket": 0.5, "pagoda": 0.6, "skyscraper": 0.35, "umbrella": 1.2, "table": 1.6,
+    "bed": 1.6, "mountain": 1.7, "cloud": 1.8, "rainbow": 2.0, "envelope": 1.5,
+    "laptop": 1.4, "penguin": 0.7, "lamp": 0.6, "door": 0.5, "mug": 1.15, "cup": 1.1,
+    "bowl": 1.6, "plate": 1.8, "toggle": 2.0, "slider": 4.0, "button": 2.5, "flag": 1.4,
+    "sunglasses": 2.4, "glasses": 2.4, "noodles": 1.6, "sushi": 1.4, "block": 1.2,
+    "horse": 1.4, "cow": 1.5, "pig": 1.4, "dog": 1.2, "cat": 1.0, "elephant": 1.4,
+    "lantern": 0.7, "cactus": 0.6, "bamboo": 0.4, "flower": 0.7, "rose": 0.6, "tulip": 0.6,
+    "sunflower": 0.6, "key": 2.0, "pen": 3.0, "pencil": 3.0, "knife": 3.0, "guitar": 0.5,
+}
+_HEAD_WEAR = {"hat", "cap", "crown", "helmet", "sunglasses", "glasses", "goggles",
+              "headphones", "mask", "bow", "beanie", "bandana", "earmuffs", "hood"}
+_NECK_WEAR = {"scarf", "tie", "bowtie", "necklace", "collar", "medal"}
+_FOOT_WEAR = {"shoe", "boot", "sock", "sneaker", "slipper", "skate"}
+_PLANTS = {"flower", "rose", "tulip", "sunflower", "daisy", "lily", "orchid", "bouquet",
+           "branch", "stem", "plant", "fern", "lavender", "peony", "carnation"}
+
+
+# --- canvas size ---------------------------------------------------------------------------------
+def _round16(v: float) -> int:
+    return max(SIZE_MULTIPLE, int(round(v / SIZE_MULTIPLE)) * SIZE_MULTIPLE)
+
+
+def _floor16(v: float) -> int:
+    return max(SIZE_MULTIPLE, int(v // SIZE_MULTIPLE) * SIZE_MULTIPLE)
+
+
+def size_for_aspect(aspect: tuple[int, int] | None, scale: str | None = None) -> tuple[int, int]:
+    """Canvas pixels for an aspect ratio and a scale word (rule in the module docstring).
+
+    Args:
+        aspect: ``(w, h)`` ratio or None (square).
+        scale: None, "1K", "2K" or "4K".
+    Returns:
+        ``(width, height)`` that passes ``check_size``.
+    """
+    a, b = aspect if aspect and aspect[0] > 0 and aspect[1] > 0 else (1, 1)
+    r = min(max(a / b, 1 / MAX_RATIO), MAX_RATIO)
+    square = abs(r - 1) < 1e-9
+    long = {"1K": 1024, "2K": 2048, "4K": 3840}.get(scale or "", DEFAULT_SIZE[0] if square else 1536)
+    w, h = (long, _round16(long / r)) if r >= 1 else (_round16(long * r), long)
+    if max(w, h) / min(w, h) > MAX_RATIO:
+        w, h = (w, h + SIZE_MULTIPLE) if w > h else (w + SIZE_MULTIPLE, h)
+    if w * h > MAX_AREA:
+        s = math.sqrt(MAX_AREA / (w * h))
+        w, h = _floor16(w * s), _floor16(h * s)
+    return check_size(w, h)
+
+
+def canvas_size(scene: Scene, size: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Explicit ``size`` wins, then a pixel size written in the prompt (snapped to the
+    rules, or used as a ratio when it cannot be), then aspect and scale words."""
+    if size is not None:
+        return check_size(*size)
+    if scene.size is not None:
+        w, h = (_round16(v) for v in scene.size)
+        try:
+            return check_size(w, h)
+        except ValueError:
+            return size_for_aspect(scene.size, "4K")
+    if scene.aspect is None and scene.scale is None:
+        return DEFAULT_SIZE
+    return size_for_aspect(scene.aspect, scene.scale)
+
+
+# --- groups and order -----------------------------------------------------------------------------
+@dataclass
+class _Group:
+    key: str                    # "entity:0", "entity:0#b" (second half), "text:1"
+    ref: str                    # the Scene ref it belongs to
+    kind: str                   # entity | text
+    instances: list[int] = field(default_factory=list)
+    role: str = ""
+    position: str | None = None
+    demand: float = 1.0         # relative width wish
+
+
+@dataclass
+class _Order:
+    """Two order graphs over grid groups: X (left to right) and Y (top to bottom)."""
+
+    keys: list[str]
+    edges: dict[str, set[tuple[str, str]]] = field(
+        default_factory=lambda: {"x": set(), "y": set()})
+    dropped: list[str] = field(default_factory=list)
+
+    def reaches(self, axis: str, a: str, b: str) -> bool:
+        seen, stack = set(), [a]
+        while stack:
+            n = stack.pop()
+            if n == b:
+                return True
+            if n in seen:
+                continue
+            seen.add(n)
+            stack += [q for p, q in self.edges[axis] if p == n]
+        return False
+
+    def add(self, axis: str, a: str, b: str, why: str = "") -> bool:
+        """Add ``a`` before ``b`` unless it would contradict what is there."""
+        if a == b:
+            return False
+        if self.reaches(axis, b, a):
+            if why:
+                self.dropped.append(why)
+            return False
+        self.edges[axis].add((a, b))
+        return True
+
+    def separated(self, a: str, b: str) -> bool:
+        return any(self.reaches(ax, a, b) or self.reaches(ax, b, a) for ax in ("x", "y"))
+
+    def has_edge(self, axis: str, key: str) -> bool:
+        return any(key in e for e in self.edges[axis])
+
+    def ranks(self, axis: str) -> dict[str, int]:
+        rank = {k: 0 for k in self.keys}
+        for _ in range(len(self.keys)):
+            changed = False
+            for a, b in self.edges[axis]:
+                if rank[b] < rank[a] + 1:
+                    rank[b], changed = rank[a] + 1, True
+            if not changed:
+                break
+        return rank
+
+
+def _text_width_em(content: str, script: str) -> float:
+    """Rough advance width of a string in ems (bold sans): CJK full width, Latin narrower."""
+    w = 0.0
+    for ch in content:
+        cp = ord(ch)
+        if ch.isspace():
+            w += 0.3
+        elif cp >= 0x1100 and (0x1100 <= cp <= 0x11FF or 0x2E80 <= cp <= 0xA4CF
+                               or 0xAC00 <= cp <= 0xD7AF or 0xF900 <= cp <= 0xFAFF
+                               or 0xFF00 <= cp <= 0xFF60 or cp >= 0x20000):
+            w += 1.0
+        elif ch.isupper() or ch.isdigit():
+            w += 0.68
+        elif script == "Arab":
+            w += 0.5
+        else:
+            w += 0.56
+    return max(w, 0.6)
+
+
+def _build_groups(scene: Scene) -> tuple[dict[str, _Group], dict[str, list[str]]]:
+    """Groups per entity/text; an entity that alone anchors "between" is split in two."""
+    split = {r.target for r in scene.relations
+             if r.relation == "between" and r.target and not r.target2
+             and r.target.startswith("entity:")}
+    groups: dict[str, _Group] = {}
+    by_ref: dict[str, list[str]] = {}
+    for i, e in enumerate(scene.entities):
+        ref = f"entity:{i}"
+        inst = list(range(e.count))
+        parts = [inst]
+        if ref in split and e.count >= 2:
+            parts = [inst[:(e.count + 1) // 2], inst[(e.count + 1) // 2:]]
+        for j, part in enumerate(parts):
+            key = ref if j == 0 else f"{ref}#b"
+            groups[key] = _Group(key, ref, "entity", part, position=e.position,
+                                 demand=min(len(part), 5) ** 0.75)
+            by_ref.setdefault(ref, []).append(key)
+    for i, t in enumerate(scene.texts):
+        if not t.content.strip():
+            continue
+        ref = f"text:{i}"
+        em = TEXT_EM.get(t.role, 0.05)
+        demand = max(0.6, _text_width_em(t.content, t.script) * em / 0.3)
+        groups[ref] = _Group(ref, ref, "text", role=t.role, position=t.position,
+                             demand=min(demand, 3.0))
+        by_ref[ref] = [ref]
+    return groups, by_ref
+
+
+def _attachments(scene: Scene, by_ref: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
+    """child group -> (parent group, relation) for things on or in another thing."""
+    parent_of: dict[str, tuple[str, str]] = {}
+    for r in scene.relations:
+        if r.relation in _PARENT_IS_TARGET:
+            child, parent = r.subject, r.target
+        elif r.relation in _PARENT_IS_SUBJECT:
+            child, parent = r.target, r.subject
+        else:
+            continue
+        if not (child and parent and child.startswith("entity:")
+                and parent.startswith("entity:")):
+            continue
+        ckeys, pkeys = by_ref.get(child, []), by_ref.get(parent, [])
+        if len(ckeys) != 1 or len(pkeys) != 1 or ckeys[0] in parent_of:
+            continue
+        c, p = ckeys[0], pkeys[0]
+        q = p
+        while q in parent_of:
+            q = parent_of[q][0]
+        if q != c:
+            parent_of[c] = (p, r.relation)
+    return parent_of
+
+
+def _root(key: str, parent_of: dict[str, tuple[str, str]]) -> str:
+    while key in parent_of:
+        key = parent_of[key][0]
+    return key
+
+
+_AXIS = {"left of": ("x", False), "right of": ("x", True), "above": ("y", False),
+         "on": ("y", False), "below": ("y", True), "under": ("y", True)}
+_ABSOLUTE = {"left of": "left", "right of": "right", "above": "top", "below": "bottom"}
+
+
+def _split_position(pos: str | None) -> tuple[str | None, str | None]:
+    if not pos:
+        return None, None
+    parts = pos.split()
+    h = next((p for p in parts if p in ("left", "right")), None)
+    v = next((p for p in parts if p in ("top", "bottom")), None)
+    if pos == "center":
+        return "center", "center"
+    return h, v
+
+
+def _relation_edges(scene: Scene, order: _Order, by_ref: dict[str, list[str]],
+                    parent_of: dict, rng: random.Random) -> dict[str, str]:
+    """Stated relations -> order edges. Returns absolute placements stated as relations."""
+    def keys(ref: str | None) -> list[str]:
+        return list(dict.fromkeys(_root(k, parent_of) for k in by_ref.get(ref or "", [])))
+
+    absolute: dict[str, str] = {}
+    for r in scene.relations:
+        why = f"{r.subject} {r.relation} {r.target}"
+        subj = keys(r.subject)
+        if r.target is None:
+            for k in subj:
+                absolute.setdefault(k, _ABSOLUTE.get(r.relation, ""))
+            continue
+        tgt = keys(r.target)
+        if r.relation in _AXIS:
+            axis, flip = _AXIS[r.relation]
+            for a in subj:
+                for b in tgt:
+                    order.add(axis, *((b, a) if flip else (a, b)), why=why)
+        elif r.relation in ("beside", "next to"):
+            first = rng.random() < 0.5
+            for a in subj:
+                for b in tgt:
+                    if a != b and not order.add("x", *((a, b) if first else (b, a))):
+                        order.add("x", *((b, a) if first else (a, b)), why=why)
+        elif r.relation == "between":
+            sides = [tgt, keys(r.target2)] if r.target2 else [[k] for k in tgt]
+            if len(sides) == 2 and all(sides):
+                left, right = sides if rng.random() < 0.5 else sides[::-1]
+                for a in subj:
+                    for b in left:
+                        order.add("x", b, a, why=why)
+                    for b in right:
+                        order.add("x", a, b, why=why)
+    return absolute
+
+
+def _position_edges(groups: dict[str, _Group], order: _Order, absolute: dict[str, str]) -> None:
+    """"on the left" puts a group left of every group that is not also on the left."""
+    pos = {k: _split_position(groups[k].position or absolute.get(k)) for k in order.keys}
+    for k in order.keys:
+        h, v = pos[k]
+        for o in order.keys:
+            if o == k:
+                continue
+            ho, vo = pos[o]
+            why = f"{k} at {groups[k].position}"
+            if h == "left" and ho != "left":
+                order.add("x", k, o, why=why)
+            if h == "right" and ho != "right":
+                order.add("x", o, k, why=why)
+            if v == "top" and vo != "top":
+                order.add("y", k, o, why=why)
+            if v == "bottom" and vo != "bottom":
+                order.add("y", o, k, why=why)
+
+
+def _is_title(g: _Group) -> bool:
+    return g.kind == "text" and g.role in ("title", "heading")
+
+
+def _soft_choice(a: _Group, b: _Group, slot: dict[str, tuple[int, int]]) -> tuple[str, str, str]:
+    """Default order of two groups no stated fact orders: titles above, captions and
+    free text below objects, labels in a row, objects on a seed-shuffled grid."""
+    if _is_title(a) != _is_title(b):
+        t, o = (a, b) if _is_title(a) else (b, a)
+        return "y", t.key, o.key
+    if a.kind == "text" and b.kind == "text":
+        axis = "x" if a.role == b.role == "label" else "y"
+        return axis, a.key, b.key
+    if a.kind != b.kind:
+        t, o = (a, b) if a.kind == "text" else (b, a)
+        return "y", o.key, t.key
+    (ra, ca), (rb, cb) = slot[a.key], slot[b.key]
+    if ra != rb:
+        return ("y", a.key, b.key) if ra < rb else ("y", b.key, a.key)
+    return ("x", a.key, b.key) if ca < cb else ("x", b.key, a.key)
+
+
+def _soft_edges(groups: dict[str, _Group], order: _Order, rng: random.Random,
+                wide: bool) -> None:
+    ents = [k for k in order.keys if groups[k].kind == "entity"]
+    perm = ents[:]
+    rng.shuffle(perm)
+    n = len(perm)
+    cols = (n if wide else 1) if n <= 3 else max(1, round(math.sqrt(n * (1.6 if wide else 0.6))))
+    slot = {k: divmod(i, cols) for i, k in enumerate(perm)}
+
+    def rank(pair: tuple[str, str]) -> tuple[int, int, int]:
+        ga, gb = groups[pair[0]], groups[pair[1]]
+        titles = _is_title(ga) or _is_title(gb)
+        texts = (ga.kind == "text") + (gb.kind == "text")
+        return (0 if titles else 3 - texts, order.keys.index(pair[0]), order.keys.index(pair[1]))
+
+    pairs = [(a, b) for i, a in enumerate(order.keys) for b in order.keys[i + 1:]]
+    for a, b in sorted(pairs, key=rank):
+        if not order.separated(a, b):
+            order.add(*_soft_choice(groups[a], groups[b], slot))
+
+
+# --- geometry -------------------------------------------------------------------------------------
+Rect = tuple[float, float, float, float]
+_CJK_SCRIPTS = ("Hans", "Hant", "Jpan")
+
+
+@dataclass(frozen=True)
+class _TextFit:
+    em: float          # pixels
+    lines: int
+    width: float       # pixels
+    height: float      # pixels
+
+
+def fit_text(content: str, script: str, role: str, avail_w: float, avail_h: float | None,
+             canvas: tuple[int, int]) -> _TextFit:
+    """Font size and line count of a text for the space it may use (all in pixels).
+
+    Titles start larger than labels; long strings wrap to at most three lines (at spaces,
+    or anywhere for Chinese/Japanese) before they shrink.
+    """
+    w, h = canvas
+    em0 = TEXT_EM.get(role, 0.05) * math.sqrt(w * h)
+    width_em = _text_width_em(content, script)
+    units = len(content) if script in _CJK_SCRIPTS else len(content.split())
+    best: tuple[float, _TextFit] | None = None
+    for lines in range(1, 4):
+        if lines > 1 and units < lines:
+            break
+        line_em = width_em / lines * (1.0 if lines == 1 else 1.12)
+        em = min(em0, 0.94 * avail_w / line_em)
+        if avail_h is not None:
+            em = min(em, avail_h / (lines * 1.3 + 0.3))
+        fit = _TextFit(em, lines, min(avail_w, line_em * em + 0.5 * em),
+                       (lines * 1.3 + 0.3) * em)
+        score = em * (1 - 0.06 * (lines - 1))
+        if best is None or score > best[0] + 1e-9:
+            best = (score, fit)
+    return best[1]
+
+
+def _intervals(weights: list[float], start: float, span: float, gap: float) -> list[tuple[float, float]]:
+    total = sum(weights) or 1.0
+    usable = span - gap * (len(weights) - 1)
+    out, x = [], start
+    for wgt in weights:
+        size = usable * wgt / total
+        out.append((x, x + size))
+        x += size + gap
+    return out
+
+
+def _grid(scene: Scene, groups: dict[str, _Group], order: _Order, canvas: tuple[int, int],
+          rng: random.Random) -> dict[str, Rect]:
+    """One cell per grid group: columns from X ranks, rows from Y ranks."""
+    W, H = canvas
+    rx, ry = order.ranks("x"), order.ranks("y")
+    ncol, nrow = max(rx.values(), default=0) + 1, max(ry.values(), default=0) + 1
+    m = rng.uniform(0.04, 0.07) * min(W, H)
+    gap = rng.uniform(0.025, 0.045) * min(W, H)
+    mx, my, gx, gy = m / W, m / H, gap / W, gap / H
+    spans = {k: not order.has_edge("x", k) for k in order.keys}
+    col_w = [max([groups[k].demand for k in order.keys if rx[k] == c and not spans[k]],
+                 default=1.0) * rng.uniform(0.85, 1.15) for c in range(ncol)]
+    cols = _intervals(col_w, mx, 1 - 2 * mx, gx)
+    xspan = {k: (mx, 1 - mx) if spans[k] else cols[rx[k]] for k in order.keys}
+    row_need, flexible = [], []
+    for r in range(nrow):
+        members = [k for k in order.keys if ry[k] == r]
+        if members and all(groups[k].kind == "text" for k in members):
+            need = 0.0
+            for k in members:
+                t = scene.texts[int(k.split(":")[1])]
+                a, b = xspan[k]
+                need = max(need, fit_text(t.content, t.script, t.role, (b - a) * W, None,
+                                          canvas).height / H)
+            row_need.append(need + gy * 0.5)
+            flexible.append(False)
+        else:
+            row_need.append(rng.uniform(0.85, 1.15))
+            flexible.append(True)
+    inner = 1 - 2 * my - gy * (nrow - 1)
+    fixed = sum(n for n, f in zip(row_need, flexible) if not f)
+    if any(flexible):
+        room = max(inner - fixed, 0.4 * inner)
+        shrink = min(1.0, (inner - room) / fixed) if fixed else 1.0
+        flex_total = sum(n for n, f in zip(row_need, flexible) if f)
+        heights = [n * room / flex_total if f else n * shrink for n, f in zip(row_need, flexible)]
+    else:
+        heights = [n * inner / fixed for n in row_need]
+    rows = _intervals(heights, my, 1 - 2 * my, gy)
+    return {k: (xspan[k][0], rows[ry[k]][0], xspan[k][1], rows[ry[k]][1]) for k in order.keys}
+
+
+def _clamp_box(box: Rect, within: Rect = (0.0, 0.0, 1.0, 1.0)) -> Rect:
+    x0, y0, x1, y1 = box
+    a0, b0, a1, b1 = within
+    w, h = min(x1 - x0, a1 - a0), min(y1 - y0, b1 - b0)
+    x0 = min(max(x0, a0), a1 - w)
+    y0 = min(max(y0, b0), b1 - h)
+    return (x0, y0, x0 + w, y0 + h)
+
+
+def _label_aspect(label: str) -> float:
+    words = label.split()
+    head = words[0] if len(words) > 2 and words[1] == "of" else words[-1]
+    return _ASPECTS.get(head, 1.0)
+
+
+def place_instances(cell: Rect, n: int, aspect: float, canvas: tuple[int, int],
+                    rng: random.Random) -> list[Rect]:
+    """n boxes of a pixel aspect (w/h) inside ``cell``, in the grid shape that makes them
+    largest (a seeded pick among near-best shapes), each jittered inside its slot."""
+    W, H = canvas
+    cw, ch = (cell[2] - cell[0]) * W, (cell[3] - cell[1]) * H
+    options = []
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        sw, sh = cw / cols, ch / rows
+        bw = min(sw * 0.9, sh * 0.9 * aspect)
+        options.append((bw * bw / aspect, cols, rows))
+    best = max(o[0] for o in options)
+    _, cols, rows = rng.choice([o for o in options if o[0] >= 0.8 * best])
+    sw, sh = cw / cols, ch / rows
+    bw = min(sw * 0.9, sh * 0.9 * aspect)
+    boxes = []
+    for i in range(n):
+        r, c = divmod(i, cols)
+        in_row = min(cols, n - r * cols)
+        off = (cols - in_row) * sw / 2
+        s = rng.uniform(0.78, 1.0)
+        w, h = bw * s, bw * s / aspect
+        cx = cell[0] * W + off + (c + 0.5) * sw + rng.uniform(-0.8, 0.8) * (sw - w) / 2
+        cy = cell[1] * H + (r + 0.5) * sh + rng.uniform(-0.8, 0.8) * (sh - h) / 2
+        box = ((cx - w / 2) / W, (cy - h / 2) / H, (cx + w / 2) / W, (cy + h / 2) / H)
+        boxes.append(_clamp_box(box, cell))
+    return boxes
+
+
+def _sub(box: Rect, fx0: float, fy0: float, fx1: float, fy1: float) -> Rect:
+    """The part of ``box`` between fractions (fx0, fy0) and (fx1, fy1) of its size."""
+    x0, y0, x1, y1 = box
+    w, h = x1 - x0, y1 - y0
+    return (x0 + fx0 * w, y0 + fy0 * h, x0 + fx1 * w, y0 + fy1 * h)
+
+
+def _union(boxes: list[Rect]) -> Rect:
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+            max(b[3] for b in boxes))
+
+
+def _head(label: str) -> str:
+    words = label.split()
+    return words[0] if len(words) > 2 and words[1] == "of" else words[-1]
+
+
+def _parent_area(cell: Rect, modes: set[str]) -> Rect:
+    """Where a parent's own instances go when children must fit around or above them."""
+    if "around" in modes:
+        return _sub(cell, 0.25, 0.25, 0.75, 0.75)
+    if "in:above" in modes:
+        return _sub(cell, 0.1, 0.4, 0.9, 1.0)
+    if "behind" in modes:
+        return _sub(cell, 0.0, 0.3, 1.0, 1.0)
+    return cell
+
+
+def _wear_region(child_head: str, relation: str, mirror: bool) -> tuple[float, float, float, float]:
+    if relation == "holding":
+        return (0.02, 0.45, 0.42, 0.85) if mirror else (0.58, 0.45, 0.98, 0.85)
+    if child_head in _HEAD_WEAR:
+        return (0.2, 0.08, 0.8, 0.38) if child_head not in ("hat", "cap", "crown", "helmet") \
+            else (0.2, 0.0, 0.8, 0.25)
+    if child_head in _NECK_WEAR:
+        return (0.3, 0.35, 0.7, 0.55)
+    if child_head in _FOOT_WEAR:
+        return (0.15, 0.8, 0.85, 1.0)
+    return (0.2, 0.3, 0.8, 0.85)
+
+
+def _child_boxes(label: str, n: int, relation: str, parent: list[Rect], cell: Rect,
+                 canvas: tuple[int, int], rng: random.Random) -> list[Rect]:
+    """Boxes of attached instances, inside their parent's cell."""
+    aspect = _label_aspect(label)
+    union = _union(parent)
+    if relation in _PARENT_IS_SUBJECT:
+        mirror = rng.random() < 0.5
+        region = _wear_region(_head(label), relation, mirror)
+        if n == len(parent) or n < len(parent):
+            return [place_instances(_sub(parent[i], *region), 1, aspect, canvas, rng)[0]
+                    for i in range(n)]
+        return place_instances(_sub(union, *region), n, aspect, canvas, rng)
+    if relation == "around":
+        cx, cy = (cell[0] + cell[2]) / 2, (cell[1] + cell[3]) / 2
+        rw, rh = (cell[2] - cell[0]) * 0.38, (cell[3] - cell[1]) * 0.38
+        size_w, size_h = (cell[2] - cell[0]) * 0.2, (cell[3] - cell[1]) * 0.2
+        start = rng.uniform(0, 2 * math.pi)
+        out = []
+        for i in range(n):
+            a = start + 2 * math.pi * i / n
+            x, y = cx + rw * math.cos(a), cy + rh * math.sin(a)
+            out.append(_clamp_box((x - size_w / 2, y - size_h / 2, x + size_w / 2,
+                                   y + size_h / 2), cell))
+        return out
+    if relation == "in" and _head(label) in _PLANTS:
+        region = (union[0], cell[1], union[2], union[1] + (union[3] - union[1]) * 0.3)
+        return place_instances(_clamp_box(region, cell), n, aspect, canvas, rng)
+    if relation == "in":
+        return place_instances(_sub(union, 0.15, 0.25, 0.85, 0.9), n, aspect, canvas, rng)
+    if relation == "in front of":
+        return place_instances(_sub(union, 0.05, 0.45, 0.95, 1.0), n, aspect, canvas, rng)
+    region = (union[0], cell[1], union[2], union[1] + (union[3] - union[1]) * 0.4)
+    return place_instances(_clamp_box(region, cell), n, aspect, canvas, rng)
+
+
+# --- colours and the Plan -------------------------------------------------------------------------
+def _rgb(color: str | None) -> tuple[int, int, int] | None:
+    if not color:
+        return None
+    import webcolors
+
+    try:
+        if color.startswith("#"):
+            return tuple(webcolors.hex_to_rgb(color))
+        return tuple(webcolors.name_to_rgb(color))
+    except ValueError:
+        return None
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    def lin(c: float) -> float:
+        c /= 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (lin(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def background_color(bg: Background) -> str:
+    """The colour a background mostly shows (for text contrast)."""
+    from planner.lexicon import SCENE_COLORS
+
+    if bg.kind == "transparent":
+        return "#ffffff"
+    if bg.kind == "gradient" and bg.colors:
+        rgbs = [c for c in (_rgb(x) for x in bg.colors) if c]
+        if rgbs:
+            avg = tuple(int(sum(c[i] for c in rgbs) / len(rgbs)) for i in range(3))
+            return "#%02x%02x%02x" % avg
+    if bg.color:
+        return bg.color
+    return SCENE_COLORS.get(bg.scene or "", DEFAULT_BACKGROUND)
+
+
+def contrast_color(bg: str) -> str:
+    """Near-black on light backgrounds, white on dark ones (WCAG relative luminance)."""
+    rgb = _rgb(bg) or (244, 241, 234)
+    return "#ffffff" if _luminance(rgb) < 0.3 else "#1f2430"
+
+
+def _resolve_background(scene: Scene, background: str) -> Background:
+    asked = scene.background
+    if background == "transparent":
+        return Background(kind="transparent", description="transparent background requested")
+    if asked is None or background == "opaque" and asked.kind == "transparent":
+        return Background(kind="color", color=DEFAULT_BACKGROUND)
+    return asked
+
+
+def _slug(label: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in label.lower()).split()) \
+        or "object"
+
+
+def _ordered_keys(groups: dict[str, _Group], parent_of: dict) -> list[str]:
+    """Parents before children, so attached boxes can follow their parent's."""
+    done: list[str] = []
+    for k in groups:
+        chain = [k]
+        while chain[-1] in parent_of:
+            chain.append(parent_of[chain[-1]][0])
+        for c in reversed(chain):
+            if c not in done:
+                done.append(c)
+    return done
+
+
+def _text_box(scene: Scene, g: _Group, cell: Rect, canvas: tuple[int, int],
+              rng: random.Random) -> Rect:
+    """A text box sized for its content inside its cell, aligned by its stated side."""
+    W, H = canvas
+    t = scene.texts[int(g.key.split(":")[1])]
+    cw, ch = (cell[2] - cell[0]) * W, (cell[3] - cell[1]) * H
+    fit = fit_text(t.content, t.script, t.role, cw, ch, canvas)
+    w, h = fit.width / W, fit.height / H
+    h_pos, _ = _split_position(t.position)
+    if h_pos == "left":
+        x0 = cell[0]
+    elif h_pos == "right":
+        x0 = cell[2] - w
+    else:
+        x0 = (cell[0] + cell[2] - w) / 2
+    free = (cell[3] - cell[1]) - h
+    y0 = cell[1] + free / 2 + rng.uniform(-0.3, 0.3) * free
+    return _clamp_box((x0, y0, x0 + w, y0 + h), cell)
+
+
+def _place_all(scene: Scene, groups: dict[str, _Group], parent_of: dict,
+               cells: dict[str, Rect], canvas: tuple[int, int],
+               rng: random.Random) -> dict[str, list[Rect]]:
+    """Boxes for every group: texts, grid entities, then attached children."""
+    modes: dict[str, set[str]] = {}
+    for c, (p, rel) in parent_of.items():
+        label = scene.entities[int(groups[c].ref.split(":")[1])].label
+        modes.setdefault(p, set()).add(
+            "in:above" if rel == "in" and _head(label) in _PLANTS else rel)
+    boxes: dict[str, list[Rect]] = {}
+    for k in _ordered_keys(groups, parent_of):
+        g = groups[k]
+        cell = cells[_root(k, parent_of)]
+        if g.kind == "text":
+            boxes[k] = [_text_box(scene, g, cell, canvas, rng)]
+            continue
+        label = scene.entities[int(g.ref.split(":")[1])].label
+        if k in parent_of:
+            p, rel = parent_of[k]
+            boxes[k] = _child_boxes(label, len(g.instances), rel, boxes[p], cell, canvas, rng)
+        else:
+            area = _parent_area(cell, modes.get(k, set()))
+            boxes[k] = place_instances(area, len(g.instances), _label_aspect(label), canvas, rng)
+    return boxes
+
+
+def _depth(key: str, parent_of: dict) -> int:
+    z = 1
+    while key in parent_of:
+        key, rel = parent_of[key]
+        z += -1 if rel == "behind" else 1
+    return max(z, 0)
+
+
+def _elements(scene: Scene, groups: dict[str, _Group], parent_of: dict,
+              boxes: dict[str, list[Rect]], bg: Background) -> list:
+    """Object elements (subject ids from labels, in entity order) then text elements."""
+    out: list = []
+    seen: dict[str, int] = {}
+    text_default = contrast_color(background_color(bg))
+    r4 = lambda b: tuple(round(v, 4) for v in b)  # noqa: E731
+    for i, e in enumerate(scene.entities):
+        ref = f"entity:{i}"
+        inst_boxes: dict[int, tuple[Rect, int]] = {}
+        for k, g in groups.items():
+            if g.ref == ref:
+                for j, box in zip(g.instances, boxes[k]):
+                    inst_boxes[j] = (box, _depth(k, parent_of))
+        slug = _slug(e.label)
+        for j in range(e.count):
+            seen[slug] = seen.get(slug, 0) + 1
+            sid = e.subject_id if e.subject_id and e.count == 1 else f"{slug}-{seen[slug]}"
+            box, z = inst_boxes[j]
+            out.append(ObjectElement(id=f"{slug}-{seen[slug]}", box=r4(box), z=z,
+                                     label=e.label, color=e.color, description=e.description,
+                                     subject_id=sid, reference=e.reference))
+    n = 0
+    for i, t in enumerate(scene.texts):
+        key = f"text:{i}"
+        if key not in boxes:
+            continue
+        n += 1
+        h_pos, _ = _split_position(t.position)
+        out.append(TextElement(id=f"text-{n}", box=r4(boxes[key][0]), z=10, content=t.content,
+                               script=t.script, color=t.color or text_default, font=t.font,
+                               weight="bold" if t.role in ("title", "heading") else "regular",
+                               align=h_pos if h_pos in ("left", "right") else "center",
+                               role=t.role))
+    return out
+
+
+def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
+          background: str = "auto", quality: str = "auto", planner: str = "rules") -> Plan:
+    """Place a Scene on a canvas: one box per instance, stated relations and counts kept.
+
+    Args:
+        scene: the facts (from either planner).
+        size: explicit ``(width, height)``; wins over the Scene's aspect and size.
+        seed: layout variation; the same (scene, seed) always gives the same Plan.
+        background: auto | transparent | opaque (opaque overrides a transparency request).
+        quality: recorded in the Plan.
+        planner: the planner's name, recorded in the Plan.
+    Returns:
+        A valid Plan.
+    """
+    canvas = canvas_size(scene, size)
+    rng = random.Random(seed)
+    groups, by_ref = _build_groups(scene)
+    parent_of = _attachments(scene, by_ref)
+    order = _Order([k for k in groups if k not in parent_of])
+    absolute = _relation_edges(scene, order, by_ref, parent_of, rng)
+    _position_edges(groups, order, absolute)
+    _soft_edges(groups, order, rng, wide=canvas[0] >= 0.9 * canvas[1])
+    cells = _grid(scene, groups, order, canvas, rng)
+    boxes = _place_all(scene, groups, parent_of, cells, canvas, rng)
+    bg = _resolve_background(scene, background)
+    reasoning = scene.reasoning
+    if order.dropped:
+        reasoning += " | contradictory, not kept: " + "; ".join(dict.fromkeys(order.dropped))
+    return Plan(prompt=scene.prompt, seed=seed, quality=quality, style=scene.style,
+                canvas=Canvas(width=canvas[0], height=canvas[1], background=bg),
+                elements=tuple(_elements(scene, groups, parent_of, boxes, bg)),
+                planner=planner, reasoning=reasoning)
