@@ -1138,6 +1138,7 @@ _REGIONS = {None: (0, 0, 1, 1), "center": (0.2, 0.2, 0.8, 0.8), "left": (0, 0, 0
             "top left": (0, 0, 0.5, 0.5), "top right": (0.5, 0, 1, 0.5),
             "bottom left": (0, 0.5, 0.5, 1), "bottom right": (0.5, 0.5, 1, 1)}
 _MARGIN = 0.03
+_GAP = 0.02
 _GRID = 24
 
 
@@ -1178,6 +1179,8 @@ def place_in_region(others: list[Box], w: float, h: float, position: str | None,
     free_y = position in (None, "left", "right")
     tx = prefer[0] if free_x and prefer[0] is not None else (rx0 + rx1) / 2
     ty = prefer[1] if free_y and prefer[1] is not None else (ry0 + ry1) / 2
+    # Keep a small gap: boxes that merely touch still look cramped (and shadows overlap).
+    others = [(o[0] - _GAP, o[1] - _GAP, o[2] + _GAP, o[3] + _GAP) for o in others]
     best, best_score = None, None
     for cy in _span(ry0, ry1, h, _GRID):
         for cx in _span(rx0, rx1, w, _GRID):

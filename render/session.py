@@ -121,6 +121,10 @@ class Session:
         s._replay()
         return s
 
+    def refresh(self) -> None:
+        """Re-read the journal (another process may have added turns)."""
+        self._replay()
+
     def _replay(self) -> None:
         self.turns, self.head, self.redo_stack, self.references = {}, None, [], []
         raw = (self.path / JOURNAL).read_bytes()
@@ -190,7 +194,9 @@ class Session:
         Args:
             plan: the turn's Plan. image_data: the encoded image (metadata included).
             kind: new | import | edit. instruction: the prompt or edit instruction.
-            parent: the turn it was made from (default: the current head).
+            parent: the turn it was made from (default: the current head). When another
+                writer moved the head meanwhile, the turn records its true parent, so the
+                other writer's turn stays in the history as a branch.
         Returns:
             The committed Turn, now the head.
         """
@@ -349,6 +355,7 @@ def edit_turn(lim, session: Session, instruction: str, *, references=(), **edit_
     from planner.diff import diff
     from render.references import encoded, load_references, read_bytes
 
+    session.refresh()
     cur = session._need_current()
     plan0, data0 = session.plan(cur), session.image_bytes(cur)
     opened = load_references(references)
