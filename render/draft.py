@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Sequence
 from planner.schema import ObjectElement, Plan, box_to_pixels
 from render.backgrounds import draw_background
 from render.base import RenderOptions, RenderResult, as_plan_list
-from render.sprites import object_sprite
+from render.sprites import is_airborne, object_sprite
 from render.text import draw_texts
 
 if TYPE_CHECKING:
@@ -80,20 +80,23 @@ def _sprite_for(el: ObjectElement, size: tuple[int, int], options: RenderOptions
                          q.supersample, q.sharpen)
 
 
-def _shadow_layer(placed: list[tuple["Image.Image", tuple[int, int]]],
+def _shadow_layer(placed: list[tuple["Image.Image", tuple[int, int], bool]],
                   size: tuple[int, int], q: DraftQuality) -> "Image.Image":
-    """One blurred mask for every object's drop and contact shadow (blurred once, small)."""
+    """One blurred mask for every object's drop shadow, plus a contact shadow under
+    grounded ones (blurred once, at reduced size)."""
     from PIL import Image, ImageDraw, ImageFilter
 
     k = q.shadow_scale
     small = (max(1, size[0] // k), max(1, size[1] // k))
     mask = Image.new("L", small, 0)
     d = ImageDraw.Draw(mask)
-    for sprite, (x, y) in placed:
+    for sprite, (x, y), grounded in placed:
         sw, sh = max(1, sprite.width // k), max(1, sprite.height // k)
         alpha = sprite.getchannel("A").resize((sw, sh), Image.BILINEAR)
         alpha = alpha.point(lambda v: v * 70 // 255)
         mask.paste(alpha, (x // k + sw // 40, (y + sprite.height // 30) // k), alpha)
+        if not grounded:
+            continue
         cx, by = (x + sprite.width / 2) / k, (y + sprite.height) / k
         rx, ry = sprite.width * 0.36 / k, max(1.0, sprite.height * 0.045 / k)
         d.ellipse((cx - rx, by - ry, cx + rx, by + ry), fill=110)
@@ -139,11 +142,12 @@ class DraftRenderer:
         placed = []
         for el in order:
             sprite = _sprite_for(el, size, options, q)
-            placed.append((sprite, _placement(el, size, sprite.size)))
+            placed.append((sprite, _placement(el, size, sprite.size),
+                           not is_airborne(el.label)))
         if q.shadows and placed and not plan.transparent:
             shadow = _shadow_layer(placed, size, q)
             img.paste(Image.new("RGBA", size, (20, 18, 30, 255)), (0, 0), shadow)
-        for sprite, pos in placed:
+        for sprite, pos, _grounded in placed:
             img.alpha_composite(sprite, pos)
         return img
 

@@ -184,6 +184,9 @@ def emoji_tile(glyph: str) -> "Image.Image":
     tile = Image.new("RGBA", (EMOJI_SIZE * 2, EMOJI_SIZE * 2), (0, 0, 0, 0))
     ImageDraw.Draw(tile).text((EMOJI_SIZE // 3, EMOJI_SIZE // 3), glyph, font=font,
                               embedded_color=True)
+    # Pillow blends the colour bitmap into the tile's transparent black, which leaves the
+    # colours premultiplied by alpha (dark edges); read them back as premultiplied.
+    tile = Image.frombytes("RGBa", tile.size, tile.tobytes()).convert("RGBA")
     bbox = tile.getchannel("A").getbbox()
     return tile.crop(bbox) if bbox else tile
 
@@ -303,6 +306,26 @@ def recolor(glyph: str, want: RGB) -> "Image.Image":
     return Image.fromarray((out * 255 + 0.5).astype(np.uint8), "RGBA")
 
 
+def resize_rgba(image: "Image.Image", size: tuple[int, int]) -> "Image.Image":
+    """Resize with premultiplied alpha, so transparent (black) pixels do not bleed a dark
+    fringe into the edges."""
+    from PIL import Image
+
+    return image.convert("RGBa").resize(size, Image.LANCZOS).convert("RGBA")
+
+
+# Things that hang in the air: no contact shadow on the ground under them.
+AIRBORNE = {"sun", "moon", "star", "cloud", "bird", "planet", "rocket", "plane", "airplane",
+            "balloon", "butterfly", "kite", "rainbow", "lightning", "snowflake", "bee",
+            "helicopter", "ufo", "comet", "sparkle", "heart", "drone", "owl", "bat"}
+
+
+def is_airborne(label: str) -> bool:
+    """True when the label's head noun is something that floats or flies."""
+    words = [_lemma(w) for w in _words(label)]
+    return bool(words) and words[-1] in AIRBORNE
+
+
 def fit_inside(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
     """The largest (w, h) with ``size``'s aspect inside ``box``."""
     scale = min(box[0] / size[0], box[1] / size[1])
@@ -346,7 +369,7 @@ def shape_sprite(label: str, color: RGB, size: tuple[int, int], key: str,
         d.rounded_rectangle((bw, bw, w * ss - bw, h * ss - bw), radius=int(min(w, h) * 0.18) * ss,
                             fill=color + (255,), outline=edge + (255,), width=bw)
     if ss > 1:
-        img = img.resize((w, h), Image.LANCZOS)
+        img = resize_rgba(img, (w, h))
     try:
         sh = shaping_for(label, "Latn", "bold", font=font)
         layout = fit_text(label, sh, (int(w * 0.72), int(h * 0.6)))
@@ -390,7 +413,7 @@ def object_sprite(label: str, color: str | None, size: tuple[int, int], key: str
         return shape_sprite(label, want or palette_color(key), (w, h), key, font, supersample)
     tile = recolor(glyph, want) if want else emoji_tile(glyph)
     target = fit_inside(tile.size, size)
-    out = tile.resize(target, Image.LANCZOS)
+    out = resize_rgba(tile, target)
     if sharpen and target[0] > tile.width * 2:  # big upscales of a 136 px bitmap: restore some edge
         out = out.filter(ImageFilter.UnsharpMask(radius=max(1, target[0] // 160), percent=60,
                                                  threshold=2))

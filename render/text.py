@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from planner.schema import Plan, TextElement, box_to_pixels
 from render.color import (INK_DARK, INK_LIGHT, RGB, contrast_ratio, parse_color,
-                          readable_on)
+                          readable_on, relative_luminance, shade)
 from render.fonts import FontSpec, font_for, load_font, resolve_script, script_info
 
 if TYPE_CHECKING:
@@ -229,12 +229,21 @@ def choose_treatment(color: str | None, under: Backdrop) -> Treatment:
         return Treatment(wanted or INK_DARK, None, None)
     fill = wanted or readable_on(under.mean)
     ratio = contrast_ratio(fill, under.mean)
-    opposite = readable_on(fill, dark=(18, 20, 28), light=(252, 252, 250))
+    opposite = _plate_color(fill, under.mean)
     if under.busy > 0.14 or ratio < 3.0:
         return Treatment(fill, None, opposite)
     if ratio < 4.5:
         return Treatment(fill, opposite, None)
     return Treatment(fill, None, None)
+
+
+def _plate_color(fill: RGB, backdrop: RGB) -> RGB:
+    """A plate colour from the backdrop's own hue (deep or pale), so the plate belongs to
+    the picture; neutral ink when the tinted one would not reach WCAG 4.5 with ``fill``."""
+    tinted = shade(backdrop, -0.72) if relative_luminance(fill) > 0.4 else shade(backdrop, 0.85)
+    if contrast_ratio(fill, tinted) >= 4.5:
+        return tinted
+    return readable_on(fill, dark=(18, 20, 28), light=(252, 252, 250))
 
 
 def _role_cap(el: TextElement, canvas_h: int, canvas_w: int) -> int | None:
@@ -244,9 +253,14 @@ def _role_cap(el: TextElement, canvas_h: int, canvas_w: int) -> int | None:
     return None if s is None else max(8, int(min(canvas_h, canvas_w) * s))
 
 
-def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = None
-                      ) -> "Image.Image":
-    """Draw one TextElement onto ``image`` (RGBA) in place and return it."""
+def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = None,
+                      effects: bool = True) -> "Image.Image":
+    """Draw one TextElement onto ``image`` (RGBA) in place and return it.
+
+    Args:
+        image: RGBA canvas. el: the element. font: a font file override.
+        effects: allow a soft shadow under light titles (off for quality low).
+    """
     from PIL import Image, ImageDraw
 
     x0, y0, x1, y1 = box_to_pixels(el.box, image.width, image.height)
@@ -269,6 +283,9 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
     oy = (bh - layout.height) / 2
     if treat.plate:
         _plate(draw, layout, (ox, oy), (bw, bh), treat.plate)
+    elif effects and not under.transparent and el.role in ("title", "heading") \
+            and relative_luminance(treat.fill) > 0.5:
+        _soft_shadow(layer, layout, (ox, oy))
     f = load_font(layout.shaping.spec, layout.size)
     for line, (lx, ly) in zip(layout.lines, layout.origins):
         draw.text((ox + lx, oy + ly), line, font=f, fill=treat.fill + (255,), anchor="ls",
@@ -277,6 +294,22 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
                   stroke_fill=(treat.outline + (255,)) if treat.outline else None)
     image.alpha_composite(layer, (x0, y0))
     return image
+
+
+def _soft_shadow(layer: "Image.Image", layout: TextLayout, origin: tuple[float, float]) -> None:
+    """A soft dark shadow under light title text: depth on busy scenes, drawn inside the
+    layer (so still inside the box)."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    mask = Image.new("L", layer.size, 0)
+    d = ImageDraw.Draw(mask)
+    f = load_font(layout.shaping.spec, layout.size)
+    dy = max(1, layout.size // 24)
+    for line, (lx, ly) in zip(layout.lines, layout.origins):
+        d.text((origin[0] + lx, origin[1] + ly + dy), line, font=f, fill=110, anchor="ls",
+               direction=layout.shaping.direction, language=layout.shaping.language)
+    mask = mask.filter(ImageFilter.BoxBlur(max(1, layout.size // 18)))
+    layer.paste(Image.new("RGBA", layer.size, (10, 12, 24, 255)), (0, 0), mask)
 
 
 def _plate(draw, layout: TextLayout, origin: tuple[float, float], box: tuple[int, int],
@@ -311,7 +344,7 @@ def draw_texts(image: "Image.Image", plan: Plan, font: str | None = None, *,
     else:
         out = image if in_place else image.copy()
     for el in sorted(plan.texts, key=lambda e: e.z):
-        draw_text_element(out, el, font=font)
+        draw_text_element(out, el, font=font, effects=plan.quality != "low")
     return out
 
 
