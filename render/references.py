@@ -111,7 +111,7 @@ def open_image(item: Any, param: str = "image") -> "Image.Image":
     try:
         im = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise ImageInputError(f"{param}: refused as a possible decompression bomb", param) from None
+        raise _bomb(param) from None
     except (OSError, ValueError, SyntaxError):
         raise ImageInputError(f"{param}: not a readable image (PNG, JPEG or WebP expected)",
                               param) from None
@@ -123,11 +123,16 @@ def open_image(item: Any, param: str = "image") -> "Image.Image":
     try:
         im.load()
     except Image.DecompressionBombError:
-        raise ImageInputError(f"{param}: refused as a possible decompression bomb", param) from None
+        raise _bomb(param) from None
     except (OSError, ValueError, SyntaxError) as e:
         raise ImageInputError(f"{param}: the {fmt} file is damaged or truncated ({e})",
                               param) from None
     return im
+
+
+def _bomb(param: str) -> ImageInputError:
+    return ImageInputError(f"{param}: declares more than {MAX_PIXELS} pixels "
+                           "(decompression-bomb guard)", param)
 
 
 def _check_pixels(size: tuple[int, int], param: str) -> None:
