@@ -252,11 +252,20 @@ def singular(word: str) -> str:
         return _LEMMA_OVERRIDES.get(word, word)
     nouns = _lemmas(word).get("NOUN")
     if not nouns:
-        return word
+        return _oov_singular(word) if not _lemmas(word) and word.endswith("s") else word
     for n in nouns:
         if n in lx.COMMON_NOUNS:
             return n
     return nouns[0]
+
+
+@lru_cache(maxsize=1024)
+def _oov_singular(word: str) -> str:
+    """Singular of a word lemminflect's dictionary lacks ("seagulls"), by its suffix rules."""
+    from lemminflect import getLemma
+
+    lemma = getLemma(word, upos="NOUN", lemmatize_oov=True)
+    return lemma[0] if lemma else word
 
 
 def _is_plural(word: str) -> bool:
