@@ -66,6 +66,7 @@ class AddObject(_Frozen):
     position: Position | None = None
     relation: Relation | None = None
     anchor: Selector | None = None
+    anchor2: Selector | None = Field(default=None, description="second anchor of 'between'")
     size: Literal["small", "medium", "large"] | None = None
     reference: int | None = None
 
@@ -107,6 +108,7 @@ class Move(_Frozen):
     position: Position | None = None
     relation: Relation | None = None
     anchor: Selector | None = None
+    anchor2: Selector | None = Field(default=None, description="second anchor of 'between'")
     dx: float = 0.0
     dy: float = 0.0
 
@@ -418,7 +420,10 @@ def split_clauses(instruction: str, plan: Plan, ctx: "_Context | None" = None) -
     clauses = [parts[0]]
     for sep, part in zip(parts[1::2], parts[2::2]):
         prev_verb = _leading_verb(clauses[-1])
-        if _leading_verb(part):
+        if re.search(r"\bbetween\s+[^,;]+$", clauses[-1], re.IGNORECASE) and \
+                sep.strip().lower() == "and" and not _leading_verb(part):
+            clauses[-1] = clauses[-1] + sep + part      # "between the cat and the dog"
+        elif _leading_verb(part):
             clauses.append(part)
         elif prev_verb and part.strip() and _parses(f"{prev_verb} {part}", plan, quoted):
             clauses.append(f"{prev_verb} {part}")
@@ -782,12 +787,13 @@ _REL_MAP = {"to the left of": "left of", "to the right of": "right of", "on top 
 
 
 def _relation_in(phrase: str, quoted: list[str], ctx: _Context, label: str
-                 ) -> tuple[str, str | None, Selector | None]:
-    """Split "a hat for the cat" into ("a hat", relation, anchor selector)."""
+                 ) -> tuple[str, str | None, Selector | None, Selector | None]:
+    """Split "a hat for the cat" into ("a hat", relation, anchor, second anchor); the second
+    anchor is only for "between the cat and the dog"."""
     m = _REL_RE.search(" " + phrase)
     if not m or _position_in(m.group(0)) and re.fullmatch(
             r"\s*(?:on|in|at|to)\s+the\s+\w+(?:\s+\w+)?(?:\s+(?:side|corner|edge))?", m.group(0)):
-        return phrase, None, None
+        return phrase, None, None, None
     rel = " ".join(m["rel"].lower().split())
     rel = _REL_MAP.get(rel, rel)
     if rel in ("for", "to", "with", "holding", "wearing", "on"):
@@ -796,7 +802,11 @@ def _relation_in(phrase: str, quoted: list[str], ctx: _Context, label: str
         elif rel != "on":
             rel = "holding"
     head = (" " + phrase)[:m.start()].strip()
-    return head, rel, _selector(m["a"], quoted, ctx)
+    if rel == "between":
+        two = re.split(r"\s+and\s+", m["a"], maxsplit=1)
+        if len(two) == 2:
+            return head, rel, _selector(two[0], quoted, ctx), _selector(two[1], quoted, ctx)
+    return head, rel, _selector(m["a"], quoted, ctx), None
 
 
 # --- the object verbs ------------------------------------------------------------------
@@ -966,10 +976,10 @@ def _rule_move(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list 
         dx, dy = _SHIFT[bare.group(1)]
         step = 0.08 if small or re.search(r"(?:bit|little|slightly)$", where) else 0.18
         return [Move(target=target, dx=dx * step, dy=dy * step)]
-    head, rel, anchor = _relation_in("x " + m["w"], quoted, ctx, "x")
+    head, rel, anchor, anchor2 = _relation_in("x " + m["w"], quoted, ctx, "x")
     if rel and anchor is not None:
         rel = "next to" if rel in ("holding", "wearing") else rel
-        return [Move(target=target, relation=rel, anchor=anchor)]
+        return [Move(target=target, relation=rel, anchor=anchor, anchor2=anchor2)]
     pos = _position_in(m["w"])
     return [Move(target=target, position=pos)] if pos else None
 
@@ -1008,12 +1018,13 @@ def _rule_add(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list |
                                     np_text, maxsplit=1)[0])
     if first is None:
         return None
-    head, rel, anchor = _relation_in(np_text, quoted, ctx, first["label"])
+    head, rel, anchor, anchor2 = _relation_in(np_text, quoted, ctx, first["label"])
     ref, head = _reference_in(head, ctx)
     obj = _object_phrase(head)
     if obj is None:
         return None
-    return [AddObject(**obj, position=pos, relation=rel, anchor=anchor, reference=ref)]
+    return [AddObject(**obj, position=pos, relation=rel, anchor=anchor, anchor2=anchor2,
+                      reference=ref)]
 
 
 _RULES = (_rule_text, _rule_canvas, _rule_style, _rule_background, _rule_remove, _rule_recolor,
@@ -1237,6 +1248,30 @@ def place_relative(anchor: Box, w: float, h: float, relation: str, label: str,
     return _clamp((x, y, x + w, y + h))
 
 
+def place_between(a: Box, b: Box, w: float, h: float) -> Box:
+    """A box centred between two anchors, narrowed to the gap between them when needed."""
+    (ax, ay), (bx, by) = ((a[0] + a[2]) / 2, (a[1] + a[3]) / 2), ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+    gap_x = max(b[0] - a[2], a[0] - b[2])
+    gap_y = max(b[1] - a[3], a[1] - b[3])
+    gap = max(gap_x, gap_y)
+    if gap > 0.02 and gap < (w if gap_x >= gap_y else h):
+        s = gap * 0.9 / (w if gap_x >= gap_y else h)
+        w, h = w * s, h * s
+    mx, my = (ax + bx) / 2, (ay + by) / 2
+    return _clamp((mx - w / 2, my - h / 2, mx + w / 2, my + h / 2))
+
+
+def _anchors(plan: Plan, op) -> list:
+    """The anchor elements of an add or move ("between the mugs" may name two at once)."""
+    if op.anchor is None:
+        return []
+    between = op.relation == "between"
+    found = resolve(plan, op.anchor, many=between)
+    if op.anchor2 is not None:
+        found += resolve(plan, op.anchor2, many=between)
+    return found if between else found[:1]
+
+
 def _default_side(plan: Plan, size: str | None) -> float:
     """The side (pixels) of a new object: the median existing object, else 30% of the
     short side; "small"/"large" scale it."""
@@ -1273,13 +1308,16 @@ def _apply_add(plan: Plan, op: AddObject, ctx: _Context) -> Plan:
     W, H = plan.size
     side = _default_side(plan, op.size)
     w, h = side / W, side / H
-    anchor = resolve(plan, op.anchor)[0] if op.anchor is not None else None
+    anchors = _anchors(plan, op)
+    anchor = anchors[0] if anchors else None
     taken = {e.id for e in plan.elements}
     boxes = [e.box for e in plan.elements]
     new = []
     top_z = max((e.z for e in plan.elements), default=0)
     for _ in range(op.count):
-        if anchor is not None and op.relation:
+        if op.relation == "between" and len(anchors) >= 2:
+            box = place_between(anchors[0].box, anchors[1].box, w, h)
+        elif anchor is not None and op.relation:
             box = place_relative(anchor.box, w, h, op.relation, op.label, boxes)
         else:
             box = place_in_region(boxes, w, h, op.position)
@@ -1335,14 +1373,17 @@ def _apply_move(plan: Plan, op: Move, ctx: _Context) -> Plan:
     targets = resolve(plan, op.target)
     ids = {e.id for e in targets}
     others = [e.box for e in plan.elements if e.id not in ids]
-    anchor = resolve(plan, op.anchor)[0] if op.anchor is not None else None
+    anchors = _anchors(plan, op)
+    if any(a.id in ids for a in anchors):
+        raise PlanError(f"cannot move {op.target.words!r} relative to itself")
+    anchor = anchors[0] if anchors else None
     changed = {}
     for el in targets:
         x0, y0, x1, y1 = el.box
         w, h = x1 - x0, y1 - y0
-        if anchor is not None and op.relation:
-            if anchor.id in ids:
-                raise PlanError(f"cannot move {op.target.words!r} relative to itself")
+        if op.relation == "between" and len(anchors) >= 2:
+            box = place_between(anchors[0].box, anchors[1].box, w, h)
+        elif anchor is not None and op.relation:
             box = place_relative(anchor.box, w, h, op.relation, "", others)
         elif op.position is not None:
             box = place_in_region(others, w, h, op.position, prefer=_centre(el))

@@ -242,3 +242,15 @@ def test_any_sequence_of_edits_keeps_a_valid_plan(instructions):
             x0, y0, x1, y1 = el.box
             assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
         assert plan.seed == 3
+
+
+def test_between_two_anchors_keeps_the_and_together():
+    p1 = revise(_plan(), "add a ball between the cat and the car and make the car blue")
+    ball = [e for e in p1.objects if e.label == "ball"][0]
+    cat, car = p1.element("cat-1").box, p1.element("car-1").box
+    bx = (ball.box[0] + ball.box[2]) / 2
+    assert min(cat[0], car[0]) < bx < max(cat[2], car[2])
+    assert p1.element("car-1").color == "blue"
+    p2 = revise(_plan(), "add a star between the apples")
+    star = [e for e in p2.objects if e.label == "star"][0]
+    assert 0.25 - 1e-6 <= (star.box[0] + star.box[2]) / 2 <= 0.4 + 1e-6
