@@ -239,11 +239,53 @@ _VERB_FORMS = {"sits", "stands", "lies", "hangs", "floats", "flies", "rests", "s
                "shining", "rising", "setting", "peeking", "grazing", "soaring", "hovering"}
 
 
-@lru_cache(maxsize=4096)
-def _lemmas(word: str) -> dict:
-    from lemminflect import getAllLemmas
+@lru_cache(maxsize=1)
+def _lemma_table() -> tuple[list[str], dict[str, dict[str, tuple[str, ...]]]]:
+    """lemminflect's English lemma dictionary, read straight from its data files.
 
-    return getAllLemmas(word)
+    lemminflect's own loader parses the 80k-line table line by line and imports numpy for
+    its out-of-vocabulary model (about a second here); keeping the table as sorted lines and
+    searching it by bisection starts in a few tens of milliseconds, which keeps
+    ``limner plan`` quick to start.
+
+    Returns:
+        (sorted ``word,category,lemma/lemma`` lines, overrides ``{word: {UPOS: lemmas}}``).
+    """
+    import gzip
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("lemminflect")
+    if spec is None or not spec.submodule_search_locations:
+        return [], {}
+    res = os.path.join(spec.submodule_search_locations[0], "resources")
+    with open(os.path.join(res, "lemma_lu.csv.gz"), "rb") as fh:
+        lines = gzip.decompress(fh.read()).decode("utf-8").split("\n")
+    lines.sort()
+    overrides: dict[str, dict[str, tuple[str, ...]]] = {}
+    with open(os.path.join(res, "lemma_overrides.csv"), encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.strip().split(",")
+            if len(parts) == 3 and not line.startswith("#"):
+                overrides.setdefault(parts[0], {})[parts[1]] = (parts[2],)
+    return lines, overrides
+
+
+@lru_cache(maxsize=8192)
+def _lemmas(word: str) -> dict[str, tuple[str, ...]]:
+    """All lemmas of a lower-case English word by part of speech (``{"NOUN": ("cat",)}``)."""
+    from bisect import bisect_left
+
+    lines, overrides = _lemma_table()
+    key = word + ","
+    out: dict[str, tuple[str, ...]] = {}
+    i = bisect_left(lines, key)
+    while i < len(lines) and lines[i].startswith(key):
+        _, cat, forms = lines[i].split(",", 2)
+        out["AUX" if cat == "modal" else cat.upper()] = tuple(forms.split("/"))
+        i += 1
+    out.update(overrides.get(word, {}))
+    return out
 
 
 def singular(word: str) -> str:
@@ -259,13 +301,15 @@ def singular(word: str) -> str:
     return nouns[0]
 
 
-@lru_cache(maxsize=1024)
 def _oov_singular(word: str) -> str:
-    """Singular of a word lemminflect's dictionary lacks ("seagulls"), by its suffix rules."""
-    from lemminflect import getLemma
-
-    lemma = getLemma(word, upos="NOUN", lemmatize_oov=True)
-    return lemma[0] if lemma else word
+    """Singular of a plural the dictionary lacks ("seagulls", "capybaras") by suffix."""
+    if word.endswith(("ss", "us", "is")) or len(word) < 4:
+        return word
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        return word[:-2]
+    return word[:-1]
 
 
 def _is_plural(word: str) -> bool:
