@@ -34,7 +34,7 @@ class VLMPreset:
     chat: bool = True
     caption_prompt: str = "Describe this image in one sentence."
     question_template: str | None = "{question}"
-    max_new_tokens: int = 96
+    max_new_tokens: int | None = None   # None: the model's generation_config, else 96
     dtype: str = "float32"
 
 
@@ -115,9 +115,10 @@ class VLM:
         inputs = self._inputs(image, prompt).to(self.model.device)
         if "pixel_values" in inputs:
             inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
+        limit = (self.preset.max_new_tokens
+                 or getattr(self.model.generation_config, "max_new_tokens", None) or 96)
         with torch.inference_mode():
-            out = self.model.generate(**inputs, max_new_tokens=self.preset.max_new_tokens,
-                                      do_sample=False)
+            out = self.model.generate(**inputs, max_new_tokens=limit, do_sample=False)
         if not self.model.config.is_encoder_decoder:
             out = out[:, inputs["input_ids"].shape[1]:]    # (1, new tokens)
         return self.processor.batch_decode(out, skip_special_tokens=True)[0].strip()
@@ -217,6 +218,7 @@ def build_tiny_vlm(directory: str | Path, seed: int = 0) -> Path:
         scale_factor=2, image_token_id=ids["<image>"], pad_token_id=ids["<|endoftext|>"])
     torch.manual_seed(seed)
     model = Idefics3ForConditionalGeneration(config).eval()
+    model.generation_config.max_new_tokens = 8       # keeps tests fast; load_vlm reads it
     out = Path(directory)
     model.save_pretrained(out)
     processor.save_pretrained(out)

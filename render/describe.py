@@ -366,6 +366,8 @@ def describe(image: Any, question: str | None = None, vlm: str | None = None,
            "format": (im.format or "").lower() or None, "limner": plan_part, "text": text,
            "colors": dominant_colors(im), "layout": layout(im, text, plan),
            "provenance": _provenance_part(data)}
+    if plan_part:
+        _attach_reads(plan_part["elements"], text)
     out["summary"] = summary_sentence(out)
     name = vlm or os.environ.get("LIMNER_VLM") or None
     out.update(vlm=name, caption=None, answer=None)
@@ -384,6 +386,23 @@ def describe(image: Any, question: str | None = None, vlm: str | None = None,
         out["note"] = ("no VLM configured: pass --vlm PRESET (configs/vlm.yaml) or set "
                        "LIMNER_VLM to answer questions")
     return out
+
+
+def _attach_reads(elements: list[dict], text: list[dict]) -> None:
+    """Give each Plan text element the OCR lines centred inside its box (``read``) and
+    whether they say the same thing, ignoring spaces and case (``read_matches``)."""
+    def squash(t: str) -> str:
+        return "".join(t.split()).casefold()
+
+    for el in elements:
+        if el["kind"] != "text":
+            continue
+        x0, y0, x1, y1 = el["box"]
+        inside = [t["text"] for t in text
+                  if x0 <= (t["box"][0] + t["box"][2]) / 2 <= x1
+                  and y0 <= (t["box"][1] + t["box"][3]) / 2 <= y1]
+        el["read"] = " ".join(inside)
+        el["read_matches"] = squash(el["read"]) == squash(el["content"])
 
 
 def summary_sentence(d: dict) -> str:
