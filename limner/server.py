@@ -26,9 +26,10 @@ Extensions to OpenAI's contract (the contract itself stays valid for these reque
   settings, which are the ``medium`` ones.
 - ``usage`` is counted by limner's own rule, not OpenAI's tokenizer: text tokens are UTF-8
   bytes / 4 (rounded up), image tokens are 32x32-pixel patches of each input or output image.
-- Partial images (``partial_images`` 1-3) are progressive renders of the Plan at half size:
-  background first, then the elements added in drawing order; edits send none (the contract
-  allows the final image to come before the partials asked for).
+- Partial images (``partial_images`` 1-3) are progressive renders of the Plan at half size
+  (their ``size`` field names the image they preview): background first, then the elements
+  added in drawing order; edits send none (the contract allows the final image to come
+  before the partials asked for).
 
 No path or filename from a client is ever used: uploads are read into memory (Starlette may
 spool a large one to an anonymous temporary file) and handed to Limner as bytes or images.
@@ -147,7 +148,7 @@ def error_from_exception(exc: BaseException) -> ApiError:
     if isinstance(exc, SizeError):
         return bad_request("size", str(exc))
     if isinstance(exc, (PlanError, RenderError)):
-        return ApiError(400, str(exc), param=None, code=None)
+        return ApiError(400, str(exc), param=getattr(exc, "param", None), code=None)
     log.exception("request failed", exc_info=exc)
     return ApiError(500, "the server failed to handle this request; see its log",
                     type="server_error", code="server_error")
@@ -595,12 +596,17 @@ def images_response(req: ImageRequest, result: Any, served: tuple[str, ...],
 
 
 def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, *,
-                 partial_index: int | None = None, image_index: int = 0) -> dict:
-    """One ImageGen/ImageEdit stream event (``prefix`` is image_generation or image_edit)."""
+                 partial_index: int | None = None, image_index: int = 0,
+                 final: "Plan | None" = None) -> dict:
+    """One ImageGen/ImageEdit stream event (``prefix`` is image_generation or image_edit).
+
+    A partial image's ``size`` (and other fields) describe the image it previews, ``final``,
+    although the preview itself is drawn at half size."""
     event = {"type": f"{prefix}.partial_image" if partial_index is not None
              else f"{prefix}.completed",
              "b64_json": base64.b64encode(img.data).decode("ascii"),
-             "created_at": int(time.time()), **_image_meta(img.plan, req.output_format)}
+             "created_at": int(time.time()),
+             **_image_meta(final or img.plan, req.output_format)}
     if partial_index is not None:
         event["partial_image_index"] = partial_index
     else:
@@ -642,21 +648,14 @@ def run_generate(limner: "Limner", req: ImageRequest) -> Any:
                            moderation=req.moderation)
 
 
-def _decode(data: bytes) -> Any:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as im:
-        return im.convert("RGBA")
-
-
 def run_edit(limner: "Limner", req: ImageRequest) -> Any:
     """Edit the first image by the instruction; the other images are references.
 
-    The first image goes in as bytes so a limner image's embedded Plan is found and revised.
+    Everything goes in as bytes: a limner image's embedded Plan is found and revised, and
+    Limner validates the pictures with its own rules.
     """
-    return limner.edit(req.prompt, image=req.images[0],
-                       mask=None if req.mask is None else _decode(req.mask),
-                       references=[_decode(b) for b in req.images[1:]], n=req.n,
+    return limner.edit(req.prompt, image=req.images[0], mask=req.mask,
+                       references=list(req.images[1:]), n=req.n,
                        size=None if req.size == "auto" else req.size, quality=req.quality,
                        background=req.background, output_format=req.output_format,
                        output_compression=req.output_compression,
@@ -667,8 +666,9 @@ def run_edit(limner: "Limner", req: ImageRequest) -> Any:
 class EventChannel:
     """Carries a streaming job's events from its worker thread to the request's event loop.
 
-    The job puts READY once the request is accepted (planned, moderated), then events, then
-    END; an exception (from the job, or ShuttingDown for a job that never ran) ends it too.
+    The job emits events (READY goes first, once the request has been planned, moderated and
+    its first picture drawn), then END; an exception (from the job, or ShuttingDown for a job
+    that never ran) ends it too.
     """
 
     READY = "ready"
@@ -678,6 +678,14 @@ class EventChannel:
         self.loop = loop
         self.items: asyncio.Queue = asyncio.Queue()
         self.cancelled = threading.Event()
+        self.started = False
+
+    def emit(self, event: dict) -> None:
+        """Send an event, preceded by READY the first time."""
+        if not self.started:
+            self.started = True
+            self.put(self.READY)
+        self.put(event)
 
     def put(self, item: Any) -> None:
         try:
@@ -696,32 +704,37 @@ class EventChannel:
 
 
 def stream_generate(limner: "Limner", req: ImageRequest, channel: EventChannel) -> None:
-    """Plan, then for each image send the partial previews and the final image."""
+    """Plan, then for each image send its partial previews and the final image.
+
+    Each picture is rendered by ``Limner.generate(plan=...)``, which moderates the Plan's
+    words (its prompt included) and checks the output options first: a refusal or a bad
+    option raises before the first event, so the client gets a plain JSON error.
+    """
     plans = limner.plans(req.prompt, n=req.n, size=req.size, seed=req.seed,
-                         quality=req.quality, background=req.background,
-                         moderation=req.moderation)
-    channel.put(EventChannel.READY)
+                         quality=req.quality, background=req.background)
+
+    def draw(plan: "Plan") -> "GeneratedImage":
+        return limner.generate(plan=plan, output_format=req.output_format,
+                               output_compression=req.output_compression,
+                               moderation=req.moderation).images[0]
+
     for i, plan in enumerate(plans):
         for j, preview in enumerate(partial_plans(plan, req.partial_images)):
             if channel.cancelled.is_set():
                 return
-            img = limner.render([preview], output_format=req.output_format,
-                                output_compression=req.output_compression).images[0]
-            channel.put(stream_event("image_generation", img, req, partial_index=j))
+            channel.emit(stream_event("image_generation", draw(preview), req,
+                                      partial_index=j, final=plan))
         if channel.cancelled.is_set():
             return
-        img = limner.render([plan], output_format=req.output_format,
-                            output_compression=req.output_compression).images[0]
-        channel.put(stream_event("image_generation", img, req, image_index=i))
+        channel.emit(stream_event("image_generation", draw(plan), req, image_index=i))
     channel.put(EventChannel.END)
 
 
 def stream_edit(limner: "Limner", req: ImageRequest, channel: EventChannel) -> None:
     """Edit, then send each image as ``image_edit.completed`` (edits have no previews)."""
     result = run_edit(limner, req)
-    channel.put(EventChannel.READY)
     for i, img in enumerate(result.images):
-        channel.put(stream_event("image_edit", img, req, image_index=i))
+        channel.emit(stream_event("image_edit", img, req, image_index=i))
     channel.put(EventChannel.END)
 
 
@@ -764,8 +777,11 @@ class Service:
             raise error_from_exception(e) from None
 
     def warm_up(self) -> None:
-        """Load the planner and renderer now, once, so no request pays for it."""
+        """Load the planner and renderer and draw one small image now, so no request pays
+        for first-use costs (moderation rules compile, fonts and sprites load)."""
         _ = self.limner.planner, self.limner.renderer
+        self.limner.generate('a sign that says "limner" next to a cup', size="256x256",
+                             seed=0)
         self.ready = True
 
 

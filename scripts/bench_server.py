@@ -1,0 +1,181 @@
+"""Benchmark `limner serve` on localhost: throughput and latency, then a burst.
+
+Starts `python -m limner serve` as a child process on a free 127.0.0.1 port (the server and
+this load generator in separate processes, as in real use), then:
+
+1. throughput and p50/p99 latency at concurrency 1, 8 and 32 (draft renderer, 1024x1024
+   PNG unless told otherwise; 429s are counted, not retried);
+2. a burst of 200 concurrent requests: every one must be answered 200 or 429 (none lost, no
+   other status, no connection error) and the server must still be healthy afterwards.
+
+Bounded: each phase stops after --requests requests or --seconds seconds, whichever first;
+the whole run stops the server itself. Localhost only.
+
+    python3 scripts/bench_server.py                  # defaults: 1024x1024 png
+    python3 scripts/bench_server.py --format webp --workers 2 --queue 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+
+GOAL_IMAGES_PER_S = 20.0
+GOAL_CORES = 2
+# Prompts of the kinds limner serves (posters, counts, relations, scripts); written here.
+PROMPTS = [
+    'A bakery poster that says "FRESH BREAD" above three loaves',
+    "Two yellow ducks to the left of a red umbrella on a beach",
+    'A 1:1 app icon with a white rocket and the word "GO"',
+    "Four green pears in a row on a wooden table",
+    'A cafe sign reading "OPEN 7AM" with a blue mug',
+    "A black cat under a round table in a kitchen",
+    'A poster that says "夏祭り" with two red lanterns',
+    "Three orange fish swimming above a green plant underwater",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(port: int, args: argparse.Namespace) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "limner", "serve", "--host", "127.0.0.1", "--port", str(port),
+           "--queue", str(args.queue), "--renderer", "draft"]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not become healthy in 120 s")
+
+
+def body(i: int, args: argparse.Namespace) -> dict:
+    return {"model": "gpt-image-2", "prompt": PROMPTS[i % len(PROMPTS)], "size": args.size,
+            "output_format": args.format, "seed": i}
+
+
+async def one(client: httpx.AsyncClient, i: int, args: argparse.Namespace) -> tuple:
+    """(status or exception name, seconds, response bytes)."""
+    t0 = time.perf_counter()
+    try:
+        r = await client.post("/v1/images/generations", json=body(i, args))
+        content = r.content
+        if r.status_code == 200 and b'"b64_json"' not in content:
+            return "bad-200", time.perf_counter() - t0, len(content)
+        return r.status_code, time.perf_counter() - t0, len(content)
+    except httpx.HTTPError as e:
+        return type(e).__name__, time.perf_counter() - t0, 0
+
+
+async def closed_loop(base: str, concurrency: int, args: argparse.Namespace) -> dict:
+    """``concurrency`` clients, each sending its next request when the last is answered."""
+    results: list[tuple] = []
+    counter = iter(range(10**9))
+    stop_at = time.monotonic() + args.seconds
+    limits = httpx.Limits(max_connections=concurrency + 4)
+    async with httpx.AsyncClient(base_url=base, timeout=300, limits=limits) as client:
+        async def worker() -> None:
+            while time.monotonic() < stop_at and len(results) < args.requests:
+                results.append(await one(client, next(counter), args))
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    ok = sorted(s for status, s, _ in results if status == 200)
+    return {"concurrency": concurrency, "sent": len(results), "ok": len(ok),
+            "rejected_429": sum(1 for r in results if r[0] == 429),
+            "other": [r[0] for r in results if r[0] not in (200, 429)],
+            "wall_s": wall, "images_per_s": len(ok) / wall,
+            "p50_s": statistics.median(ok) if ok else float("nan"),
+            "p99_s": ok[min(len(ok) - 1, int(round(0.99 * (len(ok) - 1))))] if ok else
+            float("nan"),
+            "mean_bytes": statistics.mean(r[2] for r in results if r[0] == 200) if ok else 0}
+
+
+async def burst(base: str, count: int, args: argparse.Namespace) -> dict:
+    """``count`` requests at once; each must be answered 200 or 429."""
+    limits = httpx.Limits(max_connections=count + 8)
+    async with httpx.AsyncClient(base_url=base, timeout=600, limits=limits) as client:
+        t0 = time.perf_counter()
+        results = await asyncio.gather(*(one(client, 10_000 + i, args) for i in range(count)))
+        wall = time.perf_counter() - t0
+        health = await client.get("/healthz")
+        after = await one(client, 99_999, args)
+    statuses = [r[0] for r in results]
+    return {"sent": count, "answered": len(results), "ok": statuses.count(200),
+            "rejected_429": statuses.count(429),
+            "other": [s for s in statuses if s not in (200, 429)], "wall_s": wall,
+            "healthy_after": health.status_code == 200 and health.json()["status"] == "ok",
+            "generate_after": after[0]}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", default="1024x1024")
+    ap.add_argument("--format", default="png", choices=("png", "jpeg", "webp"))
+    ap.add_argument("--workers", type=int, default=None, help="server workers (default: auto)")
+    ap.add_argument("--queue", type=int, default=32, help="server queue (default 32)")
+    ap.add_argument("--requests", type=int, default=160, help="max requests per phase")
+    ap.add_argument("--seconds", type=float, default=25.0, help="max seconds per phase")
+    ap.add_argument("--burst", type=int, default=200)
+    args = ap.parse_args()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_server(port, args)
+    try:
+        asyncio.run(closed_loop(base, 2, argparse.Namespace(**{**vars(args), "requests": 6})))
+        print(f"limner serve, draft renderer, {args.size} {args.format}, {os.cpu_count()} cores, "
+              f"queue {args.queue}, workers {args.workers or 'auto'}")
+        print(f"{'conc':>4} {'sent':>5} {'ok':>5} {'429':>5} {'img/s':>7} {'p50 s':>7} "
+              f"{'p99 s':>7} {'KiB':>6}")
+        rates = {}
+        for c in (1, 8, 32):
+            r = asyncio.run(closed_loop(base, c, args))
+            rates[c] = r["images_per_s"]
+            print(f"{c:>4} {r['sent']:>5} {r['ok']:>5} {r['rejected_429']:>5} "
+                  f"{r['images_per_s']:>7.2f} {r['p50_s']:>7.3f} {r['p99_s']:>7.3f} "
+                  f"{r['mean_bytes'] / 1024:>6.0f}" + (f"  other: {r['other']}"
+                                                       if r["other"] else ""))
+        best = max(rates.values())
+        print(f"best throughput {best:.2f} images/s = {best / GOAL_IMAGES_PER_S:.2f}x the goal "
+              f"of {GOAL_IMAGES_PER_S:.0f}/s on {GOAL_CORES} cores")
+        b = asyncio.run(burst(base, args.burst, args))
+        lost = b["sent"] - b["ok"] - b["rejected_429"]
+        print(f"burst: {b['sent']} at once → {b['ok']} ok, {b['rejected_429']} x 429, "
+              f"{lost} lost/other {b['other'][:5]} in {b['wall_s']:.1f} s; healthy after: "
+              f"{b['healthy_after']}; a request after: {b['generate_after']}")
+        passed = lost == 0 and b["healthy_after"] and b["generate_after"] == 200
+        print("burst goal (all answered 200/429, server healthy):", "met" if passed else "MISSED")
+        return 0 if passed else 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

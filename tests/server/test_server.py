@@ -1,0 +1,340 @@
+"""`limner serve` end to end, with the real `openai` SDK as the client."""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+
+import httpx
+import openai
+import pytest
+from serverkit import RunningServer, decode_b64, png_bytes
+
+from limner.api import Limner
+from limner.server import ServerOptions
+from planner.schema import Plan
+from render.encode import read_plan
+
+POSTER = 'A poster that says "OPEN LATE" above two red mugs'
+
+
+def _plan(item) -> Plan:
+    return Plan.model_validate(item.model_extra["limner"]["plan"])
+
+
+@pytest.mark.parametrize("size", ["1024x1024", "1536x1024", "640x480"])
+def test_generate_sizes(server, size):
+    client = server.client()
+    r = client.images.generate(model="gpt-image-2", prompt=POSTER, size=size,
+                               extra_body={"seed": 3})
+    w, h = map(int, size.split("x"))
+    assert r.size == size and len(r.data) == 1
+    assert decode_b64(r.data[0].b64_json).size == (w, h)
+    assert _plan(r.data[0]).size == (w, h)
+    assert r.usage.output_tokens == (w // 32) * (h // 32)
+    assert r.usage.input_tokens_details.text_tokens > 0
+
+
+def test_generate_auto_size_follows_the_prompt(server):
+    r = server.client().images.generate(prompt="A 16:9 banner that says \"SALE\"", size="auto")
+    w, h = decode_b64(r.data[0].b64_json).size
+    assert r.size == f"{w}x{h}" and w > h
+
+
+@pytest.mark.parametrize("fmt,pil", [("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WEBP")])
+def test_generate_formats(server, fmt, pil):
+    r = server.client().images.generate(prompt=POSTER, size="512x512", output_format=fmt,
+                                        extra_body={"seed": 1})
+    data = base64.b64decode(r.data[0].b64_json)
+    im = decode_b64(r.data[0].b64_json)
+    assert im.format == pil and im.size == (512, 512) and r.output_format == fmt
+    # the file carries its Plan, and it is the one the response reports
+    assert read_plan(data) == _plan(r.data[0])
+
+
+def test_output_compression_shrinks_jpeg(server):
+    sizes = []
+    for q in (95, 20):
+        r = server.client().images.generate(prompt=POSTER, size="512x512", output_format="jpeg",
+                                            output_compression=q, extra_body={"seed": 1})
+        sizes.append(len(base64.b64decode(r.data[0].b64_json)))
+    assert sizes[1] < sizes[0]
+
+
+@pytest.mark.parametrize("fmt", ["png", "webp"])
+def test_transparent_background_has_alpha(server, fmt):
+    r = server.client().images.generate(prompt="a red apple", background="transparent",
+                                        size="512x512", output_format=fmt)
+    im = decode_b64(r.data[0].b64_json)
+    assert r.background == "transparent" and im.mode == "RGBA"
+    lo, hi = im.getchannel("A").getextrema()
+    assert lo == 0 and hi == 255          # see-through background, opaque apple
+
+
+def test_jpeg_cannot_be_transparent(server):
+    with pytest.raises(openai.BadRequestError) as e:
+        server.client().images.generate(prompt="a red apple", background="transparent",
+                                        output_format="jpeg")
+    assert "jpeg" in e.value.body["message"]
+
+
+def test_n_images_share_subjects_and_vary_layout(server):
+    r = server.client().images.generate(prompt="three red apples left of a cup", n=3,
+                                        size="512x512", extra_body={"seed": 10})
+    assert len(r.data) == 3
+    seeds = [d.model_extra["limner"]["seed"] for d in r.data]
+    assert seeds == [10, 11, 12]
+    plans = [_plan(d) for d in r.data]
+    assert {tuple(sorted(o.subject_id for o in p.objects)) for p in plans} == {
+        tuple(sorted(o.subject_id for o in plans[0].objects))}
+    assert len({d.b64_json for d in r.data}) == 3
+
+
+def test_same_seed_same_bytes_and_random_seed_otherwise(server):
+    client = server.client()
+    a, b = (client.images.generate(prompt=POSTER, size="512x512", extra_body={"seed": 42})
+            for _ in range(2))
+    assert a.data[0].b64_json == b.data[0].b64_json
+    c, d = (client.images.generate(prompt=POSTER, size="512x512") for _ in range(2))
+    assert c.data[0].model_extra["limner"]["seed"] != d.data[0].model_extra["limner"]["seed"]
+
+
+def test_revised_prompt_says_what_was_understood(server):
+    r = server.client().images.generate(prompt=POSTER, size="512x512")
+    assert '"OPEN LATE"' in r.data[0].revised_prompt and "mug" in r.data[0].revised_prompt
+
+
+def test_edit_several_images_and_a_mask(server):
+    client = server.client()
+    base = client.images.generate(prompt="a red apple next to a blue cup", size="512x512",
+                                  extra_body={"seed": 2})
+    first = base64.b64decode(base.data[0].b64_json)
+    mask = png_bytes((512, 512), (0, 0, 0, 0))
+    r = client.images.edit(model="gpt-image-1", prompt="make the apple green",
+                           image=[("a.png", first, "image/png"),
+                                  ("ref.png", png_bytes((64, 64)), "image/png")],
+                           mask=("mask.png", mask, "image/png"), input_fidelity="high")
+    assert len(r.data) == 1 and r.size == "512x512"
+    after = _plan(r.data[0])
+    assert any(o.label == "apple" and o.color for o in after.objects)
+    assert after != _plan(base.data[0])
+    assert r.usage.input_tokens_details.image_tokens == (512 // 32) ** 2 + 2 * 2
+
+
+def test_edit_rejects_a_mask_of_another_size(server):
+    with pytest.raises(openai.BadRequestError) as e:
+        server.client().images.edit(prompt="x", image=("a.png", png_bytes((64, 64)), "image/png"),
+                                    mask=("m.png", png_bytes((32, 32)), "image/png"))
+    assert e.value.body["param"] == "mask"
+
+
+def test_edit_json_body_with_data_urls(server):
+    url = "data:image/png;base64," + base64.b64encode(png_bytes((256, 256))).decode()
+    r = httpx.post(f"{server.url}/v1/images/edits", timeout=30, json={
+        "model": "gpt-image-2", "prompt": "add a yellow star", "images": [{"image_url": url}],
+        "size": "256x256", "output_format": "webp"})
+    assert r.status_code == 200, r.text
+    assert decode_b64(r.json()["data"][0]["b64_json"]).format == "WEBP"
+    for ref, word in (({"file_id": "file-abc"}, "Files API"),
+                      ({"image_url": "https://example.com/x.png"}, "data URL")):
+        bad = httpx.post(f"{server.url}/v1/images/edits", timeout=30,
+                         json={"prompt": "x", "images": [ref]})
+        assert bad.status_code == 400 and word in bad.json()["error"]["message"]
+        assert bad.json()["error"]["param"] == "images[0]"
+
+
+def test_stream_generation_partials_then_completed(server):
+    client = server.client()
+    events = list(client.images.generate(prompt=POSTER, size="512x512", stream=True,
+                                         partial_images=2, extra_body={"seed": 5}))
+    assert [e.type for e in events] == ["image_generation.partial_image"] * 2 + [
+        "image_generation.completed"]
+    assert [e.partial_image_index for e in events[:2]] == [0, 1]
+    assert decode_b64(events[0].b64_json).size == (256, 256)   # previews are half size
+    done = events[-1]
+    assert done.size == "512x512" and done.usage.output_tokens == 256
+    # streaming and not streaming give the same image for the same seed
+    plain = client.images.generate(prompt=POSTER, size="512x512", extra_body={"seed": 5})
+    assert done.b64_json == plain.data[0].b64_json
+
+
+def test_stream_n_images_and_edit_stream(server):
+    client = server.client()
+    events = list(client.images.generate(prompt="a blue cup", size="256x256", n=2,
+                                         stream=True))
+    assert [e.type for e in events] == ["image_generation.completed"] * 2
+    assert [e.model_extra["limner"]["image_index"] for e in events] == [0, 1]
+    edited = list(client.images.edit(prompt="make it red", stream=True, partial_images=1,
+                                     image=("a.png", base64.b64decode(events[0].b64_json),
+                                            "image/png")))
+    assert edited[-1].type == "image_edit.completed"
+    assert decode_b64(edited[-1].b64_json).size == (256, 256)
+
+
+@pytest.mark.parametrize("kwargs,param", [
+    (dict(size="1000x1000"), "size"), (dict(size="4096x4096"), "size"),
+    (dict(n=11), "n"), (dict(quality="ultra"), "quality"),
+    (dict(output_format="gif"), "output_format"),
+    (dict(extra_body={"partial_images": 4}), "partial_images"),
+    (dict(extra_body={"colour": "red"}), "colour"),
+    (dict(response_format="url"), "response_format"),
+    (dict(model="dall-e-9"), "model"),
+])
+def test_bad_input_is_400_in_openai_shape(server, kwargs, param):
+    with pytest.raises(openai.BadRequestError) as e:
+        server.client().images.generate(**{"prompt": "a cup", **kwargs})
+    body = e.value.body
+    assert set(body) >= {"message", "type", "param", "code"}
+    assert body["type"] == "invalid_request_error" and body["param"] == param
+    assert body["message"]
+
+
+def test_prompt_limits(server):
+    for prompt in ("", " ", "x" * 32001):
+        with pytest.raises(openai.BadRequestError) as e:
+            server.client().images.generate(prompt=prompt)
+        assert e.value.body["param"] == "prompt"
+
+
+def test_moderation_blocked(server):
+    client = server.client()
+    with pytest.raises(openai.BadRequestError) as e:
+        client.images.generate(prompt="a nude woman on a sofa", moderation="auto")
+    assert e.value.body["code"] == "moderation_blocked"
+    assert e.value.body["type"] == "image_generation_user_error"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.images.generate(prompt="hardcore porn", moderation="low", stream=True)
+    assert e.value.body["code"] == "moderation_blocked"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.images.edit(prompt="make it hardcore porn",
+                           image=("a.png", png_bytes(), "image/png"))
+    assert e.value.body["code"] == "moderation_blocked"
+
+
+def test_models_and_health(server):
+    ids = [m.id for m in server.client().models.list()]
+    assert ids[:2] == ["draft", "limner"] and "gpt-image-2" in ids and "gpt-image-1" in ids
+    health = httpx.get(f"{server.url}/healthz").json()
+    assert health["status"] == "ok" and health["renderer"] == "draft"
+    assert httpx.get(f"{server.url}/v1/nothing").json()["error"]["code"] == "not_found"
+
+
+def test_client_filenames_never_reach_the_filesystem(server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    name = f"limner-probe-{os.getpid()}.png"
+    r = server.client().images.edit(prompt="add a star",
+                                    image=(f"../../{name}", png_bytes(), "image/png"))
+    assert len(r.data) == 1
+    assert not any(name in files for _, _, files in os.walk(tmp_path.parent.parent))
+    assert not os.path.exists(os.path.join("/tmp", name))
+
+
+# --- a strict server: API key, tiny body limit, one worker, no queue ------------------------
+class GatedLimner(Limner):
+    """The real Limner, but a prompt containing "[hold]" waits for the test to open the gate:
+    that is how the test fills the one worker deterministically."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate = threading.Event()
+        self.holding = threading.Event()
+
+    def generate(self, prompt=None, **kw):
+        if prompt and "[hold]" in prompt:
+            self.holding.set()
+            self.gate.wait(30)
+        return super().generate(prompt, **kw)
+
+
+@pytest.fixture(scope="module")
+def strict():
+    lim = GatedLimner()
+    srv = RunningServer(lim, ServerOptions(api_key="sk-test", workers=1, queue=0,
+                                           max_body_bytes=300_000))
+    yield srv, lim
+    lim.gate.set()
+    srv.stop()
+
+
+def test_api_key_required(strict):
+    srv, _ = strict
+    with pytest.raises(openai.AuthenticationError) as e:
+        srv.client("sk-wrong").images.generate(prompt="a cup", size="256x256")
+    assert e.value.status_code == 401 and e.value.body["code"] == "invalid_api_key"
+    assert httpx.get(f"{srv.url}/v1/models").status_code == 401
+    assert httpx.get(f"{srv.url}/healthz").status_code == 200      # no key for health/page
+    ok = srv.client("sk-test").images.generate(prompt="a cup", size="256x256")
+    assert len(ok.data) == 1
+
+
+def test_oversize_body_is_413(strict):
+    srv, _ = strict
+    noise = os.urandom(400_000)
+    with pytest.raises(openai.APIStatusError) as e:
+        srv.client("sk-test").images.edit(prompt="x", image=("a.png", noise, "image/png"))
+    assert e.value.status_code == 413 and e.value.body["code"] == "request_too_large"
+    # chunked, with no Content-Length: counted while read
+    r = httpx.post(f"{srv.url}/v1/images/generations", headers={
+        "Authorization": "Bearer sk-test", "Content-Type": "application/json"},
+        content=iter([b'{"prompt": "', b"x" * 200_000, b"y" * 200_000, b'"}']))
+    assert r.status_code == 413
+    assert srv.client("sk-test").images.generate(prompt="a cup", size="256x256").data
+
+
+def test_full_queue_is_429_with_retry_after(strict):
+    srv, lim = strict
+    lim.gate.clear()
+    lim.holding.clear()
+    results = {}
+
+    def slow():
+        results["slow"] = srv.client("sk-test").images.generate(prompt="a cup [hold]",
+                                                                size="256x256")
+
+    t = threading.Thread(target=slow)
+    t.start()
+    assert lim.holding.wait(10)
+    with pytest.raises(openai.RateLimitError) as e:
+        srv.client("sk-test").images.generate(prompt="a cup", size="256x256")
+    assert e.value.status_code == 429 and e.value.body["code"] == "rate_limit_exceeded"
+    assert int(e.value.response.headers["Retry-After"]) >= 1
+    lim.gate.set()
+    t.join(30)
+    assert len(results["slow"].data) == 1
+    assert srv.client("sk-test").images.generate(prompt="a cup", size="256x256").data
+
+
+def test_shutdown_finishes_running_and_fails_waiting_cleanly(shared_limner):
+    lim = GatedLimner()
+    srv = RunningServer(lim, ServerOptions(workers=1, queue=4, grace_seconds=20))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def call(prompt):
+        r = httpx.post(f"{srv.url}/v1/images/generations", timeout=60,
+                       json={"prompt": prompt, "size": "256x256"})
+        with lock:
+            statuses.append(r.status_code)
+            if r.status_code != 200:
+                assert r.json()["error"]["code"] == "server_shutting_down"
+
+    threads = [threading.Thread(target=call, args=("a cup [hold]",))]
+    threads[0].start()
+    assert lim.holding.wait(10)
+    threads += [threading.Thread(target=call, args=("a cup",)) for _ in range(3)]
+    for t in threads[1:]:
+        t.start()
+    deadline = time.monotonic() + 10
+    while srv.service.queue.stats()["waiting"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    srv.server.should_exit = True            # as on SIGTERM
+    time.sleep(0.3)
+    lim.gate.set()                           # the running request may now finish
+    for t in threads:
+        t.join(30)
+    srv.thread.join(30)
+    assert not srv.thread.is_alive()
+    assert sorted(statuses) == [200, 503, 503, 503]
+    assert srv.service.queue.join(1)
