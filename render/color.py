@@ -24,15 +24,6 @@ _EXTRA = {
     "peach": (255, 200, 160), "lavender": (190, 170, 230), "sky": (135, 206, 235),
     "wooden": (160, 110, 60), "wood": (160, 110, 60), "charcoal": (54, 54, 60),
 }
-# Bare colour words drawn as designers' tones, not CSS's pure primaries ("blue" is
-# #0000ff in CSS: harsh as a fill). Hex and rgb() values are always drawn exactly.
-_DESIGN = {
-    "red": (220, 38, 38), "blue": (37, 99, 235), "green": (22, 163, 74),
-    "yellow": (250, 204, 21), "orange": (249, 115, 22), "purple": (147, 51, 234),
-    "pink": (236, 72, 153), "cyan": (6, 182, 212), "magenta": (217, 70, 239),
-    "brown": (146, 94, 52), "gray": (115, 115, 120), "grey": (115, 115, 120),
-    "black": (24, 24, 27), "white": (250, 250, 250), "teal": (13, 148, 136),
-}
 _MODIFIERS = {"light": 0.35, "pale": 0.45, "pastel": 0.45, "bright": 0.1, "dark": -0.35,
               "deep": -0.25}
 _HEX_RE = re.compile(r"^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
@@ -74,15 +65,13 @@ def parse_color(value: str | None) -> RGB | None:
     if not words:
         return None
     joined = "".join(words)
-    if joined in _DESIGN:
-        return _DESIGN[joined]
     if joined in _EXTRA:
         return _EXTRA[joined]
     if len(words) == 1 or joined != words[-1]:
         css = _css(joined)
         if css:
             return css
-    base = _DESIGN.get(words[-1]) or _EXTRA.get(words[-1]) or _css(words[-1])
+    base = _EXTRA.get(words[-1]) or _css(words[-1])
     if base is None:
         return None
     amount = sum(_MODIFIERS.get(w, 0.0) for w in words[:-1])
