@@ -178,10 +178,15 @@ def _term_pattern(term: str, squeezed: bool, bounded: bool = True) -> str | None
     return chars  # Chinese / Japanese: no word spaces, so any position
 
 
+_NON_LATIN = re.compile("[\u0600-\u06ff\u1100-\u11ff\u3040-\u30ff\u3130-\u318f"
+                        "\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
+
+
 @dataclass(frozen=True)
 class _Group:
     terms: tuple[str, ...]
-    regex: dict[tuple[bool, bool], re.Pattern]   # (squeezed, bounded) → all terms
+    # (squeezed, bounded) → {"latin": terms in Latin letters or re:, "other": the rest}
+    regex: dict[tuple[bool, bool], dict[str, re.Pattern]]
     per_term: dict[tuple[bool, bool], tuple[tuple[str, re.Pattern], ...]]
 
     @classmethod
@@ -201,17 +206,33 @@ class _Group:
                 except re.error as e:
                     raise ModerationConfigError(f"{where}: bad term {t!r}: {e}") from None
             per_term[key] = tuple(pairs)
-            regex[key] = re.compile("|".join(f"(?:{p.pattern})" for _, p in pairs) or "(?!)")
+            buckets: dict[str, list[str]] = {"latin": [], "other": []}
+            for t, p in pairs:
+                latin = t.startswith("re:") or not _NON_LATIN.search(t)
+                buckets["latin" if latin else "other"].append(f"(?:{p.pattern})")
+            regex[key] = {name: re.compile("|".join(alts)) for name, alts in buckets.items()
+                          if alts}
         return cls(terms, regex, per_term)
+
+    def sub(self, text: str, key: tuple[bool, bool]) -> str:
+        """``text`` with every match blanked (exemptions)."""
+        for name, rx in self.regex[key].items():
+            if name == "latin" or _NON_LATIN.search(text):
+                text = rx.sub(" ", text)
+        return text
 
     def spans(self, text: str, key: tuple[bool, bool]) -> list[tuple[int, int, str]]:
         """Every match in ``text`` as (start, end, configured term); key: (squeezed, bounded)."""
         out = []
-        for m in self.regex[key].finditer(text):
-            term = next((t for t, p in self.per_term[key] if p.fullmatch(m.group(0))),
-                        m.group(0))
-            out.append((m.start(), m.end(), term))
-        return out
+        for name, rx in self.regex[key].items():
+            # Chinese/Japanese/Korean/Arabic terms cannot match text without those letters.
+            if name != "latin" and not _NON_LATIN.search(text):
+                continue
+            for m in rx.finditer(text):
+                term = next((t for t, p in self.per_term[key] if p.fullmatch(m.group(0))),
+                            m.group(0))
+                out.append((m.start(), m.end(), term))
+        return sorted(out)
 
 
 @dataclass(frozen=True)
@@ -227,9 +248,12 @@ class Rule:
 
     def match(self, text: str, key: tuple[bool, bool]) -> tuple[str, ...] | None:
         """The terms (one per group) that make this rule fire on ``text``, else None."""
-        found = [g.spans(text, key) for g in self.groups]
-        if not all(found):
-            return None
+        found = []
+        for g in self.groups:          # stop at the first group that does not match
+            spans = g.spans(text, key)
+            if not spans:
+                return None
+            found.append(spans)
         if self.within is None:
             return tuple(f[0][2] for f in found)
         for anchor in found[0]:
@@ -295,10 +319,14 @@ class Moderator:
             raise ValueError(f"moderation must be one of {', '.join(LEVELS)}; got {level!r}")
         if not isinstance(text, str) or not text.strip():
             return Verdict(True, level=level)
+        seen: set[tuple] = set()
         for name, view in views(text).items():
             key = (name.endswith("_squeezed"), not name.startswith("runs"))
+            if (view, key) in seen or not view:   # most views of plain text are identical
+                continue
+            seen.add((view, key))
             if self.exempt is not None:
-                view = self.exempt.regex[key].sub(" ", view)
+                view = self.exempt.sub(view, key)
             for rule in self.rules:
                 if not rule.applies(level):
                     continue

@@ -127,7 +127,11 @@ def dominant_colors(im: "Image.Image", k: int = 5) -> list[dict]:
 def _rapidocr():
     import logging
 
-    from rapidocr import RapidOCR
+    try:
+        from rapidocr import RapidOCR
+    except ImportError as e:
+        raise DescribeError(f"OCR needs rapidocr and onnxruntime ({e}): "
+                            "pip install 'limner[ocr]'") from None
 
     logging.getLogger("RapidOCR").setLevel(logging.WARNING)
     return RapidOCR()

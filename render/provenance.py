@@ -57,6 +57,15 @@ def keys_dir() -> Path:
     return limner_home() / "keys"
 
 
+def _c2pa():
+    try:
+        import c2pa
+    except ImportError as e:
+        raise ProvenanceError(f"C2PA needs c2pa-python ({e}): "
+                              "pip install 'limner[provenance]'") from None
+    return c2pa
+
+
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -253,8 +262,7 @@ def sign(data: bytes, fmt: str, plan: "Plan", digital_source_type: str,
     Raises:
         ProvenanceError: unsupported format or no credentials configured.
     """
-    import c2pa
-
+    c2pa = _c2pa()
     if fmt not in MIME:
         raise ProvenanceError(f"cannot sign format {fmt!r}; allowed: png, jpeg, webp")
     creds = credentials or signing_credentials()
@@ -324,8 +332,7 @@ def verify(source: str | Path | bytes) -> dict:
     Raises:
         ProvenanceError: missing file or an unsupported format.
     """
-    import c2pa
-
+    c2pa = _c2pa()
     data = _load(source)
     fmt = sniff_format(data)
     if fmt is None:
