@@ -1010,7 +1010,10 @@ async def parse_describe(request: "Request") -> tuple[bytes, str | None]:
         if not isinstance(raw, dict):
             raise bad_request(None, "the request body must be a JSON object", code=None)
         raw = dict(raw)
-        image = image_from_ref({"image_url": raw.pop("image", None)}, "image")
+        if raw.get("image") is None:
+            raise bad_request("image", "image is required: a base64 data URL",
+                              code="missing_required_parameter")
+        image = image_from_ref({"image_url": raw.pop("image")}, "image")
     f = _Fields(raw, ("question",), form=True)
     question = f.text("question", max_len=MAX_PROMPT_CHARS)
     check_image(image, "image")

@@ -338,3 +338,22 @@ def test_shutdown_finishes_running_and_fails_waiting_cleanly(shared_limner):
     assert not srv.thread.is_alive()
     assert sorted(statuses) == [200, 503, 503, 503]
     assert srv.service.queue.join(1)
+
+
+def test_describe_extension_reads_back_the_plan_and_text(server):
+    r = server.client().images.generate(prompt='A sign that says "HELLO" and a cat',
+                                        size="256x256", extra_body={"seed": 1})
+    data = base64.b64decode(r.data[0].b64_json)
+    multipart = httpx.post(f"{server.url}/v1/limner/describe", timeout=60,
+                           files={"image": ("x.png", data, "image/png")},
+                           data={"question": "what does the sign say?"})
+    assert multipart.status_code == 200, multipart.text
+    out = multipart.json()
+    assert out["object"] == "limner.description"
+    assert out["description"]["limner"]["plan"] == r.data[0].model_extra["limner"]["plan"]
+    url = "data:image/png;base64," + base64.b64encode(png_bytes((48, 32))).decode()
+    as_json = httpx.post(f"{server.url}/v1/limner/describe", timeout=60, json={"image": url})
+    assert as_json.status_code == 200
+    assert as_json.json()["description"]["width"] == 48
+    missing = httpx.post(f"{server.url}/v1/limner/describe", json={"question": "?"})
+    assert missing.status_code == 400 and missing.json()["error"]["param"] == "image"
