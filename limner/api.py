@@ -255,6 +255,7 @@ class Limner:
                 planner cannot apply. ModerationError: a refused instruction.
         """
         from render.base import RenderOptions
+        from render.edit import is_overlay
         from render.references import ImageInputError, fidelity, load_references
 
         if not isinstance(instruction, str) or not instruction.strip():
@@ -272,9 +273,10 @@ class Limner:
             options = RenderOptions(font=self.font, references=tuple(refs),
                                     extra={"input_fidelity": input_fidelity,
                                            "fidelity": fidelity(input_fidelity)})
-            if plan0 is None:
+            if plan0 is None or (mask is not None and is_overlay(plan0)):
+                # No Plan (or an overlay of a photo): plan inside the mask, composite there.
                 return self._edit_plain(picture, instruction, mask, options, n, size, seed,
-                                        output_format, output_compression)
+                                        output_format, output_compression, base=plan0)
             plan1 = self._revise_for_edit(plan0, instruction, len(refs), size, quality,
                                           background, seed)
             return self._edit_plan(picture, plan0, plan1, mask, options, n, output_format,
@@ -334,8 +336,9 @@ class Limner:
 
     def _edit_plain(self, picture: Any, instruction: str, mask: Any, options: Any, n: int,
                     size: Any, seed: int | None, output_format: str,
-                    output_compression: int | None) -> GenerateResult:
-        from render.edit import edit_image
+                    output_compression: int | None, base: Plan | None = None
+                    ) -> GenerateResult:
+        from render.edit import edit_image, merge_overlay
 
         if picture is None:
             raise LimnerError("edit needs an image (image=...) or a Plan (plan=...)", "image")
@@ -349,8 +352,8 @@ class Limner:
             result = edit_image(self.renderer, picture, instruction, mask=mask,
                                 options=options, seed=s, fallback=self._plan_overlay)
             _check_output(output_format, output_compression, result.image.mode == "RGBA")
-            out.append(self._encoded(result.image, result.plan, output_format,
-                                     output_compression))
+            plan = merge_overlay(base, result.plan) if base is not None else result.plan
+            out.append(self._encoded(result.image, plan, output_format, output_compression))
         return GenerateResult(images=out, renderer=self.renderer.name)
 
     def _plan_overlay(self, instruction: str, size: tuple[int, int], seed: int) -> Plan:

@@ -320,6 +320,27 @@ def plan_for_image(instruction: str, size: tuple[int, int], editable: "Image.Ima
                 elements=elements, planner=drawn.planner)
 
 
+def merge_overlay(base: Plan, added: Plan) -> Plan:
+    """The overlay Plan after a masked edit: ``base``'s elements plus ``added``'s (ids that
+    clash get the next free number), ``added``'s backdrop when the edit changed it."""
+    import re
+
+    taken = {e.id for e in base.elements}
+    new = []
+    for el in added.elements:
+        eid, k = el.id, 1
+        stem = re.sub(r"-\d+$", "", el.id)
+        while eid in taken:
+            k += 1
+            eid = f"{stem}-{k}"
+        taken.add(eid)
+        new.append(el.model_copy(update={"id": eid, "subject_id": eid}
+                                 if el.kind == "object" and el.subject_id == el.id
+                                 else {"id": eid}))
+    canvas = added.canvas if not is_overlay(added) else base.canvas
+    return base.model_copy(update={"elements": base.elements + tuple(new), "canvas": canvas})
+
+
 def edit_image(renderer, image: "Image.Image", instruction: str, *, mask: Any = None,
                options: RenderOptions | None = None, seed: int = 0,
                fallback: Callable[[str, tuple[int, int], int], Plan] | None = None

@@ -200,3 +200,25 @@ def test_overlay_plan_edits_draw_over_the_picture(draft):
     assert np.array_equal(a[keep], b[keep]) and (a[~keep] != b[~keep]).any()
     assert p0.canvas.background == Background(kind="transparent",
                                               description=p0.canvas.background.description)
+
+
+def test_masked_edits_of_a_photo_accumulate_in_its_overlay_plan():
+    import io as _io
+
+    from limner.api import Limner
+
+    lim = Limner()
+    photo = _photo((256, 160))
+    buf = _io.BytesIO()
+    photo.save(buf, "PNG")
+    left = _mask_png((256, 160), (0, 0, 128, 160))
+    right = _mask_png((256, 160), (128, 0, 256, 160))
+    r1 = lim.edit("add a red ball", image=buf.getvalue(), mask=left)
+    r2 = lim.edit("add a blue ball", image=r1[0].data, mask=right)
+    balls = [e for e in r2.plan.objects if e.label == "ball"]
+    assert sorted(e.color for e in balls) == ["blue", "red"]
+    assert len({e.id for e in balls}) == 2
+    assert balls[0].box[2] <= 0.5 + 1e-6 < balls[1].box[0] + 1e-6 or \
+        balls[1].box[2] <= 0.5 + 1e-6 < balls[0].box[0] + 1e-6
+    a, b = np.asarray(r1.image.convert("RGB")), np.asarray(r2.image.convert("RGB"))
+    assert np.array_equal(a[:, :128], b[:, :128])     # the left half (first ball) is kept
