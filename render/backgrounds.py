@@ -391,7 +391,8 @@ def draw_background(bg: Background, size: tuple[int, int], seed: int = 0) -> "Im
         size: (width, height) in pixels.
         seed: fixes clouds, stars and silhouettes.
     Returns:
-        An RGBA image of ``size``; fully transparent for ``kind == "transparent"``.
+        An RGB image of ``size``, or a fully transparent RGBA one for
+        ``kind == "transparent"``.
     """
     from PIL import Image, ImageDraw
 
@@ -410,11 +411,11 @@ def draw_background(bg: Background, size: tuple[int, int], seed: int = 0) -> "Im
                 90 if bg.direction == "horizontal" else 45, resample=Image.BICUBIC)
             img = img.crop(((img.width - ws[0]) // 2, (img.height - ws[1]) // 2,
                             (img.width + ws[0]) // 2, (img.height + ws[1]) // 2))
-        return img.resize(size, Image.BILINEAR).convert("RGBA")
+        return img.resize(size, Image.BILINEAR)
     tint = parse_color(bg.color)
     painter = SCENE_PAINTERS.get(bg.scene or "") if bg.kind == "scene" else None
     if painter is None:
-        return _solid(size, tint or DEFAULT_COLOR).convert("RGBA")
+        return _solid(size, tint or DEFAULT_COLOR)
     work = Image.new("RGB", _work_size(size), DEFAULT_COLOR)
     painter(work, ImageDraw.Draw(work), rng)
     if tint is not None:  # the Plan's colour shifts the scene's mood, not its structure
@@ -422,7 +423,7 @@ def draw_background(bg: Background, size: tuple[int, int], seed: int = 0) -> "Im
     # Bilinear is enough for soft backdrops and ~2x cheaper than bicubic at 4K.
     img = work.resize(size, Image.BILINEAR)
     _particles(img, bg.scene or "", rng)
-    return img.convert("RGBA")
+    return img
 
 
 def mean_color(bg: Background) -> RGB:

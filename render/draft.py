@@ -15,7 +15,7 @@ from planner.schema import ObjectElement, Plan, box_to_pixels
 from render.backgrounds import draw_background
 from render.base import RenderOptions, RenderResult, as_plan_list
 from render.sprites import is_airborne, object_sprite
-from render.text import draw_texts
+from render.text import draw_texts, paste_over
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -81,16 +81,28 @@ def _sprite_for(el: ObjectElement, size: tuple[int, int], options: RenderOptions
 
 
 def _shadow_layer(placed: list[tuple["Image.Image", tuple[int, int], bool]],
-                  size: tuple[int, int], q: DraftQuality) -> "Image.Image":
+                  size: tuple[int, int], q: DraftQuality
+                  ) -> tuple["Image.Image", tuple[int, int]]:
     """One blurred mask for every object's drop shadow, plus a contact shadow under
-    grounded ones (blurred once, at reduced size)."""
+    grounded ones; blurred once at reduced size, over the objects' region only.
+
+    Returns:
+        (mask, top-left of the mask on the canvas).
+    """
     from PIL import Image, ImageDraw, ImageFilter
 
     k = q.shadow_scale
-    small = (max(1, size[0] // k), max(1, size[1] // k))
-    mask = Image.new("L", small, 0)
+    radius = max(1.0, min(size) * 0.012 / k)
+    margin = int(radius * 3 + 2) * k
+    left = max(0, min(x for _s, (x, _y), _g in placed) - margin)
+    top = max(0, min(y for _s, (_x, y), _g in placed) - margin)
+    right = min(size[0], max(x + s.width for s, (x, _y), _g in placed) + margin)
+    bottom = min(size[1], max(y + s.height for s, (_x, y), _g in placed) + margin)
+    region = (max(k, right - left), max(k, bottom - top))
+    mask = Image.new("L", (region[0] // k, region[1] // k), 0)
     d = ImageDraw.Draw(mask)
     for sprite, (x, y), grounded in placed:
+        x, y = x - left, y - top
         sw, sh = max(1, sprite.width // k), max(1, sprite.height // k)
         alpha = sprite.getchannel("A").resize((sw, sh), Image.BILINEAR)
         alpha = alpha.point(lambda v: v * 70 // 255)
@@ -100,8 +112,8 @@ def _shadow_layer(placed: list[tuple["Image.Image", tuple[int, int], bool]],
         cx, by = (x + sprite.width / 2) / k, (y + sprite.height) / k
         rx, ry = sprite.width * 0.36 / k, max(1.0, sprite.height * 0.045 / k)
         d.ellipse((cx - rx, by - ry, cx + rx, by + ry), fill=110)
-    radius = max(1.0, min(size) * 0.012 / k)
-    return mask.filter(ImageFilter.GaussianBlur(radius)).resize(size, Image.BILINEAR)
+    mask = mask.filter(ImageFilter.GaussianBlur(radius)).resize(region, Image.BILINEAR)
+    return mask, (left, top)
 
 
 class DraftRenderer:
@@ -125,9 +137,14 @@ class DraftRenderer:
         Returns:
             An RGBA image of the Plan's size (background alpha 0 when transparent).
         """
+        img = self._compose(plan, options or RenderOptions())
+        return img if img.mode == "RGBA" else img.convert("RGBA")
+
+    def _compose(self, plan: Plan, options: RenderOptions) -> "Image.Image":
+        """Background and objects: RGB for an opaque Plan (no alpha to carry through a 4K
+        canvas), RGBA with real alpha for a transparent one."""
         from PIL import Image
 
-        options = options or RenderOptions()
         size = plan.size
         q = resolve_quality(plan.quality, size)
         bg = plan.canvas.background
@@ -137,6 +154,8 @@ class DraftRenderer:
             img = reference_backdrop(options.references[bg.reference], size)
         else:
             img = draw_background(bg, size, seed=plan.seed)
+        if not plan.transparent and img.mode != "RGB":
+            img = img.convert("RGB")
         # Painter's order: z first, then lower boxes (nearer the viewer) in front.
         order = sorted(plan.objects, key=lambda e: (e.z, e.box[3]))
         placed = []
@@ -145,16 +164,17 @@ class DraftRenderer:
             placed.append((sprite, _placement(el, size, sprite.size),
                            not is_airborne(el.label)))
         if q.shadows and placed and not plan.transparent:
-            shadow = _shadow_layer(placed, size, q)
-            img.paste(Image.new("RGBA", size, (20, 18, 30, 255)), (0, 0), shadow)
+            mask, pos = _shadow_layer(placed, size, q)
+            img.paste((20, 18, 30), (pos[0], pos[1], pos[0] + mask.width, pos[1] + mask.height),
+                      mask)
         for sprite, pos, _grounded in placed:
-            img.alpha_composite(sprite, pos)
+            paste_over(img, sprite, pos)
         return img
 
     def render_one(self, plan: Plan, options: RenderOptions | None = None) -> "Image.Image":
         """One Plan → its final image (RGB, or RGBA with real alpha when transparent)."""
         options = options or RenderOptions()
-        img = draw_texts(self.draw_base(plan, options), plan, font=options.font or self.font,
+        img = draw_texts(self._compose(plan, options), plan, font=options.font or self.font,
                          in_place=True)
         return img if plan.transparent else img.convert("RGB")
 

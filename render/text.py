@@ -255,10 +255,10 @@ def _role_cap(el: TextElement, canvas_h: int, canvas_w: int) -> int | None:
 
 def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = None,
                       effects: bool = True) -> "Image.Image":
-    """Draw one TextElement onto ``image`` (RGBA) in place and return it.
+    """Draw one TextElement onto ``image`` (RGB or RGBA) in place and return it.
 
     Args:
-        image: RGBA canvas. el: the element. font: a font file override.
+        image: RGB or RGBA canvas. el: the element. font: a font file override.
         effects: allow a soft shadow under light titles (off for quality low).
     """
     from PIL import Image, ImageDraw
@@ -292,8 +292,18 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
                   direction=layout.shaping.direction, language=layout.shaping.language,
                   stroke_width=layout.stroke,
                   stroke_fill=(treat.outline + (255,)) if treat.outline else None)
-    image.alpha_composite(layer, (x0, y0))
+    paste_over(image, layer, (x0, y0))
     return image
+
+
+def paste_over(base: "Image.Image", layer: "Image.Image", pos: tuple[int, int]) -> None:
+    """Composite an RGBA ``layer`` over ``base`` in place: true alpha compositing on RGBA
+    (keeps a transparent canvas's alpha right), a masked paste on RGB (same result, no
+    alpha channel to carry)."""
+    if base.mode == "RGBA":
+        base.alpha_composite(layer, pos)
+    else:
+        base.paste(layer, pos, layer)
 
 
 def _soft_shadow(layer: "Image.Image", layout: TextLayout, origin: tuple[float, float]) -> None:
@@ -333,16 +343,16 @@ def draw_texts(image: "Image.Image", plan: Plan, font: str | None = None, *,
         image: the base picture (any mode; drawn in RGBA).
         plan: the Plan whose text elements to draw, in z order.
         font: a font file that overrides fontconfig's choice (``--font``).
-        in_place: draw on ``image`` itself when it is RGBA (saves a copy).
+        in_place: draw on ``image`` itself when it is RGB or RGBA (saves a copy).
     Returns:
-        An RGBA image with the text drawn.
+        The image with the text drawn: RGBA, or ``image`` itself when ``in_place``.
     Raises:
         RenderError: when no installed font covers a string (names the package).
     """
-    if image.mode != "RGBA":
-        out = image.convert("RGBA")
+    if in_place and image.mode in ("RGB", "RGBA"):
+        out = image
     else:
-        out = image if in_place else image.copy()
+        out = image.convert("RGBA") if image.mode != "RGBA" else image.copy()
     for el in sorted(plan.texts, key=lambda e: e.z):
         draw_text_element(out, el, font=font, effects=plan.quality != "low")
     return out
