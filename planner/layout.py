@@ -21,10 +21,11 @@ One solver for both planners (rules and LLM). How it works:
    every centre comparison of a stated relation holds for every instance.
 
 Canvas sizes: explicit ``size`` > a pixel size in the prompt > aspect words. The long side
-is 1536 for non-square aspects and 1024 for square; "2K"/"4K" make it 2048/3840 ("1K" 1024);
-short sides are rounded to multiples of 16; when the result is over 3840x2160 in area both
+is 1536 for non-square aspects and 1024 for square; "2K"/"4K" make it 2048/3840 ("1K" 1024).
+The short side is rounded to a multiple of 16 and the long side refit to it (so 3:1 at 2K is
+2064x688, ratio exact; never over 3840); when the result is over 3840x2160 in area both
 sides shrink by the same factor and are floored to multiples of 16 (a 4K square is
-2880x2880). Ratios beyond 3:1 are clamped to 3:1.
+2880x2880, 4K 4:3 is 3312x2480). Ratios beyond 3:1 are clamped to 3:1.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import random
 from dataclasses import dataclass, field
 
 from planner.scene import Scene
-from planner.schema import (DEFAULT_SIZE, MAX_AREA, MAX_RATIO, SIZE_MULTIPLE, Background,
+from planner.schema import (DEFAULT_SIZE, MAX_AREA, MAX_RATIO, MAX_SIDE, SIZE_MULTIPLE, Background,
                             Canvas, ObjectElement, Plan, TextElement, check_size)
 
 DEFAULT_BACKGROUND = "#f4f1ea"
@@ -88,7 +89,10 @@ def size_for_aspect(aspect: tuple[int, int] | None, scale: str | None = None) ->
     r = min(max(a / b, 1 / MAX_RATIO), MAX_RATIO)
     square = abs(r - 1) < 1e-9
     long = {"1K": 1024, "2K": 2048, "4K": 3840}.get(scale or "", DEFAULT_SIZE[0] if square else 1536)
-    w, h = (long, _round16(long / r)) if r >= 1 else (_round16(long * r), long)
+    short = _round16(long / r if r >= 1 else long * r)
+    fitted = _round16(short * (r if r >= 1 else 1 / r))   # long side refit: ratio stays exact
+    long = fitted if fitted <= MAX_SIDE else long
+    w, h = (long, short) if r >= 1 else (short, long)
     if max(w, h) / min(w, h) > MAX_RATIO:
         w, h = (w, h + SIZE_MULTIPLE) if w > h else (w + SIZE_MULTIPLE, h)
     if w * h > MAX_AREA:

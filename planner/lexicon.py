@@ -335,8 +335,8 @@ KO_COLORS = {
 # Chinese (simplified and traditional) and Japanese nouns -> English labels.
 CJK_NOUNS = {
     # animals
-    "猫": "cat", "猫咪": "cat", "小猫": "kitten", "ねこ": "cat", "ネコ": "cat", "狗": "dog",
-    "小狗": "puppy", "犬": "dog", "いぬ": "dog", "イヌ": "dog", "鸟": "bird", "鳥": "bird",
+    "猫": "cat", "猫咪": "cat", "小猫": "cat", "ねこ": "cat", "ネコ": "cat", "狗": "dog",
+    "小狗": "dog", "犬": "dog", "いぬ": "dog", "イヌ": "dog", "鸟": "bird", "鳥": "bird",
     "小鸟": "bird", "とり": "bird", "鱼": "fish", "魚": "fish", "金鱼": "goldfish",
     "金魚": "goldfish", "马": "horse", "馬": "horse", "牛": "cow", "奶牛": "cow", "猪": "pig",
     "豬": "pig", "豚": "pig", "羊": "sheep", "绵羊": "sheep", "山羊": "goat", "鸡": "chicken",
@@ -481,7 +481,7 @@ CJK_DOC_WORDS = {
 # Korean nouns -> English labels (matched as the start of a space-separated word, the rest
 # must be a particle).
 KO_NOUNS = {
-    "고양이": "cat", "강아지": "puppy", "개": "dog", "새": "bird", "물고기": "fish",
+    "고양이": "cat", "강아지": "dog", "개": "dog", "새": "bird", "물고기": "fish",
     "금붕어": "goldfish", "말": "horse", "소": "cow", "젖소": "cow", "돼지": "pig", "양": "sheep",
     "염소": "goat", "닭": "chicken", "병아리": "chick", "오리": "duck", "토끼": "rabbit",
     "쥐": "mouse", "여우": "fox", "늑대": "wolf", "곰": "bear", "판다": "panda",

@@ -1088,13 +1088,13 @@ class _CJKState:
     counted: set[str] = field(default_factory=set)
 
 
-def _significant(toks: list[_Tok], k: int, step: int) -> int:
+def _significant(toks: list[_Tok], k: int, step: int, skip: tuple[str, ...] = ()) -> int:
     """Index of the nearest token from ``k`` in direction ``step`` that is not a link word,
-    colour or unknown character; -1 when there is none."""
+    colour, unknown character (or a kind in ``skip``); -1 when there is none."""
     k += step
     while 0 <= k < len(toks):
         t = toks[k]
-        if not (t.kind == "mark" and t.value == "link" or t.kind in ("color", "other")):
+        if not (t.kind == "mark" and t.value == "link" or t.kind in ("color", "other") + skip):
             return k
         k += step
     return -1
@@ -1121,19 +1121,31 @@ def _cjk_noun(f: _Facts, st: _CJKState, label: str) -> str:
     return ref
 
 
+def _noun_just_before(toks: list[_Tok], k: int, st: _CJKState) -> str | None:
+    """The uncounted entity named right before ``toks[k]`` (particles may sit between)."""
+    j = k - 1
+    while j >= 0 and (toks[j].kind == "other" or toks[j].kind == "mark"
+                      and toks[j].value in ("subject", "link")):
+        j -= 1
+    if j >= 0 and toks[j].kind == "noun" and st.clause and st.clause[-1][0] == j:
+        ref = st.clause[-1][1]
+        if ref.startswith("entity:") and ref not in st.counted:
+            return ref
+    return None
+
+
 def _cjk_num(f: _Facts, st: _CJKState, toks: list[_Tok], k: int) -> str | None:
-    """Counts attach forward ("三只猫") or back ("猫が三匹", "고양이 세 마리")."""
+    """Counts attach back ("猫が三匹", "고양이 세 마리") or forward ("三只猫")."""
     tok = toks[k]
+    back = _noun_just_before(toks, k, st)
+    if back is not None:
+        f.item(back)["count"] = max(1, min(int(tok.value), 50))
+        st.counted.add(back)
+        return None
     nxt = _tok_at(toks, _significant(toks, k, 1))
     if nxt.kind in ("noun", "doc"):
         st.num = (tok.value, tok.extra)
         return None
-    if st.clause:
-        ref = st.clause[-1][1]
-        if ref.startswith("entity:") and ref not in st.counted:
-            f.item(ref)["count"] = max(1, min(int(tok.value), 50))
-            st.counted.add(ref)
-            return None
     if tok.extra:
         ref = f.add_entity(tok.extra, int(tok.value))
         st.counted.add(ref)
@@ -1144,7 +1156,7 @@ def _cjk_num(f: _Facts, st: _CJKState, toks: list[_Tok], k: int) -> str | None:
 def _cjk_rel(f: _Facts, st: _CJKState, toks: list[_Tok], k: int) -> None:
     """A relation word: anchored to the noun just before it, else a position on the image."""
     value = toks[k].value
-    pk = _significant(toks, k, -1)
+    pk = _significant(toks, k, -1, skip=("num",))
     if _tok_at(toks, pk).kind in ("doc", "scene"):
         return
     anchor = st.clause[-1][1] if st.clause and pk >= 0 and st.clause[-1][0] == pk else None
@@ -1347,8 +1359,10 @@ def _scene_from(prompt: str, f: _Facts, low: str, quotes: list[str]) -> Scene:
                       for s, r, t, t2 in dict.fromkeys(f.relations))
     styles = _styles(low)
     style = Style(text=", ".join(styles), preset=styles[0] if styles else None)
-    facts = [f"{e.count} {e.label}" + (f" ({e.color})" if e.color else "") for e in entities]
-    facts += [f"text {t.content!r} ({t.script}, {t.role})" for t in texts]
+    facts = [f"{e.count} {e.label}" + (f" ({e.color})" if e.color else "")
+             + (f" at {e.position}" if e.position else "") for e in entities]
+    facts += [f"text {t.content!r} ({t.script}, {t.role})"
+              + (f" at {t.position}" if t.position else "") for t in texts]
     facts += [f"{s} {r} {t}" + (f" and {t2}" if t2 else "") for s, r, t, t2 in f.relations]
     return Scene(prompt=prompt, entities=entities, texts=texts, relations=relations,
                  background=_background(f, _transparent(low)), aspect=aspect, size=size,
