@@ -276,7 +276,7 @@ class Limner:
             if plan0 is None or (mask is not None and is_overlay(plan0)):
                 # No Plan (or an overlay of a photo): plan inside the mask, composite there.
                 return self._edit_plain(picture, instruction, mask, options, n, size, seed,
-                                        output_format, output_compression, base=plan0)
+                                        (output_format, output_compression), base=plan0)
             plan1 = self._revise_for_edit(plan0, instruction, len(refs), size, quality,
                                           background, seed)
             return self._edit_plan(picture, plan0, plan1, mask, options, n, output_format,
@@ -335,9 +335,10 @@ class Limner:
         return GenerateResult(images=out, renderer=self.renderer.name)
 
     def _edit_plain(self, picture: Any, instruction: str, mask: Any, options: Any, n: int,
-                    size: Any, seed: int | None, output_format: str,
-                    output_compression: int | None, base: Plan | None = None
-                    ) -> GenerateResult:
+                    size: Any, seed: int | None, output: tuple[str, int | None],
+                    base: Plan | None = None) -> GenerateResult:
+        """An edit planned inside ``mask`` of a picture without a Plan (``base``: the
+        overlay Plan the picture already carries). ``output``: (format, compression)."""
         from render.edit import edit_image, merge_overlay
 
         if picture is None:
@@ -351,9 +352,9 @@ class Limner:
             s = (seed or 0) + i
             result = edit_image(self.renderer, picture, instruction, mask=mask,
                                 options=options, seed=s, fallback=self._plan_overlay)
-            _check_output(output_format, output_compression, result.image.mode == "RGBA")
+            _check_output(*output, result.image.mode == "RGBA")
             plan = merge_overlay(base, result.plan) if base is not None else result.plan
-            out.append(self._encoded(result.image, plan, output_format, output_compression))
+            out.append(self._encoded(result.image, plan, *output))
         return GenerateResult(images=out, renderer=self.renderer.name)
 
     def _plan_overlay(self, instruction: str, size: tuple[int, int], seed: int) -> Plan:

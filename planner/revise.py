@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import unicodedata
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -370,25 +369,12 @@ def is_plural(word: str) -> bool:
     return lemma(word) != word.lower() or word.lower() in ("both", "all")
 
 
-def script_of(text: str) -> str:
-    """The ISO 15924 code of the dominant script of ``text`` (one of schema.SCRIPTS)."""
-    counts: dict[str, int] = {}
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        name = unicodedata.name(ch, "")
-        code = ("Jpan" if name.startswith(("HIRAGANA", "KATAKANA")) else
-                "Kore" if name.startswith("HANGUL") else
-                "Hans" if name.startswith("CJK") else
-                next((c for k, c in (("ARABIC", "Arab"), ("HEBREW", "Hebr"), ("CYRILLIC", "Cyrl"),
-                                     ("GREEK", "Grek"), ("THAI", "Thai"), ("DEVANAGARI", "Deva"),
-                                     ("LATIN", "Latn")) if name.startswith(k)), "Zyyy"))
-        counts[code] = counts.get(code, 0) + 1
-    if not counts:
-        return "Zyyy"
-    if "Jpan" in counts:
-        return "Jpan"
-    return max(counts, key=counts.get)
+def script_of(text: str, hint: str | None = None) -> str:
+    """The ISO 15924 code of ``text`` (the rules planner's detector; ``hint`` is the script
+    the text had before, which decides Han-only text between Hans, Hant and Jpan)."""
+    from planner.rules import detect_script
+
+    return detect_script(text, hint if hint in ("Jpan", "Hant") else None)
 
 
 # --- clause splitting ------------------------------------------------------------------
@@ -1423,7 +1409,7 @@ def _apply_set_text(plan: Plan, op: SetText, ctx: _Context) -> Plan:
                                ctx)
     ctx.last = [e.id for e in targets]
     return _replace_elements(plan, {e.id: e.model_copy(update={
-        "content": op.content, "script": script_of(op.content)}) for e in targets})
+        "content": op.content, "script": script_of(op.content, e.script)}) for e in targets})
 
 
 def _apply_background(plan: Plan, op: SetBackground, ctx: _Context) -> Plan:
