@@ -501,10 +501,22 @@ def prepare(prompts: str | os.PathLike, opts: BatchOptions,
         return row.get("request") == requests.get(rid)
 
     kept = manifest.compact(keep)
+    _remove_stale_temps(Path(opts.out_dir))
     sizes = {it.id: it.n for it in items}
     done = {k for k in kept if k[0] in requests and isinstance(k[1], int) and k[1] < sizes[k[0]]}
     units, skipped = pending_units(items, done)
     return manifest, units, skipped
+
+
+_TEMP = re.compile(r"^\..+\.(png|jpg|webp)\.[^.]+\.tmp$")
+
+
+def _remove_stale_temps(out_dir: Path) -> None:
+    """Delete the temp files of writes a kill interrupted (render.encode.write_atomic names
+    them ``.<name>.<random>.tmp``); safe because the directory lock is held."""
+    for p in out_dir.iterdir():
+        if _TEMP.match(p.name):
+            p.unlink(missing_ok=True)
 
 
 # --- running -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ bucket): actors write the image files, the driver appends the manifest rows.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
@@ -115,7 +116,9 @@ def run_units(units: list[WorkUnit], opts: BatchOptions, ray_opts: RayOptions,
         return
     from ray.data import ActorPoolStrategy, DataContext
 
-    DataContext.get_current().enable_progress_bars = False  # limner shows its own bar
+    # limner shows its own progress bar and summary; Ray Data's would interleave with them
+    DataContext.get_current().enable_progress_bars = False
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     # one block per actor call, so the pool balances work unit batches, not big blocks
     blocks = max(1, math.ceil(len(units) / max(1, ray_opts.batch_size)))
     ds = ray.data.from_items([{"unit": u.to_json()} for u in units],
@@ -123,7 +126,8 @@ def run_units(units: list[WorkUnit], opts: BatchOptions, ray_opts: RayOptions,
     ds = ds.map_batches(
         RenderActor, fn_constructor_kwargs={"opts_json": json.dumps(asdict(opts))},
         batch_size=max(1, ray_opts.batch_size), batch_format="numpy",
-        compute=ActorPoolStrategy(size=pool_size(ray, ray_opts)),
+        # no more actors than blocks: an idle actor may still load a whole pipeline
+        compute=ActorPoolStrategy(size=min(pool_size(ray, ray_opts), blocks)),
         num_cpus=ray_opts.num_cpus, num_gpus=ray_opts.num_gpus or None)
     for row in ds.iter_rows():
         sink(json.loads(row["rows"]))

@@ -132,10 +132,9 @@ def test_batch_writes_files_and_manifest(tmp_path, capsys):
 
 
 def test_failing_lines_are_recorded_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
-    """Bad size, unreadable line, invalid plan, a moderation-style refusal and a crash in the
-    renderer: each is a manifest row with its error; the good lines are done; exit code 1."""
+    """Bad size, unreadable line, invalid plan, a moderation refusal and an unexpected crash
+    in the renderer: each is a manifest row with its error; the good lines are done; exit 1."""
     import limner.batch as batch
-    from limner.api import LimnerError
 
     real = batch.make_limner
 
@@ -144,8 +143,6 @@ def test_failing_lines_are_recorded_and_the_batch_goes_on(tmp_path, monkeypatch,
         generate = lim.generate
 
         def wrapped(prompt=None, **kw):
-            if prompt == "refuse me":
-                raise LimnerError("this request was refused", "prompt", "moderation_blocked")
             if prompt == "crash me":
                 raise RuntimeError("renderer fell over")
             return generate(prompt, **kw)
@@ -157,7 +154,7 @@ def test_failing_lines_are_recorded_and_the_batch_goes_on(tmp_path, monkeypatch,
     f = _write(tmp_path / "p.jsonl", [
         {"id": "ok1", "prompt": PROMPTS[0]}, {"id": "size", "prompt": "x", "size": "100x100"},
         "{broken", {"id": "plan", "plan": {"canvas": {"width": 7}}},
-        {"id": "mod", "prompt": "refuse me"}, {"id": "boom", "prompt": "crash me"},
+        {"id": "mod", "prompt": "gory scene with blood splatter and severed limbs"}, {"id": "boom", "prompt": "crash me"},
         {"id": "ok2", "prompt": PROMPTS[1], "n": 2}])
     out = tmp_path / "out"
     assert main(["batch", str(f), "--out", str(out), "--size", "256x256", "--no-progress"]) == 1
@@ -252,6 +249,7 @@ def test_killed_batch_resumes_with_nothing_lost_and_no_duplicates(tmp_path):
     assert sorted(r["id"] for r in rows) == [f"k{i:02d}" for i in range(40)]
     assert {r["file"] for r in rows} == _image_files(out)
     assert all(Manifest(out).verified(r) for r in rows)
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
     from limner.api import Limner
 
     for i in (0, 17, 39):  # and the bytes are those of the request made alone

@@ -113,12 +113,6 @@ def test_ray_batch_of_200_equals_local_batch(ray_local, tmp_path):
     key = lambda r: r["id"]  # noqa: E731
     assert sorted(map(strip, _rows(local)), key=key) == sorted(map(strip, _rows(on_ray)),
                                                                key=key)
-    # resumable on Ray too: a missing file is redone, everything else is skipped
-    (on_ray / "r123-0.png").unlink()
-    again = run_batch(f, BatchOptions(out_dir=str(on_ray), **opts), progress=False,
-                      ray=RayOptions(actors=2))
-    assert (again.done, again.skipped) == (1, 199)
-    assert _images(on_ray) == a
 
 
 def test_ray_batch_killed_halfway_resumes(ray_local, tmp_path):
@@ -126,28 +120,29 @@ def test_ray_batch_killed_halfway_resumes(ray_local, tmp_path):
     from limner.ray_backend import RayOptions
 
     lines = [{"id": f"k{i:02d}", "prompt": PROMPTS[i % len(PROMPTS)], "seed": i, "n": 2}
-             for i in range(60)]
+             for i in range(40)]
     f = _write(tmp_path / "p.jsonl", lines)
     out = tmp_path / "out"
     address = ray_local.get_runtime_context().gcs_address
     cmd = [sys.executable, "-m", "limner", "batch", str(f), "--out", str(out), "--size",
-           "256x256", "--no-progress", "--ray-address", address, "--ray-actors", "2"]
+           "128x128", "--no-progress", "--ray-address", address, "--ray-actors", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline and proc.poll() is None:
-        if (out / MANIFEST).exists() and len(_rows(out)) >= 10:
+        if (out / MANIFEST).exists() and len(_rows(out)) >= 8:
             break
         time.sleep(0.05)
     assert proc.poll() is None, "ended before the kill: " + proc.stderr.read().decode()[-800:]
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     at_kill = _rows(out)
-    assert 10 <= len(at_kill) < 120
-    s = run_batch(f, BatchOptions(out_dir=str(out), size="256x256"), progress=False,
+    assert 8 <= len(at_kill) < 80
+    s = run_batch(f, BatchOptions(out_dir=str(out), size="128x128"), progress=False,
                   ray=RayOptions(actors=2))
-    assert s.exit_code == 0 and s.done + s.skipped == 120 and s.skipped >= len(at_kill)
     rows = _rows(out)
+    assert [r["error"] for r in rows if r["error"]] == []
+    assert s.exit_code == 0 and s.done + s.skipped == 80 and s.skipped >= len(at_kill)
     assert sorted((r["id"], r["index"]) for r in rows) == sorted(
-        (f"k{i:02d}", j) for i in range(60) for j in range(2))
+        (f"k{i:02d}", j) for i in range(40) for j in range(2))
     assert {r["file"] for r in rows} == set(_images(out))
     assert all(Manifest(out).verified(r) for r in rows)
