@@ -223,8 +223,8 @@ def _hsv_to_rgb(h, s, v):
 def dominant_color(tile: "Image.Image") -> tuple[RGB, float]:
     """The glyph's main colour and how much of its ink is that colour (0..1).
 
-    Hue histogram over opaque, saturated pixels; an ink that is mostly grey/white/black
-    reports its mean colour.
+    Hue histogram over opaque, saturated pixels; an ink that is mostly grey/white/black,
+    or a light body larger than the main hue's area, reports that achromatic colour.
     """
     import numpy as np
 
@@ -240,6 +240,10 @@ def dominant_color(tile: "Image.Image") -> tuple[RGB, float]:
     hist, edges = np.histogram(h[chroma], bins=36, range=(0, 1))
     k = int(hist.argmax())
     near = chroma & (np.abs(((h - (k + 0.5) / 36) + 0.5) % 1 - 0.5) < 0.06)
+    # A white body with a coloured detail (☕: white cup, brown coffee) is a white thing.
+    light = (s < 0.2) & (v > 0.82)
+    if light.mean() > 0.3 and light.mean() > 1.2 * near.mean():
+        return tuple(int(c * 255) for c in rgb[light].mean(axis=0)), float(light.mean())
     return tuple(int(c * 255) for c in rgb[near].mean(axis=0)), float(near.mean())
 
 
@@ -297,6 +301,9 @@ def recolor(glyph: str, want: RGB) -> "Image.Image":
     if ts < 0.12:  # white, black, grey: drop the hue, remap brightness around the target
         ns = s * 0.08
         nv = np.clip(tv + (v - mean_v) * (0.5 if tv > 0.85 or tv < 0.2 else 0.8), 0.03, 1)
+    elif ds < 0.15:  # a white/grey body takes the colour; its shading stays in brightness
+        ns = np.full_like(s, ts)
+        nv = np.clip(v * (tv / max(mean_v, 0.05)), 0, 1)
     else:
         ns = np.clip(s * (ts / max(mean_s, 0.05)), 0, 1)
         nv = np.clip(v * (tv / max(mean_v, 0.05)), 0, 1)
