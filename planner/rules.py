@@ -149,10 +149,10 @@ def detect_script(text: str, hint: str | None = None) -> str:
     if c.get("Hani"):
         trad = sum(ch in _TRADITIONAL for ch in text)
         simp = sum(ch in _SIMPLIFIED for ch in text)
-        if trad > simp:
+        if hint == "Jpan":
+            return "Jpan"    # Japanese kanji share many simplified forms (寿, 来, 国)
+        if trad > simp or hint == "Hant" and trad >= simp:
             return "Hant"
-        if simp == 0 and hint in ("Jpan", "Hant"):
-            return hint
         return "Hans"
     best = max(c, key=lambda k: c[k])
     return {"Hang": "Kore", "Kana": "Jpan", "Hani": "Hans"}.get(best, best)
@@ -228,6 +228,7 @@ _SIZE_WORDS = {"small": "small", "tiny": "small", "little": "small", "mini": "sm
                "miniature": "small", "big": "large", "large": "large", "huge": "large",
                "giant": "large", "enormous": "large", "massive": "large", "tall": "large"}
 _PRONOUNS = {"it", "them", "this", "that", "these", "those"}
+_TIME_SCENES = {"night", "sunset", "rain", "snow"}   # override a place: "a city at night"
 _TEXT_REFS = {"text", "title", "heading", "headline", "word", "words", "caption", "label",
               "lettering", "letters", "slogan", "tagline", "subtitle", "message", "name"}
 _VERB_FORMS = {"sits", "stands", "lies", "hangs", "floats", "flies", "rests", "sleeps", "is",
@@ -406,7 +407,8 @@ def _read_words(toks: list[str], j: int) -> tuple[list[tuple[str, str]], list[st
     colors: list[str] = []
     while j < n:
         w = toks[j]
-        if w.startswith("qtext") or not w[0].isalnum() or w in _STOP:
+        if w.startswith("qtext") or not w[0].isalnum() or w in _STOP or \
+                match_phrase(toks, j) is not None:
             if w == "and" and colors and j + 1 < n and color_word(toks, j + 1)[0]:
                 j += 1
                 continue
@@ -769,7 +771,7 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str]) -> tuple[str
             return None, pend
         return f.last_text(), pend
     if np_.kind == "scene":
-        f.scene = f.scene or np_.label
+        f.scene = np_.label if f.scene is None or np_.label in _TIME_SCENES else f.scene
     elif np_.kind == "bg":
         f.bg_colors += list(np_.colors)
         f.gradient = f.gradient or "gradient" in np_.words
@@ -927,6 +929,8 @@ def _aspect_adj_ok(low: str, start: int, end: int) -> bool:
     if nword in lx.DOC_WORDS or nword in lx.PICTURE_WORDS or nword in (
             "format", "orientation", "aspect", "layout", "ratio", "mode", "canvas", "version",
             "crop", "frame", "composition") or nword in lx.IMAGE_MODIFIERS:
+        return True
+    if nword == "of" and low[start:end] in ("portrait", "landscape", "panorama"):
         return True
     return prev[0] in ("in", "make", "it", "be", "is", "as") or not nword or \
         low[end:end + 1] in ",.;!?)"
@@ -1209,7 +1213,7 @@ def _read_tokens(toks: list[_Tok], quotes: list[str], f: _Facts) -> None:
         elif tok.kind == "doc":
             st.num = st.color = None
         elif tok.kind == "scene":
-            f.scene = f.scene or tok.value
+            f.scene = tok.value if f.scene is None or tok.value in _TIME_SCENES else f.scene
         elif tok.kind == "text":
             ref = _cjk_text(f, st, toks, k, quotes)
         elif tok.kind == "rel":
