@@ -29,7 +29,7 @@ from planner.schema import (
     TextElement, check_size,
 )
 
-Which = Literal["all", "left", "right", "top", "bottom", "center", "largest", "smallest"]
+Which = Literal["all", "any", "left", "right", "top", "bottom", "center", "largest", "smallest"]
 
 
 class _Frozen(BaseModel):
@@ -41,7 +41,7 @@ class Selector(_Frozen):
 
     ``label`` is a singular noun matched against object labels; ``content`` matches a text
     element exactly; ``which`` picks by position or size among the matches (``all`` keeps
-    them all); ``ordinal`` is 1-based in reading order (``-1`` is the last); ``id`` names
+    them all, ``any`` takes one: "remove a star"); ``ordinal`` is 1-based in reading order (``-1`` is the last); ``id`` names
     one element outright.
     """
 
@@ -79,8 +79,19 @@ class AddText(_Frozen):
 
 
 class Remove(_Frozen):
+    """Remove ``target`` except what ``keep`` names ("everything except the rocket")."""
+
     op: Literal["remove"] = "remove"
     target: Selector
+    keep: Selector | None = None
+
+
+class Swap(_Frozen):
+    """Exchange the places of two elements (each keeps its size)."""
+
+    op: Literal["swap"] = "swap"
+    first: Selector
+    second: Selector
 
 
 class Replace(_Frozen):
@@ -144,8 +155,8 @@ class SetCanvas(_Frozen):
 
 
 EditOp = Annotated[
-    Union[AddObject, AddText, Remove, Replace, Recolor, Move, Resize, SetText, SetBackground,
-          SetStyle, SetCanvas],
+    Union[AddObject, AddText, Remove, Swap, Replace, Recolor, Move, Resize, SetText,
+          SetBackground, SetStyle, SetCanvas],
     Field(discriminator="op")]
 
 
@@ -401,7 +412,7 @@ def split_clauses(instruction: str, plan: Plan, ctx: "_Context | None" = None) -
     """Split on "and", commas, "then", ";" — only where the next part reads as a clause on
     its own (or as the previous verb applied again: "make the car blue and the dog red").
     Quoted text is never split, and "make the title say SALT AND PEPPER" stays whole."""
-    text, quoted = _protect_quotes(instruction.strip().rstrip(".!"))
+    text, quoted = _protect_quotes(instruction.strip().rstrip(".!?"))
     parts = _SPLIT_RE.split(text)
     clauses = [parts[0]]
     for sep, part in zip(parts[1::2], parts[2::2]):
@@ -453,12 +464,19 @@ def parse_clause(clause: str, plan: Plan, ctx: "_Context") -> list:
     Raises:
         PlanError: when no rule reads the clause (the message lists what is understood).
     """
-    text, quoted = _protect_quotes(clause.strip().rstrip(".!"))
+    text, quoted = _protect_quotes(clause.strip().rstrip(".!?"))
     text = _TAIL_RE.sub("", _LEAD_RE.sub("", text.strip()))
+    # "I want the frog to be orange", "let the cat be bigger" → "make the frog orange".
+    text = re.sub(r"^(?:i\s+want|i'd\s+like|i\s+would\s+like|let)\s+((?:the|this|that|all|"
+                  r"every|both|it)\b.*?)\s+(?:to\s+be|be)\s+(.+)$", r"make \1 \2", text,
+                  flags=re.IGNORECASE)
     for rule in _RULES:
         ops = rule(text, quoted, plan, ctx)
         if ops:
             return ops
+    if re.match(r"(?:rotate|flip|mirror|turn\s+around|tilt|spin)\b", text, re.IGNORECASE):
+        raise PlanError(f"{clause!r}: a Plan has boxes but no orientation, so elements cannot "
+                        "be rotated or flipped yet")
     raise PlanError(
         f"could not understand the edit {clause!r}; say e.g. 'add a red umbrella', "
         "'remove the left apple', 'replace the cat with a dog', 'make the car blue', "
@@ -572,13 +590,20 @@ def _rule_canvas(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> lis
 
 
 def _style_of(phrase: str) -> Style | None:
+    """ "like a watercolor painting", "pixel art", "in the style of ukiyo-e" → a Style."""
     p = " ".join(phrase.lower().replace("-style", " style").split())
-    p = re.sub(r"^(?:an?|the|in|into|to|like|as)\s+", "", p)
-    p = re.sub(r"\s+(?:style|look|version|art|illustration|image|picture)$", "", p)
+    p = re.sub(r"^(?:(?:an?|the|in|into|to|like|as|look|looking|more)\s+)+", "", p)
     if p.startswith("the style of ") or p.startswith("style of "):
         return Style(text=p)
-    if p in _STYLES:
-        return Style(text=p, preset=_STYLES[p])
+    core = re.sub(r"\s+(?:style|look|version|illustration|image|picture|painting|drawing|"
+                  r"render|rendering)$", "", p)
+    for cand in (p, core):
+        if cand in _STYLES:
+            return Style(text=p, preset=_STYLES[cand])
+    # A known style word inside a longer phrase ("a soft watercolor painting").
+    for key in sorted(_STYLES, key=len, reverse=True):
+        if re.search(r"(?<![\w-])" + re.escape(key) + r"(?![\w-])", core):
+            return Style(text=p, preset=_STYLES[key])
     return None
 
 
@@ -639,10 +664,11 @@ def _rule_background(text: str, quoted: list[str], plan: Plan, ctx: _Context) ->
           text):
         return [SetBackground(background=Background(kind="transparent"))]
     m = (_m(r"(?:change|make|set|turn|switch|replace|update|swap)\s+the\s+" + bg_noun +
-            r"\s+(?:to|into|with|as|for)?\s*(?P<b>.+)", text)
+            r"(?:\s+colou?r)?\s+(?:to|into|with|as|for)?\s*(?P<b>.+)", text)
          or _m(r"(?:put|place|set|move)\s+(?:it|everything|the\s+scene|them|this)\s+(?:on|in|at|"
                r"into|onto|against)\s+(?P<b>.+)", text)
-         or _m(r"(?:use|give\s+it|add)\s+(?P<b>.+?)\s+" + bg_noun, text)
+         or _m(r"(?:use|give\s+it|add|set|apply|pick)\s+(?P<b>.+?)\s+(?:background|backdrop)",
+               text)
          or _m(r"(?:make|turn)\s+it\s+(?P<it>.+)", text)
          or _m(r"(?:the\s+)?" + bg_noun + r"\s+should\s+be\s+(?P<b>.+)", text))
     ref = _background_reference(text, m, ctx)
@@ -692,6 +718,9 @@ def _selector(phrase: str, quoted: list[str], ctx: _Context, kind: str = "any") 
             which = _WHICH.get(p, "center")
     words = [w for w in re.findall(r"[\w'#-]+", phrase.lower()) if w != "of"]
     words = [w[:-2] if w.endswith("'s") else w for w in words]
+    if words and words[0] in ("a", "an", "one", "any", "some") and which is None:
+        which = "any"       # "remove a star", "remove one of the stars": one, not all
+        words = words[1:]
     if words and words[0] in _ALL_WORDS:
         which = "all"
     words = [w for w in words if w not in _ALL_WORDS and w not in _ARTICLES]
@@ -807,7 +836,21 @@ def _rule_remove(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> lis
            r"canvas|frame))?", text)
     if not m:
         return None
+    but = re.match(r"(?:everything|all(?:\s+the\s+(?:objects|things|elements))?|all\s+else)\s+"
+                   r"(?:except(?:\s+for)?|but|apart\s+from|other\s+than|besides)\s+(?P<k>.+)$",
+                   m["t"], re.IGNORECASE)
+    if but:
+        return [Remove(target=Selector(which="all", words="everything"),
+                       keep=_selector(but["k"], quoted, ctx))]
     return [Remove(target=_selector(m["t"], quoted, ctx))]
+
+
+def _rule_swap(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    m = _m(r"(?:swap|switch|exchange|trade)\s+(?:the\s+(?:places|positions|spots)\s+of\s+)?"
+           r"(?P<a>.+?)\s+and\s+(?P<b>.+?)(?:'s?)?(?:\s+(?:places|positions|around|over))?", text)
+    if not m:
+        return None
+    return [Swap(first=_selector(m["a"], quoted, ctx), second=_selector(m["b"], quoted, ctx))]
 
 
 def _tail_split(rest: str, judge, longest: int = 4) -> tuple[str, str] | None:
@@ -863,6 +906,10 @@ def _rule_replace(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> li
     if new is None:
         return None
     target = _selector(m["t"], quoted, ctx)
+    if target.label and lemma(target.label.split()[-1]) == lemma(new["label"].split()[-1]) \
+            and ref is None:
+        # "change the rocket to a blue rocket": the same subject, recoloured.
+        return [Recolor(target=target, color=new["color"])] if new["color"] else None
     return [Replace(target=target, label=new["label"], color=new["color"], reference=ref)]
 
 
@@ -993,11 +1040,16 @@ def _rule_add(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list |
         return None
     np_text = m["np"]
     pos = None
+    sky = re.search(r"\s+(?:in|into)\s+the\s+(?:sky|air)$|\s+(?:on)\s+the\s+(?:ground|floor)$",
+                    np_text, re.IGNORECASE)
+    if sky:
+        pos = "top" if re.search(r"sky|air", sky.group(0), re.IGNORECASE) else "bottom"
+        np_text = np_text[:sky.start()]
     pm = re.search(r"\s+(?:on|at|in|to|into)\s+the\s+(?:top|bottom|upper|lower)?[\s-]?(?:left|"
                    r"right|top|bottom|middle|center|centre)(?:\s+(?:side|corner|edge|half|part))?"
                    r"(?:\s+of\s+the\s+(?:image|picture|canvas|poster|scene|frame|photo))?$", np_text,
                    re.IGNORECASE)
-    if pm:
+    if pm and pos is None:
         pos, np_text = _position_in(pm.group(0)), np_text[:pm.start()]
     first = _object_phrase(re.split(r"\s+(?:to|for|on|above|below|next|beside|under|over|near|"
                                     r"behind|in|by|with|wearing|holding|left|right)\b",
@@ -1013,8 +1065,10 @@ def _rule_add(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list |
                       reference=ref)]
 
 
-_RULES = (_rule_text, _rule_canvas, _rule_style, _rule_background, _rule_remove, _rule_recolor,
-          _rule_replace, _rule_resize, _rule_move, _rule_add)
+# Order matters: "make the frog a little bigger" is a resize before it could read as
+# "make X a Y" (replace); "make the background blue" is the backdrop, not a recolour.
+_RULES = (_rule_text, _rule_canvas, _rule_style, _rule_background, _rule_remove, _rule_swap,
+          _rule_recolor, _rule_resize, _rule_replace, _rule_move, _rule_add)
 
 
 # --- resolving selectors ---------------------------------------------------------------
@@ -1099,6 +1153,8 @@ def _pick(els: list, which: str | None, ordinal: int | None, sel: Selector) -> l
     key = {"left": lambda e: _centre(e)[0], "right": lambda e: -_centre(e)[0],
            "top": lambda e: _centre(e)[1], "bottom": lambda e: -_centre(e)[1],
            "largest": lambda e: -_area(e), "smallest": _area,
+           # "any": one of them, the last in reading order (a stable, visible choice).
+           "any": lambda e: (-_centre(e)[0], -_centre(e)[1]),
            "center": lambda e: (_centre(e)[0] - 0.5) ** 2 + (_centre(e)[1] - 0.5) ** 2}
     if which in key:
         return [min(els, key=key[which])]
@@ -1332,8 +1388,26 @@ def _apply_add_text(plan: Plan, op: AddText, ctx: _Context) -> Plan:
 
 def _apply_remove(plan: Plan, op: Remove, ctx: _Context) -> Plan:
     gone = {e.id for e in resolve(plan, op.target)}
+    if op.keep is not None:
+        gone -= {e.id for e in resolve(plan, op.keep, many=True)}
     ctx.last = []
     return _replace_elements(plan, {}, removed=gone)
+
+
+def _apply_swap(plan: Plan, op: Swap, ctx: _Context) -> Plan:
+    a, b = resolve(plan, op.first)[0], resolve(plan, op.second)[0]
+    if a.id == b.id:
+        raise PlanError(f"{op.first.words!r} and {op.second.words!r} are the same element")
+    (ax, ay), (bx, by) = _centre(a), _centre(b)
+
+    def moved(el, cx, cy):
+        w, h = el.box[2] - el.box[0], el.box[3] - el.box[1]
+        return el.model_copy(update={"box": _clamp((cx - w / 2, cy - h / 2,
+                                                    cx + w / 2, cy + h / 2))})
+
+    ctx.last = [a.id, b.id]
+    return _revalidate(_replace_elements(plan, {a.id: moved(a, bx, by),
+                                                b.id: moved(b, ax, ay)}))
 
 
 def _apply_replace(plan: Plan, op: Replace, ctx: _Context) -> Plan:
@@ -1479,6 +1553,7 @@ def _apply_canvas(plan: Plan, op: SetCanvas, ctx: _Context) -> Plan:
 
 
 _APPLY = {"add": _apply_add, "add_text": _apply_add_text, "remove": _apply_remove,
+          "swap": _apply_swap,
           "replace": _apply_replace, "recolor": _apply_recolor, "move": _apply_move,
           "resize": _apply_resize, "set_text": _apply_set_text, "background": _apply_background,
           "style": _apply_style, "canvas": _apply_canvas}

@@ -254,3 +254,33 @@ def test_between_two_anchors_keeps_the_and_together():
     p2 = revise(_plan(), "add a star between the apples")
     star = [e for e in p2.objects if e.label == "star"][0]
     assert 0.25 - 1e-6 <= (star.box[0] + star.box[2]) / 2 <= 0.4 + 1e-6
+
+
+def test_swap_remove_except_and_indefinite_targets():
+    p0 = _plan()
+    p1 = revise(p0, "swap the cat and the car")
+    # Each takes the other's centre (the tall cat is kept inside the canvas, so only x).
+    assert _centre_of(p1, "cat-1")[0] == pytest.approx(_centre_of(p0, "car-1")[0], abs=0.02)
+    assert _centre_of(p1, "car-1") == pytest.approx(_centre_of(p0, "cat-1"), abs=0.02)
+    assert [e.id for e in revise(p0, "remove everything except the cat").elements] == ["cat-1"]
+    assert len(revise(p0, "remove an apple").objects) == 3          # one apple, not both
+    assert len(revise(p0, "remove one of the apples").objects) == 3
+    same = revise(p0, "change the car to a blue car")               # a recolour, same subject
+    assert same.element("car-1").color == "blue"
+    with pytest.raises(PlanError, match="cannot be rotated"):
+        revise(p0, "rotate the cat")
+
+
+def test_polite_and_wanting_phrasings():
+    p0 = _plan()
+    assert revise(p0, "Could you please make the car silver?").element("car-1").color == "silver"
+    assert revise(p0, "I want the cat to be orange").element("cat-1").color == "orange"
+    assert revise(p0, "make the cat a little bigger").element("cat-1").label == "cat"
+    assert revise(p0, "Change the style to pixel art").style.preset == "pixel art"
+    birds = [e for e in revise(p0, "add three birds in the sky").objects if e.label == "bird"]
+    assert len(birds) == 3 and all(b.box[3] <= 0.55 for b in birds)
+
+
+def _centre_of(plan, eid):
+    x0, y0, x1, y1 = plan.element(eid).box
+    return ((x0 + x1) / 2, (y0 + y1) / 2)
