@@ -277,8 +277,10 @@ def _split_position(pos: str | None) -> tuple[str | None, str | None]:
 
 
 def _relation_edges(scene: Scene, order: _Order, by_ref: dict[str, list[str]],
-                    parent_of: dict, rng: random.Random) -> dict[str, str]:
-    """Stated relations -> order edges. Returns absolute placements stated as relations."""
+                    parent_of: dict, rng: random.Random,
+                    deferred: list) -> dict[str, str]:
+    """Stated relations -> order edges. Returns absolute placements stated as relations;
+    "beside" pairs go to ``deferred`` (their side is free, so positions choose it first)."""
     def keys(ref: str | None) -> list[str]:
         return list(dict.fromkeys(_root(k, parent_of) for k in by_ref.get(ref or "", [])))
 
@@ -297,11 +299,7 @@ def _relation_edges(scene: Scene, order: _Order, by_ref: dict[str, list[str]],
                 for b in tgt:
                     order.add(axis, *((b, a) if flip else (a, b)), why=why)
         elif r.relation in ("beside", "next to"):
-            first = rng.random() < 0.5
-            for a in subj:
-                for b in tgt:
-                    if a != b and not order.add("x", *((a, b) if first else (b, a))):
-                        order.add("x", *((b, a) if first else (a, b)), why=why)
+            deferred.append((subj, tgt, why))
         elif r.relation == "between":
             sides = [tgt, keys(r.target2)] if r.target2 else [[k] for k in tgt]
             if len(sides) == 2 and all(sides):
@@ -312,6 +310,16 @@ def _relation_edges(scene: Scene, order: _Order, by_ref: dict[str, list[str]],
                     for b in right:
                         order.add("x", a, b, why=why)
     return absolute
+
+
+def _beside_edges(order: _Order, deferred: list, rng: random.Random) -> None:
+    """"beside": a seeded side, unless the order already implies one."""
+    for subj, tgt, why in deferred:
+        first = rng.random() < 0.5
+        for a in subj:
+            for b in tgt:
+                if a != b and not order.add("x", *((a, b) if first else (b, a))):
+                    order.add("x", *((b, a) if first else (a, b)), why=why)
 
 
 def _position_edges(groups: dict[str, _Group], order: _Order, absolute: dict[str, str]) -> None:
@@ -772,8 +780,10 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
     groups, by_ref = _build_groups(scene)
     parent_of = _attachments(scene, by_ref)
     order = _Order([k for k in groups if k not in parent_of])
-    absolute = _relation_edges(scene, order, by_ref, parent_of, rng)
+    deferred: list = []
+    absolute = _relation_edges(scene, order, by_ref, parent_of, rng, deferred)
     _position_edges(groups, order, absolute)
+    _beside_edges(order, deferred, rng)
     _soft_edges(groups, order, rng, wide=canvas[0] >= 0.9 * canvas[1])
     cells = _grid(scene, groups, order, canvas, rng)
     boxes = _place_all(scene, groups, parent_of, cells, canvas, rng)
