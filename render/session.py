@@ -65,11 +65,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def home_dir() -> Path:
-    """``$LIMNER_HOME`` (default ``~/.limner``)."""
-    return Path(os.environ.get("LIMNER_HOME") or Path.home() / ".limner")
-
-
 def session_dir(name: str | None = None, path: str | os.PathLike | None = None) -> Path:
     """Where a session lives: ``path`` as given, else ``$LIMNER_HOME/sessions/NAME``.
 
@@ -84,7 +79,9 @@ def session_dir(name: str | None = None, path: str | os.PathLike | None = None) 
     if not NAME_RE.match(name):
         raise SessionError(f"session name {name!r} must be 1-64 characters from A-Z a-z 0-9 . _ - "
                            "and start with a letter or digit")
-    return home_dir() / "sessions" / name
+    from model.config import limner_home
+
+    return limner_home() / "sessions" / name
 
 
 class Session:
