@@ -176,7 +176,8 @@ class DraftRenderer:
         options = options or RenderOptions()
         img = draw_texts(self._compose(plan, options), plan, font=options.font or self.font,
                          in_place=True)
-        return img if plan.transparent else img.convert("RGB")
+        return img if img.mode == ("RGBA" if plan.transparent else "RGB") \
+            else img.convert("RGBA" if plan.transparent else "RGB")
 
     def render(self, plans: Plan | Sequence[Plan],
                options: RenderOptions | None = None) -> RenderResult:

@@ -82,7 +82,7 @@ def _hue_deg(rgb):
     return hls(rgb)[0] * 360
 
 
-@pytest.mark.parametrize("label,color", [("sneaker", "blue"), ("car", "purple"),
+@pytest.mark.parametrize("label,color", [("sneaker", "blue"), ("car", "purple"), ("cup", "blue"), ("envelope", "red"),
                                           ("banana", "red"), ("apple", "green")])
 def test_sprites_take_the_plans_colour(label, color):
     sprite = object_sprite(label, color, (256, 256), label)
