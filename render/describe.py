@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import colorsys
 import io
+import re
 import shutil
 import subprocess
 from functools import lru_cache
@@ -32,6 +33,7 @@ COLS = ("left", "center", "right")
 _WEAK_SCORE = 0.8        # rapidocr confidence below which a line may be a misreading
 _TESS_MIN_CONF = 50.0    # tesseract word confidence (0-100) kept
 _OCR_MAX_SIDE = 1600     # larger images are scaled down for OCR (speed; text stays legible)
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class DescribeError(ValueError):
@@ -147,7 +149,8 @@ def _norm_box(points, scale: float, w: int, h: int) -> list[float]:
 def _ocr_rapid(rgb: "Image.Image", scale: float, size: tuple[int, int]) -> list[dict]:
     import numpy as np
 
-    res = _rapidocr()(np.asarray(rgb))
+    # Explicit flags: a det-only call (see _detect_regions) changes the engine's defaults.
+    res = _rapidocr()(np.asarray(rgb), use_det=True, use_cls=True, use_rec=True)
     if res.txts is None:
         return []
     return [{"text": t, "score": round(float(s), 3), "box": _norm_box(b, scale, *size),
@@ -164,41 +167,68 @@ def tesseract_languages() -> tuple[str, ...]:
     return tuple(line.strip() for line in out.stdout.splitlines()[1:] if line.strip())
 
 
-def _ocr_tesseract(rgb: "Image.Image", scale: float, size: tuple[int, int]) -> list[dict]:
-    """Lines read by tesseract with the Korean/Arabic (and English) data that is installed."""
-    langs = [lang for lang in ("kor", "ara", "eng") if lang in tesseract_languages()]
-    if not langs or not {"kor", "ara"} & set(langs):
+def _tesseract_words(rgb: "Image.Image", psm: int) -> list[list[tuple]]:
+    """Tesseract's words, grouped by line: (text, x0, y0, x1, y1, confidence).
+
+    Uses the installed Korean and Arabic data (the scripts rapidocr cannot read)."""
+    langs = [lang for lang in ("kor", "ara") if lang in tesseract_languages()]
+    if not langs:
         return []
     buf = io.BytesIO()
     rgb.save(buf, "PNG")
-    # psm 11: sparse text, the usual case for posters and signs.
     out = subprocess.run(["tesseract", "stdin", "stdout", "-l", "+".join(langs), "--psm",
-                          "11", "tsv"], input=buf.getvalue(), capture_output=True,
+                          str(psm), "tsv"], input=buf.getvalue(), capture_output=True,
                          timeout=120)
-    lines: dict[tuple, dict] = {}
+    lines: dict[tuple, list] = {}
     for row in out.stdout.decode("utf-8", "replace").splitlines()[1:]:
         f = row.split("\t")
-        if len(f) < 12 or not f[11].strip() or float(f[10]) < _TESS_MIN_CONF:
+        word = _BIDI.sub("", f[11]).strip() if len(f) >= 12 else ""
+        if not word or float(f[10]) < _TESS_MIN_CONF:
             continue
-        key = (f[2], f[3], f[4])                       # block, paragraph, line
         x, y, w, h = (int(v) for v in f[6:10])
-        line = lines.setdefault(key, {"words": [], "confs": [], "pts": []})
-        line["words"].append((f[11].strip(), x, x + w, h))
-        line["confs"].append(float(f[10]))
-        line["pts"] += [(x, y), (x + w, y + h)]
-    return [{"text": _join_words(v["words"]),
-             "score": round(sum(v["confs"]) / len(v["confs"]) / 100, 3),
-             "box": _norm_box(v["pts"], scale, *size), "engine": "tesseract"}
-            for v in lines.values()]
+        lines.setdefault((f[2], f[3], f[4]), []).append(   # block, paragraph, line
+            (word, x, y, x + w, y + h, float(f[10])))
+    return list(lines.values())
 
 
-def _join_words(words: list[tuple[str, int, int, int]]) -> str:
-    """Join tesseract's words; Hangul pieces closer than a quarter of their height are one
-    word (tesseract often splits a Korean word into syllables)."""
+def _tesseract_line(words: list[tuple], offset: tuple[int, int], scale: float,
+                    size: tuple[int, int]) -> dict:
+    dx, dy = offset
+    return {"text": _join_words(words),
+            "score": round(sum(w[5] for w in words) / len(words) / 100, 3),
+            "box": _norm_box([p for w in words for p in ((w[1] + dx, w[2] + dy),
+                                                         (w[3] + dx, w[4] + dy))],
+                             scale, *size),
+            "engine": "tesseract"}
+
+
+def _ocr_tesseract(rgb: "Image.Image", regions: list[list[float]], scale: float,
+                   size: tuple[int, int]) -> list[dict]:
+    """Read Korean/Arabic with tesseract: each text region rapidocr's detector found but
+    its recogniser did not read with confidence, as one line (psm 7); the whole image
+    (psm 11, sparse text) when the detector found nothing."""
+    if not regions:
+        return [_tesseract_line(words, (0, 0), scale, size)
+                for words in _tesseract_words(rgb, 11)]
+    out = []
+    w, h = rgb.size
+    for box in regions:
+        x0, y0, x1, y1 = box_to_pixels(box, w, h)
+        pad = max(4, (y1 - y0) // 6)
+        x0, y0, x1, y1 = max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+        for words in _tesseract_words(rgb.crop((x0, y0, x1, y1)), 7):
+            out.append(_tesseract_line(words, (x0, y0), scale, size))
+    return out
+
+
+def _join_words(words: list[tuple]) -> str:
+    """Join tesseract's words; touching Hangul pieces are one word (tesseract often splits
+    a Korean word into syllables, with overlapping boxes)."""
     out = words[0][0]
-    for (prev, _, prev_x1, _), (word, x0, _, h) in zip(words, words[1:]):
-        hangul = _is_hangul(prev[-1]) and _is_hangul(word[0])
-        out += ("" if hangul and x0 - prev_x1 < 0.25 * h else " ") + word
+    for prev, cur in zip(words, words[1:]):
+        hangul = _is_hangul(prev[0][-1]) and _is_hangul(cur[0][0])
+        close = cur[1] - prev[3] < 0.25 * (cur[4] - cur[2])
+        out += ("" if hangul and close else " ") + cur[0]
     return out
 
 
@@ -236,11 +266,27 @@ def read_text(im: "Image.Image") -> list[dict]:
         rgb = rgb.resize((round(size[0] * scale), round(size[1] * scale)),
                          Image.Resampling.LANCZOS)
     lines = _ocr_rapid(rgb, scale, size)
-    extra = [t for t in _ocr_tesseract(rgb, scale, size) if _is_rapidocr_blind(t["text"])]
+    extra: list[dict] = []
+    if tesseract_languages():
+        sure = [r["box"] for r in lines if r["score"] >= _WEAK_SCORE]
+        regions = [b for b in _detect_regions(rgb)
+                   if not any(_overlap(b, s) > 0.5 for s in sure)]
+        if regions or not lines:
+            # Boxes are normalised, so the scaled OCR image's own size is the reference.
+            extra = [t for t in _ocr_tesseract(rgb, regions, 1.0, rgb.size)
+                     if _is_rapidocr_blind(t["text"])]
     lines = [r for r in lines
              if r["score"] >= _WEAK_SCORE or not any(_overlap(r["box"], t["box"]) > 0.3
                                                      for t in extra)]
     return sorted(lines + extra, key=lambda r: (round(r["box"][1], 2), r["box"][0]))
+
+
+def _detect_regions(rgb: "Image.Image") -> list[list[float]]:
+    """Text regions from rapidocr's detector alone (it finds Hangul and Arabic lines too)."""
+    import numpy as np
+
+    res = _rapidocr()(np.asarray(rgb), use_det=True, use_cls=False, use_rec=False)
+    return [] if res.boxes is None else [_norm_box(b, 1.0, *rgb.size) for b in res.boxes]
 
 
 # --- layout --------------------------------------------------------------------------------

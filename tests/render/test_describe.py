@@ -17,21 +17,27 @@ def _squash(text: str) -> str:
     return "".join(text.split()).upper()
 
 
-def _poster(content: str, script: str) -> Plan:
-    return Plan(prompt="poster", seed=5,
-                canvas=Canvas(width=384, height=384,
-                              background=Background(kind="color", color="#ffffff")),
-                elements=(TextElement(id="title", box=(0.08, 0.04, 0.92, 0.3),
-                                      content=content, script=script, color="#111111"),
-                          ObjectElement(id="apple-1", box=(0.05, 0.62, 0.3, 0.95),
-                                        label="apple", color="red"),
-                          ObjectElement(id="apple-2", box=(0.68, 0.62, 0.95, 0.95),
-                                        label="apple", color="red")))
-
-
 SCRIPTS = [("GRAND OPENING", "Latn"), ("欢迎光临", "Hans")]
 if {"kor", "ara"} <= set(tesseract_languages()):
     SCRIPTS += [("김치찌개", "Kore"), ("أهلا وسهلا", "Arab")]
+CELLS = ["top-left", "top-right", "middle-left", "middle-right"]
+
+
+def _poster() -> Plan:
+    """One text per script in a 2x2 block at the top (Korean beside Arabic on one row),
+    two red apples at the bottom corners."""
+    texts = tuple(TextElement(id=f"text-{i}", content=content, script=script,
+                              color="#111111",
+                              box=(0.05 + 0.5 * (i % 2), 0.04 + 0.25 * (i // 2),
+                                   0.45 + 0.5 * (i % 2), 0.24 + 0.25 * (i // 2)))
+                  for i, (content, script) in enumerate(SCRIPTS))
+    apples = (ObjectElement(id="apple-1", box=(0.05, 0.62, 0.3, 0.95), label="apple",
+                            color="red"),
+              ObjectElement(id="apple-2", box=(0.68, 0.62, 0.95, 0.95), label="apple",
+                            color="red"))
+    return Plan(prompt="poster", seed=5, elements=texts + apples,
+                canvas=Canvas(width=512, height=512,
+                              background=Background(kind="color", color="#ffffff")))
 
 
 @pytest.fixture(scope="module")
@@ -39,29 +45,30 @@ def lim():
     return Limner()
 
 
-@pytest.mark.parametrize("content, script", SCRIPTS)
-def test_limner_file_plan_and_ocr_agree(lim, content, script):
-    plan = _poster(content, script)
+def test_limner_file_plan_and_ocr_agree(lim):
+    plan = _poster()
     data = lim.render([plan])[0].data
     d = lim.describe(data)
     json.dumps(d, ensure_ascii=False)                          # JSON-ready
     assert d["limner"]["plan"] == plan.model_dump(mode="json")
     assert d["limner"]["seed"] == 5 and d["limner"]["renderer"] == "draft"
-    cells = {e["id"]: e["cell"] for e in d["limner"]["elements"]}
-    assert cells == {"title": "top-center", "apple-1": "bottom-left", "apple-2": "bottom-right"}
-    title = d["limner"]["elements"][0]
-    # OCR, inside the title's box, reads what the Plan says was drawn there (the text
-    # engine may wrap it onto several lines).
-    assert title["read_matches"], (title, d["text"])
-    assert _squash(" ".join(t["text"] for t in d["text"])) == _squash(content)
-    engine = "tesseract" if script in ("Kore", "Arab") else "rapidocr"
-    assert {t["engine"] for t in d["text"]} == {engine}
-    box = d["text"][0]["box"]
-    assert cell_of((box[0] + box[2]) / 2, (box[1] + box[3]) / 2) == "top-center"
-    assert d["layout"]["cells"]["top-center"]["elements"] == [f"text {content!r}"]
+    els = {e["id"]: e for e in d["limner"]["elements"]}
+    assert els["apple-1"]["cell"] == "bottom-left" and els["apple-2"]["cell"] == "bottom-right"
+    for i, (content, script) in enumerate(SCRIPTS):
+        el = els[f"text-{i}"]
+        assert el["cell"] == CELLS[i]
+        # OCR, inside the element's box, reads what the Plan says was drawn there (the
+        # text engine may wrap it onto several lines).
+        assert el["read_matches"], (el, d["text"])
+        read = [t for t in d["text"] if _squash(t["text"]) in _squash(content)]
+        engine = "tesseract" if script in ("Kore", "Arab") else "rapidocr"
+        assert read and {t["engine"] for t in read} == {engine}, d["text"]
+        box = read[0]["box"]
+        assert cell_of((box[0] + box[2]) / 2, (box[1] + box[3]) / 2) == CELLS[i]
+        assert d["layout"]["cells"][CELLS[i]]["elements"] == [f"text {content!r}"]
     assert d["layout"]["cells"]["bottom-left"]["elements"] == ["red apple"]
     assert d["layout"]["cells"]["bottom-left"]["content"] > 0.1
-    assert d["layout"]["cells"]["middle-center"]["content"] < 0.05
+    assert d["layout"]["cells"]["bottom-center"]["content"] < 0.05
     assert "2 red apple" in d["summary"]
 
 
