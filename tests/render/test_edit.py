@@ -4,10 +4,13 @@ import io
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 from PIL import Image
 
 from planner.revise import Move, Selector, apply_ops, revise
-from planner.schema import Background, Canvas, ObjectElement, Plan, TextElement, box_to_pixels
+from planner.schema import (
+    Background, Canvas, ObjectElement, Plan, PlanError, TextElement, box_to_pixels,
+)
 from render.base import RenderOptions
 from render.draft import DraftRenderer
 from render.edit import apply_edit, change_mask, edit_image, load_mask, overlay_plan
@@ -222,3 +225,27 @@ def test_masked_edits_of_a_photo_accumulate_in_its_overlay_plan():
         balls[1].box[2] <= 0.5 + 1e-6 < balls[0].box[0] + 1e-6
     a, b = np.asarray(r1.image.convert("RGB")), np.asarray(r2.image.convert("RGB"))
     assert np.array_equal(a[:, :128], b[:, :128])     # the left half (first ball) is kept
+
+
+_STEPS = ["add a blue ball", "remove the car", "make the cat green", "move the cat to the left",
+          "move the cat down a bit", "make the cat smaller", "replace the cat with a dog",
+          "make the title say HI", "add a hat to the cat", "move the title to the bottom",
+          "remove the right apple", "make the apples bigger", "swap the cat and the left apple"]
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.sampled_from(_STEPS), min_size=1, max_size=3))
+def test_any_edit_sequence_keeps_pixels_outside_each_mask(draft, steps):
+    plan, image = _plan(), draft.render(_plan()).image
+    for ins in steps:
+        try:
+            nxt = revise(plan, ins)
+        except PlanError:
+            continue      # its target was removed or replaced by an earlier step
+        res = apply_edit(draft, image, plan, nxt)
+        keep = np.asarray(res.mask) == 0
+        assert np.array_equal(np.asarray(image)[keep], np.asarray(res.image)[keep])
+        # Inside the mask: the new Plan's own pixels.
+        fresh = np.asarray(draft.render(nxt).image)
+        assert np.array_equal(fresh[~keep], np.asarray(res.image)[~keep])
+        plan, image = nxt, res.image
