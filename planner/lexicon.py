@@ -36,7 +36,8 @@ PORTIONS = {"piece", "slice", "scoop", "chunk", "wedge", "strip", "cube", "drop"
 CONTAINERS = {"cup", "bowl", "glass", "plate", "mug", "basket", "box", "jar", "bottle", "bag",
               "bucket", "can", "pot", "vase", "tray", "crate", "pitcher", "carton", "sack",
               "bunch", "bouquet", "stack", "pile", "row", "set", "pack", "packet", "barrel",
-              "bundle", "handful", "teapot", "kettle", "dish", "pan", "tin"}
+              "bundle", "handful", "teapot", "kettle", "dish", "pan", "tin", "ball", "roll",
+              "spool", "skein", "heap", "tub", "carafe", "jug", "flask", "pouch", "shelf"}
 
 # --- what the image itself is ---------------------------------------------------------------
 # Document-like: modifiers before these name the topic ("coffee shop poster"), not objects.
@@ -633,3 +634,86 @@ CJK_MARKS = {"在": "subject", "位于": "subject", "が": "subject", "は": "su
              "以上": "skip", "以下": "skip", "一起": "skip", "一下": "skip", "一样": "skip",
              "中国风": "skip", "背景": "bg", "文字": "textword", "字体": "textword",
              "字": "textword", "颜色": "skip", "色の": "skip"}
+
+# More Chinese/Japanese nouns (merged into CJK_NOUNS below).
+_CJK_MORE = """
+海鸥 seagull|鸽子 pigeon|麻雀 sparrow|乌鸦 crow|蝙蝠 bat|孔雀 peacock|火烈鸟 flamingo|蜻蜓 dragonfly
+瓢虫 ladybug|萤火虫 firefly|海星 starfish|水母 jellyfish|海龟 sea turtle|虾 shrimp|龙虾 lobster
+北极熊 polar bear|考拉 koala|鳄鱼 crocodile|河马 hippo|犀牛 rhino|羊驼 alpaca|驴 donkey|公鸡 rooster
+母鸡 hen|仓鼠 hamster|鲤鱼 carp|狮 lion|豹 leopard|鸭子 duck|小鸭 duck|鹅 goose|蜗牛 snail
+カモメ seagull|ハト pigeon|スズメ sparrow|カラス crow|コウモリ bat|クジャク peacock|フラミンゴ flamingo
+トンボ dragonfly|テントウムシ ladybug|ホタル firefly|ヒトデ starfish|クラゲ jellyfish|エビ shrimp
+ワニ crocodile|カバ hippo|サイ rhino|アルパカ alpaca|ロバ donkey|ニワトリ chicken|ハムスター hamster
+鯉 carp|コイ carp|ヒヨコ chick|ひよこ chick|シカ deer|ラクダ camel|コアラ koala|カンガルー kangaroo
+粽子 zongzi|汤圆 tangyuan|馒头 steamed bun|烤鸭 roast duck|火锅 hot pot|茶杯 teacup|酒杯 wine glass
+热狗 hot dog|薯条 fries|牛排 steak|沙拉 salad|咖喱 curry|煎饼 pancake|松饼 muffin|甜筒 ice cream cone
+棒棒糖 lollipop|柿子 persimmon|李子 plum|栗子 chestnut|核桃 walnut|花生 peanut|辣椒 chili pepper
+茄子 eggplant|黄瓜 cucumber|白菜 cabbage|洋葱 onion|大蒜 garlic|饮料 drink|奶酪 cheese|香肠 sausage
+天ぷら tempura|刺身 sashimi|焼き鳥 yakitori|たこ焼き takoyaki|お好み焼き okonomiyaki|餅 mochi
+もち mochi|大福 daifuku|せんべい rice cracker|弁当 bento|お弁当 bento|味噌汁 miso soup|抹茶 matcha
+柿 persimmon|栗 chestnut|メロン melon|キウイ kiwi|サクランボ cherry|梅 plum|そば soba|蕎麦 soba
+カレー curry|ホットドッグ hot dog|ポテト fries|ステーキ steak|サラダ salad|パンケーキ pancake
+キャンディ candy|飴 candy|チーズ cheese|ソーセージ sausage|ドリンク drink|紅茶 tea|緑茶 green tea
+电风扇 fan|扇风机 fan|扇風機 fan|冰箱 refrigerator|冷蔵庫 refrigerator|洗衣机 washing machine
+微波炉 microwave|电子レンジ microwave|收音机 radio|ラジオ radio|钢笔 pen|杂志 magazine|雑誌 magazine
+报纸 newspaper|新聞 newspaper|信 letter|手紙 letter|邮票 stamp|切手 stamp|相框 photo frame
+花盆 flower pot|植木鉢 flower pot|鸟笼 birdcage|枕头 pillow|枕 pillow|毛毯 blanket|毛布 blanket
+地毯 rug|窗帘 curtain|カーテン curtain|垃圾桶 trash can|ゴミ箱 trash can|牙刷 toothbrush
+歯ブラシ toothbrush|毛巾 towel|タオル towel|肥皂 soap|石鹸 soap|梳子 comb|手表 watch|腕時計 watch
+戒指 ring|指輪 ring|项链 necklace|ネックレス necklace|耳环 earring|领带 tie|ネクタイ tie|裙子 skirt
+スカート skirt|衬衫 shirt|シャツ shirt|外套 coat|コート coat|毛衣 sweater|セーター sweater|裤子 pants
+ズボン pants|袜子 sock|靴下 sock|靴子 boot|ブーツ boot|拖鞋 slipper|运动鞋 sneaker|スニーカー sneaker
+雨衣 raincoat|背包 backpack|リュック backpack|行李箱 suitcase|スーツケース suitcase|钱包 wallet
+財布 wallet|口罩 mask|マスク mask|头盔 helmet|ヘルメット helmet|灯泡 light bulb|蜡笔 crayon
+警车 police car|消防车 fire truck|救护车 ambulance|救急車 ambulance|消防車 fire truck|パトカー police car
+地铁 subway train|地下鉄 subway train|高铁 train|游艇 yacht|ヨット sailboat|热气球 hot air balloon
+気球 hot air balloon|滑板 skateboard|スケートボード skateboard|三轮车 tricycle|马车 carriage|雪橇 sled
+ソリ sled|船只 boat|独木舟 canoe|カヌー canoe|潜水艦 submarine|飛行船 airship|UFO ufo
+教堂 church|教会 church|学校 school|医院 hospital|病院 hospital|咖啡馆 cafe|カフェ cafe|小屋 hut
+木屋 cabin|摩天轮 ferris wheel|観覧車 ferris wheel|长城 great wall|亭子 pavilion|烟囱 chimney
+井 well|篝火 campfire|焚き火 campfire|路灯 street lamp|街灯 street lamp|红绿灯 traffic light
+信号機 traffic light|邮筒 mailbox|长椅 bench|ベンチ bench|秋千 swing|ブランコ swing|城堡塔 tower
+流星 shooting star|流れ星 shooting star|银河 galaxy|極光 aurora|极光 aurora|オーロラ aurora
+瀑布 waterfall|滝 waterfall|池塘 pond|池 pond|云朵 cloud|冰 ice block|冰山 iceberg|氷山 iceberg
+火 fire|火焰 flame|炎 flame|珊瑚 coral|サンゴ coral|海草 seaweed|荷叶 lotus leaf|雪だるま snowman
+ろうそく candle|太陽 sun|お日さま sun|お月さま moon|星空 starry sky|花束 bouquet|ブーケ bouquet
+"""
+for _pair in _CJK_MORE.replace("\n", "|").split("|"):
+    if _pair.strip():
+        _k, _v = _pair.strip().split(" ", 1)
+        CJK_NOUNS.setdefault(_k, _v)
+CJK_SCENES.update({"海": "water", "水里": "water", "水中": "water", "水面": "water",
+                   "湖": "water", "雪山": "snow", "竹林": "forest", "稻田": "field",
+                   "田んぼ": "field", "山里": "mountain", "山の中": "mountain", "夜の": "night",
+                   "星空": "night", "月夜": "night", "公園": "field", "庭": "field",
+                   "ベランダ": "porch", "玄関": "porch", "教室": "room", "客厅": "room",
+                   "卧室": "room", "寝室": "room", "リビング": "room", "街": "street",
+                   "路上": "street", "海滩上": "beach", "沙滩上": "beach"})
+
+_KO_MORE = """
+갈매기 seagull|비둘기 pigeon|참새 sparrow|까마귀 crow|박쥐 bat|공작 peacock|홍학 flamingo
+잠자리 dragonfly|무당벌레 ladybug|반딧불이 firefly|불가사리 starfish|해파리 jellyfish|새우 shrimp
+바닷가재 lobster|악어 crocodile|하마 hippo|코뿔소 rhino|알파카 alpaca|당나귀 donkey|햄스터 hamster
+잉어 carp|낙타 camel|코알라 koala|캥거루 kangaroo|북극곰 polar bear|거위 goose|수탉 rooster
+떡볶이 tteokbokki|비빔밥 bibimbap|김치 kimchi|불고기 bulgogi|치킨 fried chicken|감 persimmon
+호두 walnut|땅콩 peanut|고추 chili pepper|가지 eggplant|오이 cucumber|양파 onion|마늘 garlic
+배추 cabbage|핫도그 hot dog|감자튀김 fries|스테이크 steak|샐러드 salad|카레 curry|팬케이크 pancake
+머핀 muffin|막대사탕 lollipop|도시락 lunchbox|찌개 stew|김치찌개 kimchi stew|국 soup|수프 soup
+치즈 cheese|소시지 sausage|음료 drink|레모네이드 lemonade|송편 songpyeon|붕어빵 fish bread
+선풍기 fan|냉장고 refrigerator|세탁기 washing machine|전자레인지 microwave|라디오 radio|잡지 magazine
+신문 newspaper|편지 letter|우표 stamp|액자 frame|화분 flower pot|새장 birdcage|베개 pillow
+담요 blanket|이불 blanket|러그 rug|커튼 curtain|쓰레기통 trash can|칫솔 toothbrush|수건 towel
+비누 soap|빗 comb|손목시계 watch|반지 ring|목걸이 necklace|귀걸이 earring|넥타이 tie|치마 skirt
+셔츠 shirt|티셔츠 t-shirt|코트 coat|스웨터 sweater|바지 pants|양말 sock|부츠 boot|슬리퍼 slipper
+운동화 sneaker|우비 raincoat|여행가방 suitcase|캐리어 suitcase|지갑 wallet|마스크 mask|헬멧 helmet
+경찰차 police car|소방차 fire truck|구급차 ambulance|지하철 subway train|열기구 hot air balloon
+스케이트보드 skateboard|썰매 sled|마차 carriage|카누 canoe|비행선 airship
+교회 church|학교 school|병원 hospital|카페 cafe|오두막 hut|관람차 ferris wheel|굴뚝 chimney
+우물 well|모닥불 campfire|가로등 street lamp|신호등 traffic light|우체통 mailbox|벤치 bench|그네 swing
+유성 shooting star|별똥별 shooting star|은하수 galaxy|오로라 aurora|폭포 waterfall|연못 pond
+빙산 iceberg|불 fire|불꽃 flame|모래 sand|산호 coral|해초 seaweed|꽃다발 bouquet|크레파스 crayon
+"""
+for _pair in _KO_MORE.replace("\n", "|").split("|"):
+    if _pair.strip():
+        _k, _v = _pair.strip().split(" ", 1)
+        KO_NOUNS.setdefault(_k, _v)

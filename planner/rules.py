@@ -559,7 +559,7 @@ def _build_phrases() -> list[tuple[tuple[str, ...], str, str]]:
             p.append((pre + (v, "of"), "edge_of", v))
             p.append((pre + (v,), "pos", v))
         p.append((("at", v), "pos", v))
-    p += [(("on", "top", "of"), "rel", "on"), (("on", "top"), "pos", "top"),
+    p += [(("on", "top", "of"), "rel", "on"), (("on", "top"), "ontop", "top"),
           (("up", "top"), "pos", "top")]
     for word in ("center", "centre", "middle"):
         for pre in (("in", "the"), ("at", "the")):
@@ -694,10 +694,19 @@ def _resolve(f: _Facts, pend: dict | None, ref: str) -> dict | None:
     return None
 
 
+_DANGLING = {"above", "below", "under", "beside", "next to", "behind", "in front of"}
+
+
 def _finish(f: _Facts, pend: dict | None) -> None:
-    """A ``between`` with one anchor group ("between two ice blocks")."""
-    if pend and pend["rel"] == "between" and "t1" in pend and not pend.get("inv"):
+    """Close a waiting relation: a ``between`` with one anchor group ("between two ice
+    blocks"), or a direction with no object ("... and a cat below") that then refers to
+    the thing named before its subject."""
+    if not pend or pend.get("inv"):
+        return
+    if pend["rel"] == "between" and "t1" in pend:
         f.relate(pend.get("subject"), "between", pend["t1"])
+    elif pend["rel"] in _DANGLING and pend.get("subject") and "target" not in pend:
+        f.relate(pend["subject"], pend["rel"], f.last(skip=pend["subject"]))
 
 
 # --- English reading ----------------------------------------------------------------------------
@@ -804,6 +813,17 @@ def _color_text(f: _Facts, color: str, ref: str | None = None) -> None:
         f.item(ref)["color"] = color
 
 
+def _on_top(f: _Facts, toks: list[str], i: int) -> bool:
+    """"a bowl of ramen with two eggs on top": on the thing named before, if any."""
+    subj = f.last(independent=True)
+    base = f.last(skip=subj) if subj else None
+    if not (subj and base and base.startswith("entity:")) or (toks[i - 1] if i else "") in (
+            "", "and", ",", "."):
+        return False
+    f.relate(subj, "on", base)
+    return True
+
+
 def _start_relation(f: _Facts, toks: list[str], i: int, kind: str, value: str) -> dict:
     prev = toks[i - 1] if i else ""
     verb_before = prev in _VERB_FORMS or (prev.endswith("ing") and _pos(prev) == "verb")
@@ -839,7 +859,9 @@ def _read_english(text: str, quotes: list[str], f: _Facts) -> None:
                 else:
                     pend = _start_relation(f, toks, i, "rel",
                                            {"top": "on", "bottom": "under"}.get(value, "in"))
-            elif kind == "pos":
+            elif kind == "ontop" and _on_top(f, toks, i):
+                pass
+            elif kind in ("pos", "ontop"):
                 pos_next = _on_position(f, toks, i, value) or pos_next
             else:
                 _finish(f, pend)
@@ -1161,9 +1183,13 @@ def _cjk_rel(f: _Facts, st: _CJKState, toks: list[_Tok], k: int) -> None:
     """A relation word: anchored to the noun just before it, else a position on the image."""
     value = toks[k].value
     pk = _significant(toks, k, -1, skip=("num",))
-    if _tok_at(toks, pk).kind in ("doc", "scene"):
+    if _tok_at(toks, pk).kind == "scene":
         return
     anchor = st.clause[-1][1] if st.clause and pk >= 0 and st.clause[-1][0] == pk else None
+    if _tok_at(toks, pk).kind == "doc":
+        anchor = f.last_text()     # "below the poster": below the poster's words
+        if anchor is None:
+            return
     if anchor is None:
         if value == "beside" and f.mentions:
             st.rel = {"rel": "beside", "anchor": f.mentions[-1]}
