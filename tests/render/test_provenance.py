@@ -47,7 +47,8 @@ def _unfilter(raw: bytes, width: int, height: int, bpp: int) -> list[bytearray]:
     """PNG scanlines without their filters (PNG spec section 9)."""
     stride, rows, prev = width * bpp, [], bytearray(width * bpp)
     for y in range(height):
-        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        start = y * (stride + 1)
+        kind, line = raw[start], bytearray(raw[start + 1:start + 1 + stride])
         for i in range(stride):
             a = line[i - bpp] if i >= bpp else 0
             b, c = prev[i], prev[i - bpp] if i >= bpp else 0
@@ -133,7 +134,8 @@ def test_one_changed_pixel_is_reported():
     assert tampered != signed
     a = Image.open(io.BytesIO(signed)).convert("RGB")
     b = Image.open(io.BytesIO(tampered)).convert("RGB")
-    diff = [(x, y) for x in range(64) for y in range(64) if a.getpixel((x, y)) != b.getpixel((x, y))]
+    diff = [(x, y) for x in range(64) for y in range(64)
+            if a.getpixel((x, y)) != b.getpixel((x, y))]
     assert diff == [(5, 0)]
     r = pv.verify(tampered)
     assert r["signed"] and not r["valid"] and r["validation_state"] == "invalid"
