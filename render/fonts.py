@@ -214,6 +214,11 @@ def font_for(text: str, script: str = "Latn", weight: str = "bold",
         if not missing_chars(text, spec):
             return spec
     missing = missing_chars(text, first) if first else list(text)
+    emoji = [ch for ch in missing if unicodedata.category(ch) == "So" and ord(ch) >= 0x1F000]
+    if emoji:
+        raise RenderError(
+            f"text {text!r} contains emoji ({''.join(emoji[:8])}): the text engine draws "
+            "letters only; ask for the emoji as an object (e.g. 'with a pizza') instead")
     raise RenderError(
         f"no installed font draws {''.join(missing[:8])!r} (script {script}) in {text!r}: "
         f"install {info.package} (apt-get install {info.package}) or pass --font FILE")
