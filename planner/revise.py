@@ -288,38 +288,33 @@ _WEARABLE_TOP = {"hat", "cap", "crown", "helmet", "beret", "beanie", "halo", "he
 _WEARABLE = _WEARABLE_TOP | {"scarf", "collar", "tie", "necklace", "coat", "jacket", "shirt",
                              "sweater", "boot", "boots", "shoe", "shoes", "backpack", "cape",
                              "bowtie", "bandana", "vest", "dress", "medal", "watch"}
-_SCENE_WORDS = {
-    "rain": "rain", "rainy": "rain", "raining": "rain", "storm": "rain", "stormy": "rain",
-    "snow": "snow", "snowy": "snow", "snowing": "snow", "winter": "snow", "wintry": "snow",
-    "night": "night", "nighttime": "night", "starry": "night", "midnight": "night",
-    "sunset": "sunset", "dusk": "sunset", "sunrise": "sunset", "dawn": "sunset",
-    "beach": "beach", "seaside": "beach", "sand": "beach", "field": "field", "meadow": "field",
-    "grass": "field", "park": "field", "sky": "sky", "cloud": "sky", "clouds": "sky",
-    "cloudy": "sky", "room": "room", "indoors": "room", "bedroom": "room", "table": "table",
-    "desk": "table", "wall": "wall", "brick": "wall", "city": "city", "skyline": "city",
-    "urban": "city", "water": "water", "lake": "water", "sea": "water", "ocean": "water",
-    "river": "water", "forest": "forest", "woods": "forest", "jungle": "forest",
-    "desert": "desert", "dunes": "desert", "space": "space", "galaxy": "space",
-    "stars": "space", "underwater": "underwater", "reef": "underwater", "studio": "studio",
-    "farm": "farm", "farmyard": "farm", "barn": "farm", "porch": "porch", "street": "street",
-    "road": "street", "mountain": "mountain", "mountains": "mountain", "alps": "mountain",
-    "kitchen": "kitchen",
+# Scene and style words come from the rules planner's lexicon (one vocabulary for prompts and
+# edits); these add the weather adjectives and multi-word styles that edits use.
+_SCENE_EXTRA = {
+    "rainy": "rain", "raining": "rain", "stormy": "rain", "snowing": "snow", "wintry": "snow",
+    "snowy": "snow", "starry": "night", "midnight": "night", "sand": "beach", "grass": "field",
+    "cloud": "sky", "clouds": "sky", "cloudy": "sky", "indoors": "room", "desk": "table",
+    "brick": "wall", "urban": "city", "dunes": "desert", "stars": "space", "reef": "underwater",
+    "barn": "farm", "road": "street", "mountain": "mountain", "alps": "mountain",
 }
-_STYLES = {
-    "watercolor": "watercolor", "watercolour": "watercolor", "oil painting": "oil painting",
-    "painting": "painting", "painted": "painting", "sketch": "sketch", "pencil": "sketch",
-    "drawing": "sketch", "cartoon": "cartoon", "cartoony": "cartoon", "comic": "comic",
-    "anime": "anime", "manga": "anime", "pixel art": "pixel art", "pixelated": "pixel art",
-    "8-bit": "pixel art", "photo": "photo", "photographic": "photo", "photorealistic": "photo",
-    "realistic": "photo", "3d": "3d render", "3d render": "3d render", "flat": "flat",
-    "minimal": "minimal", "minimalist": "minimal", "vintage": "vintage", "retro": "vintage",
-    "neon": "neon", "cyberpunk": "cyberpunk", "noir": "noir", "black and white": "monochrome",
-    "monochrome": "monochrome", "grayscale": "monochrome", "pastel": "pastel",
-    "impressionist": "impressionist", "pop art": "pop art", "low poly": "low poly",
-    "claymation": "clay", "clay": "clay", "vector": "flat", "isometric": "isometric",
-    "poster": "poster", "storybook": "storybook", "children's book": "storybook",
-    "ukiyo-e": "ukiyo-e", "art deco": "art deco", "gothic": "gothic", "sticker": "sticker",
+_STYLE_EXTRA = {
+    "oil painting": "painting", "pixel art": "pixel", "pixelated": "pixel", "8-bit": "pixel",
+    "3d render": "3d", "black and white": "noir", "monochrome": "noir", "grayscale": "noir",
+    "pop art": "comic", "low poly": "isometric", "claymation": "3d", "storybook": "cartoon",
+    "children's book": "cartoon", "drawing": "sketch", "line art": "line art",
+    "comic book": "comic", "photo-realistic": "photo",
 }
+
+
+def _vocab() -> tuple[dict, dict]:
+    from planner import lexicon as lx
+
+    scenes = {**_SCENE_EXTRA, **lx.SCENE_WORDS, **lx.SCENE_BARE}
+    styles = {**_STYLE_EXTRA, **lx.STYLE_WORDS}
+    return scenes, styles
+
+
+_SCENE_WORDS, _STYLES = _vocab()
 _ASPECT_WORDS = {"square": (1, 1), "landscape": (3, 2), "portrait": (2, 3), "wide": (16, 9),
                  "widescreen": (16, 9), "tall": (9, 16), "vertical": (9, 16),
                  "horizontal": (16, 9), "panoramic": (3, 1), "banner": (3, 1)}

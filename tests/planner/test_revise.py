@@ -276,7 +276,7 @@ def test_polite_and_wanting_phrasings():
     assert revise(p0, "Could you please make the car silver?").element("car-1").color == "silver"
     assert revise(p0, "I want the cat to be orange").element("cat-1").color == "orange"
     assert revise(p0, "make the cat a little bigger").element("cat-1").label == "cat"
-    assert revise(p0, "Change the style to pixel art").style.preset == "pixel art"
+    assert revise(p0, "Change the style to pixel art").style.preset == "pixel"
     birds = [e for e in revise(p0, "add three birds in the sky").objects if e.label == "bird"]
     assert len(birds) == 3 and all(b.box[3] <= 0.55 for b in birds)
 
