@@ -337,6 +337,15 @@ def _css_names() -> set[str]:
 _CSS = _css_names()
 
 
+def _lexicon_colors() -> dict:
+    from planner import lexicon as lx
+
+    return {**lx.COLOR_ALIASES, **lx.CJK_COLORS, **lx.KO_COLORS}
+
+
+_LEXICON_COLORS = _lexicon_colors()
+
+
 def color_of(phrase: str) -> str | None:
     """A colour phrase ("dark blue", "#ff8800", "red") → its CSS name or hex, else None."""
     p = " ".join(phrase.lower().split())
@@ -344,6 +353,8 @@ def color_of(phrase: str) -> str | None:
         return p
     if p in _COLOR_ALIASES:
         return _COLOR_ALIASES[p]
+    if _LEXICON_COLORS.get(p):
+        return _LEXICON_COLORS[p]
     if p.replace(" ", "") in _CSS and (" " not in p or p.split()[0] in ("light", "dark")):
         return p.replace(" ", "")
     return None
