@@ -97,6 +97,23 @@ NON_OBJECTS = {
     "english", "chinese", "japanese", "korean", "arabic", "script", "language", "tip",
     "tips", "rest", "close-up", "closeup", "contrast", "gradient", "texture", "pattern",
 }
+# Abstract or institutional nouns: the topic of an image, not things to draw.
+NON_OBJECTS |= {
+    "brand", "company", "business", "event", "party", "festival", "sale", "sales",
+    "launch", "campaign", "service", "team", "club", "conference", "podcast", "channel",
+    "video", "show", "season", "holiday", "birthday", "anniversary", "celebration",
+    "announcement", "greeting", "welcome", "advertisement", "promotion", "discount",
+    "offer", "deal", "concept", "idea", "story", "news", "update", "summary", "report",
+    "weekend", "week", "month", "opening", "course", "class", "lesson", "workshop",
+    "meeting", "webinar", "meetup", "concert", "exhibition", "fair", "market", "contest",
+    "giveaway", "countdown", "reminder", "tutorial", "guide", "recipe", "menu", "special",
+    "vibe", "vibes", "energy", "love", "peace", "joy", "happiness", "success", "motivation",
+    "inspiration", "quote", "saying", "mood", "atmosphere", "emotion", "feeling",
+}
+# Words after which a noun phrase names the topic or purpose, not an object to draw.
+TOPIC_CUES = {"for", "about", "advertising", "promoting", "announcing", "celebrating",
+              "honoring", "honouring", "marketing", "selling", "introducing"}
+
 # Words that introduce text to draw before a quote.
 TEXT_CUES = ("says", "say", "saying", "reads", "read", "reading", "titled", "entitled",
              "title", "heading", "headline", "text", "word", "words", "caption", "captioned",

@@ -483,7 +483,7 @@ def _classify(words: list[tuple[str, str]], colors: list[str]) -> tuple[str, lis
         if p != "noun" or w in _SIZE_WORDS:
             break
         nouns.insert(0, w)
-    return "entity", nouns
+    return ("entity" if nouns else "none"), nouns
 
 
 def parse_np(toks: list[str], i: int) -> _NP | None:
@@ -763,7 +763,8 @@ def _on_position(f: _Facts, toks: list[str], i: int, value: str) -> str | None:
     return None
 
 
-def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str]) -> tuple[str | None, dict | None]:
+def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
+           np_start: int) -> tuple[str | None, dict | None]:
     """Apply one noun phrase: a new or reused entity, a reference, a scene, a colour.
 
     Returns:
@@ -793,6 +794,9 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str]) -> tuple[str
         elif subj:
             f.item(subj)["color"] = f.item(subj)["color"] or np_.colors[0]
     if np_.kind != "entity":
+        return None, None
+    before = toks[np_start - 1] if np_start else ""
+    if before in lx.TOPIC_CUES and np_.label.split()[-1] not in lx.COMMON_NOUNS:
         return None, None
     if np_.definite and not np_.explicit:
         for k, e in enumerate(f.entities):
@@ -868,7 +872,7 @@ def _read_english(text: str, quotes: list[str], f: _Facts) -> None:
                 pend = _start_relation(f, toks, i, kind, value)
         elif w[0].isalnum() and (np_ := parse_np(toks, i)) is not None:
             end = max(np_.end, i + 1)
-            ref, pend = _on_np(f, np_, pend, toks)
+            ref, pend = _on_np(f, np_, pend, toks, i)
             if np_.kind not in ("entity", "pronoun", "textref"):
                 pend = None
         if ref is not None:

@@ -5,6 +5,8 @@ import os
 import sys
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from planner.rules import RulesPlanner, detect_script, find_quotes, singular, understand
 
@@ -258,3 +260,22 @@ def test_scoring_rules():
     assert kinds == {"text_precision", "object", "relation", "aspect", "background"}
     assert eval_plans.color_matches("#00ff00", "lime") and eval_plans.color_matches(
         "darkgreen", "green") and not eval_plans.color_matches("red", "green")
+
+
+_WORDS = ("a an the two three 5 12 cats dog red blue left of right above below on under "
+          "between and with \" ' “ ” 「 」 poster banner 16:9 3:1 4K transparent background "
+          "猫 三只 在 上面 左边 고양이 세 마리 위에 it them , . of pair couple single in around "
+          "wearing holding next to beside top bottom at corner small").split()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(st.text(max_size=60), st.lists(st.sampled_from(_WORDS), max_size=20)
+                 .map(" ".join)), st.integers(0, 50))
+def test_any_prompt_gives_a_valid_plan(prompt, seed):
+    """Whatever the words, the planner returns a valid Plan (never an exception)."""
+    if prompt.strip():
+        plan = RulesPlanner().plan(prompt, seed=seed)
+        assert plan.canvas.width % 16 == 0 and plan.canvas.height % 16 == 0
+        for q in find_quotes(prompt):
+            if q[2].strip():
+                assert q[2] in [t.content for t in plan.texts] or "named" in prompt
