@@ -257,6 +257,15 @@ def serve(
                                  help="draft|sdxl|sd35|flux-schnell|flux-dev|pixart"),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
+    ray: bool = typer.Option(False, "--ray", help="deploy on Ray Serve (limner[ray])"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address",
+                                              help="Ray cluster to join; implies --ray"),
+    replicas: int = typer.Option(1, "--replicas", help="Ray Serve replicas (fixed)"),
+    min_replicas: Optional[int] = typer.Option(None, "--min-replicas",
+                                               help="autoscaling lower bound (Ray)"),
+    max_replicas: Optional[int] = typer.Option(None, "--max-replicas",
+                                               help="autoscaling upper bound (Ray)"),
+    ray_gpus: float = typer.Option(0.0, "--ray-gpus", help="GPUs per replica (Ray)"),
 ) -> None:
     """Serve OpenAI's Images API (/v1/images/generations, /v1/images/edits) and a web page."""
     if not 1 <= port <= 65535:
@@ -271,10 +280,20 @@ def serve(
 
     if host not in ("127.0.0.1", "localhost", "::1") and not api_key:
         typer.echo(f"limner: warning: serving on {host} with no --api-key", err=True)
-    run_server(host, port, ServerOptions(
+    options = ServerOptions(
         api_key=api_key, workers=workers, queue=queue,
         max_body_bytes=int(max_body_mb * 1024 * 1024), grace_seconds=grace, planner=planner,
-        renderer=renderer, model=model, device=device, font=str(font) if font else None))
+        renderer=renderer, model=model, device=device, font=str(font) if font else None)
+    if ray or ray_address:
+        from limner.ray_backend import ServeOptions, deployment_config, serve_app
+
+        ray_opts = ServeOptions(address=ray_address, replicas=replicas,
+                                min_replicas=min_replicas, max_replicas=max_replicas,
+                                num_gpus=ray_gpus, host=host, port=port)
+        deployment_config(ray_opts)  # bad bounds are a one-line error before Ray starts
+        serve_app({"options": options}, ray_opts)
+        return
+    run_server(host, port, options)
 
 
 _SUFFIX_FORMATS = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".webp": "webp"}

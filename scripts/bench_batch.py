@@ -63,7 +63,9 @@ def main() -> int:
     ap.add_argument("--no-ray", action="store_true")
     args = ap.parse_args()
     os.environ.setdefault("LIMNER_HOME", tempfile.mkdtemp(prefix="limner_bench_home_"))
-    print(f"cores: {os.cpu_count()}  size: {args.size}  images per run: {args.images}")
+    print(f"cores: {os.cpu_count()}  size: {args.size}  images per run: {args.images}  "
+          f"load average before: {os.getloadavg()[0]:.1f} (other work on the machine skews "
+          f"the ratios; compare runs made at low load)")
     with tempfile.TemporaryDirectory() as d:
         pf = Path(d) / "prompts.jsonl"
         pf.write_text("".join(json.dumps({"id": f"b{i:04d}", "prompt": p, "seed": i}) + "\n"
@@ -74,6 +76,7 @@ def main() -> int:
         ray_fig = None
         if not args.no_ray:
             ray_fig = bench_ray(pf, args.size)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
     print(f"scaling 2 workers / 1 worker: {two['rate'] / one['rate']:.2f}x  (goal >= 1.8x)")
     if ray_fig is not None:
         print(f"scaling Ray 2 actors / 1 worker: {ray_fig['rate'] / one['rate']:.2f}x")

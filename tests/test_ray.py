@@ -146,3 +146,38 @@ def test_ray_batch_killed_halfway_resumes(ray_local, tmp_path):
         (f"k{i:02d}", j) for i in range(40) for j in range(2))
     assert {r["file"] for r in rows} == set(_images(out))
     assert all(Manifest(out).verified(r) for r in rows)
+
+
+def test_serve_on_ray_answers_openai_requests(ray_local):
+    """`limner serve --ray`: the same FastAPI app as a Ray Serve deployment (autoscaling 1-2
+    replicas); a generation is a PNG carrying its Plan, a bad size is OpenAI's 400 JSON."""
+    import base64
+    import socket
+
+    import httpx
+    from ray import serve
+
+    from limner.ray_backend import ServeOptions, serve_app
+    from limner.server import ServerOptions
+    from render.encode import read_plan
+
+    with socket.socket() as s:  # a free port: other services may hold 8000
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    serve_app({"options": ServerOptions()},
+              ServeOptions(port=port, min_replicas=1, max_replicas=2), blocking=False)
+    try:
+        url = f"http://127.0.0.1:{port}/v1/images/generations"
+        r = httpx.post(url, json={"prompt": PROMPTS[0], "size": "256x256"}, timeout=60)
+        assert r.status_code == 200, r.text
+        data = base64.b64decode(r.json()["data"][0]["b64_json"])
+        plan = read_plan(data)
+        assert plan is not None and plan.size == (256, 256)
+        assert any(t.content == "RAY" for t in plan.texts)
+        bad = httpx.post(url, json={"prompt": "x", "size": "100x100"}, timeout=60)
+        assert bad.status_code == 400
+        assert bad.json()["error"]["param"] == "size"
+        status = serve.status().applications["limner"].deployments["limner"]
+        assert status.status == "HEALTHY"
+    finally:
+        serve.shutdown()
