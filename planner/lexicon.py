@@ -110,6 +110,10 @@ NON_OBJECTS |= {
     "vibe", "vibes", "energy", "love", "peace", "joy", "happiness", "success", "motivation",
     "inspiration", "quote", "saying", "mood", "atmosphere", "emotion", "feeling",
 }
+# Body parts: objects only when counted or introduced ("a hand"), never in "holding hands".
+BODY_PARTS = {"hand", "hands", "eye", "eyes", "ear", "ears", "arm", "arms", "leg", "legs",
+              "foot", "feet", "finger", "fingers", "hair", "face", "faces", "head", "heads",
+              "paw", "paws", "wing", "wings", "tail", "tails", "teeth", "lips", "cheeks"}
 # Words after which a noun phrase names the topic or purpose, not an object to draw.
 TOPIC_CUES = {"for", "about", "advertising", "promoting", "announcing", "celebrating",
               "honoring", "honouring", "marketing", "selling", "introducing"}

@@ -625,7 +625,7 @@ class _Facts:
     scene: str | None = None
     text_color: str | None = None
     hint: str | None = None
-    notes: list[str] = field(default_factory=list)
+    proper: set[str] = field(default_factory=set)    # capitalised names: Paris, Tom
 
     def add_entity(self, label: str, count: int = 1, color: str | None = None, **kw) -> str:
         self.entities.append(dict(label=label, count=max(1, min(count, 50)), color=color, **kw))
@@ -796,7 +796,9 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
     if np_.kind != "entity":
         return None, None
     before = toks[np_start - 1] if np_start else ""
-    if before in lx.TOPIC_CUES and np_.label.split()[-1] not in lx.COMMON_NOUNS:
+    head = np_.words[-1] if np_.words else ""
+    if before in lx.TOPIC_CUES and np_.label.split()[-1] not in lx.COMMON_NOUNS \
+            or head in f.proper or head in lx.BODY_PARTS and not np_.explicit:
         return None, None
     if np_.definite and not np_.explicit:
         for k, e in enumerate(f.entities):
@@ -852,6 +854,8 @@ def _read_english(text: str, quotes: list[str], f: _Facts) -> None:
         elif w in (".", ";", "!", "?"):
             _finish(f, pend)
             pend = None
+        elif w in lx.NAME_CUES and i + 1 < n and not toks[i + 1].startswith("qtext"):
+            end = i + 2      # 'a dog named Rex': the name is not a thing to draw
         elif (m := match_phrase(toks, i)) is not None:
             kind, value, length = m
             end = i + length
@@ -1366,6 +1370,17 @@ def _mask_quotes(prompt: str, quotes: list[tuple[int, int, str]], ascii_marks: b
     return "".join(out)
 
 
+def _proper_names(text: str) -> set[str]:
+    """Capitalised words inside a sentence that the dictionary does not know as common
+    words ("a poster of Paris"): names of places and people, not objects to draw."""
+    names = set()
+    for m in re.finditer(r"(?<=[a-z,;:]\s)([A-Z][a-z]+)\b", text):
+        w = m.group(1).lower()
+        if not _lemmas(w) and w not in lx.COMMON_NOUNS:
+            names.add(w)
+    return names
+
+
 def _background(f: _Facts, transparent: bool) -> Background | None:
     if transparent:
         return Background(kind="transparent", description="transparent background requested")
@@ -1424,8 +1439,9 @@ def understand(prompt: str) -> Scene:
             counts.get("Hani", 0) + counts.get("Kana", 0) >= counts.get("Latn", 0) / 4:
         _read_tokens(_cjk_tokens(bare), contents, f)
     else:
-        masked = _mask_quotes(prompt, quotes, ascii_marks=True).lower()
-        _, _, masked, _ = _aspect_and_size(masked)
+        masked = _mask_quotes(prompt, quotes, ascii_marks=True)
+        f.proper = _proper_names(masked)
+        _, _, masked, _ = _aspect_and_size(masked.lower())
         _read_english(masked, contents, f)
     low = _mask_quotes(prompt, quotes, ascii_marks=True).lower()
     return _scene_from(prompt, f, low, contents)
