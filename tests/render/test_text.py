@@ -31,7 +31,7 @@ def _eval_module():
     return sys.modules["eval_images"]
 
 
-def _text_plan(content, script, size=(768, 384), box=(0.06, 0.2, 0.94, 0.8), bg="#f4f1ea"):
+def _text_plan(content, script, size=(512, 256), box=(0.06, 0.2, 0.94, 0.8), bg="#f4f1ea"):
     return Plan(canvas=Canvas(width=size[0], height=size[1],
                               background=Background(kind="color", color=bg)),
                 elements=(TextElement(id="t1", content=content, script=script, box=box),))
