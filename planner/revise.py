@@ -423,7 +423,9 @@ def split_clauses(instruction: str, plan: Plan, ctx: "_Context | None" = None) -
     clauses = [parts[0]]
     for sep, part in zip(parts[1::2], parts[2::2]):
         prev_verb = _leading_verb(clauses[-1])
-        if re.search(r"\bbetween\s+[^,;]+$", clauses[-1], re.IGNORECASE) and \
+        if sep.strip() and sep.strip() in "，；。、" and _HAN_RE.search(part):
+            clauses.append(part)                         # CJK clauses end at their commas
+        elif re.search(r"\bbetween\s+[^,;]+$", clauses[-1], re.IGNORECASE) and \
                 sep.strip().lower() == "and" and not _leading_verb(part):
             clauses[-1] = clauses[-1] + sep + part      # "between the cat and the dog"
         elif _leading_verb(part):
@@ -1071,9 +1073,181 @@ def _rule_add(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list |
                       reference=ref)]
 
 
+# --- Chinese and Japanese instructions -----------------------------------------------------
+# The same operations, read from the common sentence shapes; noun phrases ("左边的苹果",
+# "赤い傘", "两只鸟") are read by the rules planner's own CJK reader (planner.rules.understand).
+
+_HAN_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_ZH_TO = r"(?:改成|改为|改為|换成|換成|变成|變成|替换成|替换为|涂成|染成|设为|设置为|調成|调成)"
+_CJK_TEXT = {"标题": "title", "標題": "title", "大标题": "title", "タイトル": "title",
+             "见出し": "heading", "見出し": "heading", "副标题": "heading", "文字": None,
+             "文本": None, "字": None, "テキスト": None, "标语": None, "キャプション": "caption"}
+_CJK_BG = ("背景", "背景色", "背景颜色", "背景顏色")
+_CJK_POS = {"左": "left", "右": "right", "上": "top", "下": "bottom", "中": "center",
+            "顶": "top", "底": "bottom", "真ん中": "center", "中央": "center"}
+_CJK_ALL = ("所有", "全部", "都", "全て", "すべて", "全部の")
+
+
+def _cjk_position(phrase: str) -> str | None:
+    """ "左边", "右上角", "顶部", "左側" → a scene Position."""
+    p = re.sub(r"[边邊侧側面方部角端にへ的]", "", phrase).strip()
+    if p in ("左上", "上左"):
+        return "top left"
+    if p in ("右上", "上右"):
+        return "top right"
+    if p in ("左下", "下左"):
+        return "bottom left"
+    if p in ("右下", "下右"):
+        return "bottom right"
+    return _CJK_POS.get(p)
+
+
+def _cjk_color(phrase: str) -> str | None:
+    p = re.sub(r"(?:的|に|く|色に)$", "", phrase.strip())
+    return _LEXICON_COLORS.get(p) or _LEXICON_COLORS.get(p + "色") or color_of(p)
+
+
+def _cjk_target(phrase: str, quoted: list[str], ctx: _Context) -> Selector:
+    """ "左边的苹果", "标题", "所有的鸟", "「SALE」" → a Selector."""
+    from planner.rules import understand
+
+    p = phrase.strip()
+    m = _PH_RE.fullmatch(p)
+    if m:
+        return Selector(kind="text", content=quoted[int(m.group(1))], words=p)
+    if p in _CJK_TEXT:
+        return Selector(kind="text", role=_CJK_TEXT[p], words=p)
+    every = any(p.startswith(w) for w in _CJK_ALL)
+    scene = understand(p)
+    if not scene.entities:
+        raise PlanError(f"{phrase!r} names nothing the rules know")
+    ent = scene.entities[0]
+    which = "all" if every or ent.count > 1 else (
+        ent.position if ent.position in ("left", "right", "top", "bottom", "center") else None)
+    return Selector(kind="object", label=ent.label, color=ent.color, which=which, words=p)
+
+
+def _cjk_new(phrase: str) -> dict | None:
+    from planner.rules import understand
+
+    ents = understand(phrase.strip()).entities
+    if not ents:
+        return None
+    e = ents[0]
+    return {"label": e.label, "count": min(e.count, 20), "color": e.color}
+
+
+def _cjk_background(phrase: str) -> Background | None:
+    from planner.rules import understand
+
+    color = _cjk_color(phrase)
+    if color:
+        return Background(kind="color", color=color)
+    if phrase.strip() in ("透明", "透明的"):
+        return Background(kind="transparent")
+    bg = understand(phrase.strip()).background
+    return bg.model_copy(update={"description": phrase.strip()}) if bg else None
+
+
+def _cjk_change(t: str, n: str, quoted: list[str], ctx: _Context) -> list | None:
+    """ "把 T 改成 N" / "T を N にして": background, text, colour or a new object."""
+    if t.strip() in _CJK_BG:
+        bg = _cjk_background(n)
+        return [SetBackground(background=bg)] if bg else None
+    target = _cjk_target(t, quoted, ctx)
+    if _PH_RE.search(n) or (target.kind == "text" and not _cjk_color(n)):
+        return [SetText(target=target, content=_content(n, quoted))]
+    if _cjk_color(n):
+        return [Recolor(target=target, color=_cjk_color(n))]
+    style = _cjk_style(n)
+    if style:
+        return None
+    new = _cjk_new(n)
+    return [Replace(target=target, label=new["label"], color=new["color"])] if new else None
+
+
+def _cjk_style(phrase: str) -> Style | None:
+    from planner import lexicon as lx
+
+    for word, name in lx.CJK_STYLES.items():
+        if word in phrase:
+            return Style(text=phrase.strip(), preset=name)
+    return None
+
+
+def _rule_cjk(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
+    if not _HAN_RE.search(_PH_RE.sub("", text)):
+        return None
+    t = re.sub(r"^(?:然后|然後|并且|並且|还有|還有|另外|请|請|帮我|幫我|麻烦|再|そして|また|次に)+",
+               "", text.strip())
+    t = re.sub(r"(?:吧|一下|ください|下さい)$", "", t).strip()
+    for rule in (_cjk_canvas_style, _cjk_remove, _cjk_move_resize, _cjk_add, _cjk_changes):
+        ops = rule(t, quoted, ctx)
+        if ops:
+            return ops
+    return None
+
+
+def _cjk_canvas_style(t: str, quoted: list[str], ctx: _Context) -> list | None:
+    m = re.search(r"(\d{1,2})\s*[:：比]\s*(\d{1,2})", t)
+    if m and re.search(r"改|变|變|调|調|に|比例", t):
+        return [SetCanvas(aspect=(int(m.group(1)), int(m.group(2))))]
+    m = re.match(r"^(?:整体|整個|整个|画面|图片|圖片|全体)?(?:改成|变成|變成|换成|改为|を)?(?P<s>.+?)"
+                 r"(?:风格|風格|风|スタイル|風)(?:に)?$", t)
+    style = _cjk_style(m["s"]) if m else None
+    return [SetStyle(style=style)] if style else None
+
+
+def _cjk_remove(t: str, quoted: list[str], ctx: _Context) -> list | None:
+    m = (re.match(r"^(?:删除|删掉|刪除|去掉|去除|移除|拿掉|移走)(?P<t>.+)$", t)
+         or re.match(r"^(?:把|将|將)(?P<t>.+?)(?:删除|删掉|刪除|去掉|去除|移除|拿掉|移走)$", t)
+         or re.match(r"^(?P<t>.+?)を(?:削除|消|消去|取り除|外|除去)", t))
+    if not m:
+        return None
+    if m["t"].strip() in _CJK_BG:
+        return [SetBackground(background=Background(kind="transparent"))]
+    return [Remove(target=_cjk_target(m["t"], quoted, ctx))]
+
+
+def _cjk_move_resize(t: str, quoted: list[str], ctx: _Context) -> list | None:
+    m = (re.match(r"^(?:把|将|將)(?P<t>.+?)(?:移到|移动到|移動到|放到|挪到|搬到)(?P<w>.+)$", t)
+         or re.match(r"^(?P<t>.+?)を(?P<w>.+?)(?:側)?に(?:移動|動か|移し|寄せ)", t))
+    if m and _cjk_position(m["w"]):
+        return [Move(target=_cjk_target(m["t"], quoted, ctx), position=_cjk_position(m["w"]))]
+    m = (re.match(r"^(?:把|将|將)(?P<t>.+?)(?P<v>放大|变大|變大|调大|缩小|縮小|变小|變小|调小)"
+                  r"(?:一点|一點|一些|点)?$", t)
+         or re.match(r"^(?P<t>.+?)を(?:もっと|少し)?(?P<v>大きく|小さく)", t))
+    if not m:
+        return None
+    grow = m["v"] in ("放大", "变大", "變大", "调大", "大きく")
+    return [Resize(target=_cjk_target(m["t"], quoted, ctx), factor=1.4 if grow else 0.7)]
+
+
+def _cjk_add(t: str, quoted: list[str], ctx: _Context) -> list | None:
+    m = (re.match(r"^(?:在(?P<p>[^添加放画]+?))?(?:添加|加上|增加|添上|加|放|画|放上)(?:一个|一個)?"
+                  r"(?P<n>.+)$", t)
+         or re.match(r"^(?:(?P<p>左|右|上|下|中央|真ん中|左上|右上|左下|右下)に)?(?P<n>.+?)を"
+                     r"(?:追加|加え|足し|置い|描い|入れ)", t))
+    if not m:
+        return None
+    pos = _cjk_position(m["p"]) if m["p"] else None
+    if _PH_RE.search(m["n"]):
+        return [AddText(content=_content(m["n"], quoted), position=pos)]
+    new = _cjk_new(m["n"])
+    return [AddObject(**new, position=pos)] if new else None
+
+
+def _cjk_changes(t: str, quoted: list[str], ctx: _Context) -> list | None:
+    m = (re.match(r"^(?:把|将|將)?(?P<t>.+?)" + _ZH_TO + r"(?P<n>.+)$", t)
+         or re.match(r"^(?P<t>.+?)を(?P<n>.+?)(?:に|く)(?:して|変えて|変更|する|変え|塗|$)", t))
+    if not m:
+        return None
+    return _cjk_change(m["t"], m["n"], quoted, ctx)
+
+
 # Order matters: "make the frog a little bigger" is a resize before it could read as
 # "make X a Y" (replace); "make the background blue" is the backdrop, not a recolour.
-_RULES = (_rule_text, _rule_canvas, _rule_style, _rule_background, _rule_remove, _rule_swap,
+_RULES = (_rule_cjk, _rule_text, _rule_canvas, _rule_style, _rule_background, _rule_remove, _rule_swap,
           _rule_recolor, _rule_resize, _rule_replace, _rule_move, _rule_add)
 
 

@@ -284,3 +284,28 @@ def test_polite_and_wanting_phrasings():
 def _centre_of(plan, eid):
     x0, y0, x1, y1 = plan.element(eid).box
     return ((x0 + x1) / 2, (y0 + y1) / 2)
+
+
+def _zh_plan() -> Plan:
+    return Plan(canvas=Canvas(width=256, height=256), elements=(
+        ObjectElement(id="cat-1", box=(0.05, 0.4, 0.35, 0.8), label="cat", subject_id="cat-1"),
+        ObjectElement(id="apple-1", box=(0.5, 0.6, 0.65, 0.75), label="apple", color="red"),
+        ObjectElement(id="apple-2", box=(0.75, 0.6, 0.9, 0.75), label="apple", color="red"),
+        TextElement(id="text-1", box=(0.1, 0.05, 0.9, 0.2), content="欢迎光临", script="Hans"),
+    ))
+
+
+def test_chinese_and_japanese_instructions():
+    p0 = _zh_plan()
+    assert revise(p0, "把标题改成“春季促销”").element("text-1").content == "春季促销"
+    assert revise(p0, "把猫变成蓝色").element("cat-1").color == "blue"
+    assert [e.id for e in revise(p0, "删除右边的苹果").objects] == ["cat-1", "apple-1"]
+    both = revise(p0, "删除猫，然后添加一只狗")
+    assert [e.label for e in both.objects] == ["apple", "apple", "dog"]
+    assert revise(p0, "把背景改成海滩").canvas.background.scene == "beach"
+    assert revise(p0, "改成16:9").size[0] > revise(p0, "改成16:9").size[1]
+    assert revise(p0, "タイトルを「春のセール」に変えて").element("text-1").content == "春のセール"
+    assert revise(p0, "猫を青にして").element("cat-1").color == "blue"
+    moved = revise(p0, "猫を右に移動して").element("cat-1").box
+    assert (moved[0] + moved[2]) / 2 > 0.5
+    assert [e.label for e in revise(p0, "犬を追加して").objects][-1] == "dog"
