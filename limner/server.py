@@ -22,8 +22,8 @@ Extensions to OpenAI's contract (the contract itself stays valid for these reque
 - ``size`` takes any ``WxH`` the Plan allows (sides divisible by 16, up to 3840, ratio up to 3:1,
   area up to 3840x2160), so a response's ``size`` may be outside OpenAI's three sizes.
 - ``quality`` also takes the DALL-E names: ``standard`` means ``medium``, ``hd`` means ``high``.
-  A response reports ``auto`` as ``medium``: limner's renderers render ``auto`` at their default
-  settings, which are the ``medium`` ones.
+  A response reports the tier ``auto`` was rendered at (draft: high up to ~2.4 MP, medium
+  above; diffusion presets: medium).
 - ``usage`` is counted by limner's own rule, not OpenAI's tokenizer: text tokens are UTF-8
   bytes / 4 (rounded up), image tokens are 32x32-pixel patches of each input or output image.
 - Partial images (``partial_images`` 1-3) are progressive renders of the Plan at half size
@@ -570,14 +570,22 @@ def describe_plan(plan: "Plan") -> str:
     return f"{w}x{h} on {where}" + (": " + ", ".join(parts) if parts else "")
 
 
-def reported_quality(plan: "Plan") -> str:
-    return "medium" if plan.quality == "auto" else plan.quality
+def reported_quality(plan: "Plan", renderer: str) -> str:
+    """The tier ``auto`` was rendered at (OpenAI's responses name low, medium or high)."""
+    if plan.quality != "auto":
+        return plan.quality
+    if renderer == "draft":
+        from render.draft import QUALITY, resolve_quality
+
+        chosen = resolve_quality("auto", plan.size)
+        return next(name for name, tier in QUALITY.items() if tier == chosen)
+    return "medium"     # diffusion presets render auto with their medium tier
 
 
-def _image_meta(plan: "Plan", output_format: str) -> dict:
+def _image_meta(plan: "Plan", output_format: str, renderer: str) -> dict:
     w, h = plan.size
     return {"background": "transparent" if plan.transparent else "opaque",
-            "output_format": output_format, "quality": reported_quality(plan),
+            "output_format": output_format, "quality": reported_quality(plan, renderer),
             "size": f"{w}x{h}"}
 
 
@@ -590,12 +598,12 @@ def images_response(req: ImageRequest, result: Any, served: tuple[str, ...],
              "limner": {"plan": img.plan.model_dump(mode="json"), "seed": img.seed}}
             for img in images]
     return {"created": int(time.time()), "data": data,
-            **_image_meta(images[0].plan, req.output_format),
+            **_image_meta(images[0].plan, req.output_format, result.renderer),
             "usage": usage(req.prompt, req.input_sizes, [img.plan.size for img in images]),
             "limner": {"renderer": result.renderer, "planner": planner, "model": served[0]}}
 
 
-def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, *,
+def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, renderer: str, *,
                  partial_index: int | None = None, image_index: int = 0,
                  final: "Plan | None" = None) -> dict:
     """One ImageGen/ImageEdit stream event (``prefix`` is image_generation or image_edit).
@@ -606,7 +614,7 @@ def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, *,
              else f"{prefix}.completed",
              "b64_json": base64.b64encode(img.data).decode("ascii"),
              "created_at": int(time.time()),
-             **_image_meta(final or img.plan, req.output_format)}
+             **_image_meta(final or img.plan, req.output_format, renderer)}
     if partial_index is not None:
         event["partial_image_index"] = partial_index
     else:
@@ -713,20 +721,20 @@ def stream_generate(limner: "Limner", req: ImageRequest, channel: EventChannel) 
     plans = limner.plans(req.prompt, n=req.n, size=req.size, seed=req.seed,
                          quality=req.quality, background=req.background)
 
-    def draw(plan: "Plan") -> "GeneratedImage":
-        return limner.generate(plan=plan, output_format=req.output_format,
-                               output_compression=req.output_compression,
-                               moderation=req.moderation).images[0]
+    def event(plan: "Plan", **kw: Any) -> dict:
+        result = limner.generate(plan=plan, output_format=req.output_format,
+                                 output_compression=req.output_compression,
+                                 moderation=req.moderation)
+        return stream_event("image_generation", result.images[0], req, result.renderer, **kw)
 
     for i, plan in enumerate(plans):
         for j, preview in enumerate(partial_plans(plan, req.partial_images)):
             if channel.cancelled.is_set():
                 return
-            channel.emit(stream_event("image_generation", draw(preview), req,
-                                      partial_index=j, final=plan))
+            channel.emit(event(preview, partial_index=j, final=plan))
         if channel.cancelled.is_set():
             return
-        channel.emit(stream_event("image_generation", draw(plan), req, image_index=i))
+        channel.emit(event(plan, image_index=i))
     channel.put(EventChannel.END)
 
 
@@ -734,7 +742,7 @@ def stream_edit(limner: "Limner", req: ImageRequest, channel: EventChannel) -> N
     """Edit, then send each image as ``image_edit.completed`` (edits have no previews)."""
     result = run_edit(limner, req)
     for i, img in enumerate(result.images):
-        channel.emit(stream_event("image_edit", img, req, image_index=i))
+        channel.emit(stream_event("image_edit", img, req, result.renderer, image_index=i))
     channel.put(EventChannel.END)
 
 

@@ -148,7 +148,7 @@ def generation_requests(draw):
     return body
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(body=generation_requests())
 def test_any_contract_request_gets_a_contract_response(server, body):

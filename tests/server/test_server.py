@@ -216,9 +216,9 @@ def test_moderation_blocked(server):
 def test_models_and_health(server):
     ids = [m.id for m in server.client().models.list()]
     assert ids[:2] == ["draft", "limner"] and "gpt-image-2" in ids and "gpt-image-1" in ids
-    health = httpx.get(f"{server.url}/healthz").json()
+    health = httpx.get(f"{server.url}/healthz", timeout=30).json()
     assert health["status"] == "ok" and health["renderer"] == "draft"
-    assert httpx.get(f"{server.url}/v1/nothing").json()["error"]["code"] == "not_found"
+    assert httpx.get(f"{server.url}/v1/nothing", timeout=30).json()["error"]["code"] == "not_found"
 
 
 def test_client_filenames_never_reach_the_filesystem(server, tmp_path, monkeypatch):
@@ -263,8 +263,8 @@ def test_api_key_required(strict):
     with pytest.raises(openai.AuthenticationError) as e:
         srv.client("sk-wrong").images.generate(prompt="a cup", size="256x256")
     assert e.value.status_code == 401 and e.value.body["code"] == "invalid_api_key"
-    assert httpx.get(f"{srv.url}/v1/models").status_code == 401
-    assert httpx.get(f"{srv.url}/healthz").status_code == 200      # no key for health/page
+    assert httpx.get(f"{srv.url}/v1/models", timeout=30).status_code == 401
+    assert httpx.get(f"{srv.url}/healthz", timeout=30).status_code == 200      # no key for health/page
     ok = srv.client("sk-test").images.generate(prompt="a cup", size="256x256")
     assert len(ok.data) == 1
 
@@ -276,7 +276,7 @@ def test_oversize_body_is_413(strict):
         srv.client("sk-test").images.edit(prompt="x", image=("a.png", noise, "image/png"))
     assert e.value.status_code == 413 and e.value.body["code"] == "request_too_large"
     # chunked, with no Content-Length: counted while read
-    r = httpx.post(f"{srv.url}/v1/images/generations", headers={
+    r = httpx.post(f"{srv.url}/v1/images/generations", timeout=30, headers={
         "Authorization": "Bearer sk-test", "Content-Type": "application/json"},
         content=iter([b'{"prompt": "', b"x" * 200_000, b"y" * 200_000, b'"}']))
     assert r.status_code == 413
@@ -355,5 +355,15 @@ def test_describe_extension_reads_back_the_plan_and_text(server):
     as_json = httpx.post(f"{server.url}/v1/limner/describe", timeout=60, json={"image": url})
     assert as_json.status_code == 200
     assert as_json.json()["description"]["width"] == 48
-    missing = httpx.post(f"{server.url}/v1/limner/describe", json={"question": "?"})
+    missing = httpx.post(f"{server.url}/v1/limner/describe", json={"question": "?"},
+                         timeout=30)
     assert missing.status_code == 400 and missing.json()["error"]["param"] == "image"
+
+
+@pytest.mark.parametrize("quality,size,reported", [
+    ("auto", "256x256", "high"), ("auto", "1920x1344", "medium"),
+    ("standard", "256x256", "medium"), ("hd", "256x256", "high"), ("low", "256x256", "low")])
+def test_quality_names_the_tier_rendered(server, quality, size, reported):
+    r = server.client().images.generate(prompt="a cup", size=size, quality=quality)
+    assert r.quality == reported
+    assert _plan(r.data[0]).quality == ("auto" if quality == "auto" else reported)
