@@ -57,7 +57,10 @@ def test_question_is_routed_into_the_prompt(tiny, monkeypatch):
 
 def test_describe_uses_the_vlm_and_caches_it(tiny_dir, monkeypatch):
     from limner.api import Limner
+    from render import describe as describe_mod
 
+    # OCR is tested in tests/render/test_describe.py; here only the VLM routing matters.
+    monkeypatch.setattr(describe_mod, "read_text", lambda im: [])
     loads = []
     real = vlm_mod.load_vlm
 

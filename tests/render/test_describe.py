@@ -10,7 +10,8 @@ from PIL import Image, ImageDraw, ImageFont
 from limner.api import Limner, LimnerError
 from limner.cli import main
 from planner.schema import Background, Canvas, ObjectElement, Plan, TextElement
-from render.describe import cell_of, color_name, describe, tesseract_languages
+from render.describe import (cell_of, color_name, describe, dominant_colors, layout,
+                             tesseract_languages)
 
 
 def _squash(text: str) -> str:
@@ -105,10 +106,12 @@ def test_plain_image_ocr_colours_layout(tmp_path):
 def test_transparent_image_layout():
     im = Image.new("RGBA", (96, 96), (0, 0, 0, 0))
     ImageDraw.Draw(im).ellipse((60, 60, 95, 95), fill=(30, 160, 40, 255))
-    d = describe(im)
-    assert d["layout"]["background"] == "transparent"
-    assert d["layout"]["cells"]["bottom-right"]["content"] > 0.5
-    assert d["colors"][0]["name"] == "green"
+    grid = layout(im, [])
+    assert grid["background"] == "transparent"
+    assert grid["cells"]["bottom-right"]["content"] > 0.5
+    assert grid["cells"]["top-left"]["content"] == 0
+    colors = dominant_colors(im)
+    assert colors[0]["name"] == "green" and colors[0]["share"] > 0.9   # opaque pixels only
 
 
 @pytest.mark.parametrize("rgb, name", [((0, 0, 0), "black"), ((255, 255, 255), "white"),
