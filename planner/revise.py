@@ -41,8 +41,8 @@ class Selector(_Frozen):
 
     ``label`` is a singular noun matched against object labels; ``content`` matches a text
     element exactly; ``which`` picks by position or size among the matches (``all`` keeps
-    them all, ``any`` takes one: "remove a star"); ``ordinal`` is 1-based in reading order (``-1`` is the last); ``id`` names
-    one element outright.
+    them all, ``any`` takes one: "remove a star"); ``ordinal`` is 1-based in reading order
+    (``-1`` is the last); ``ids`` name elements outright.
     """
 
     kind: Literal["object", "text", "any"] = "any"
@@ -562,7 +562,8 @@ def _color_in(text: str) -> str | None:
 
 
 _POS_RE = re.compile(
-    r"\b(?:(?:to|on|at|in|into|onto|toward|towards)\s+)?(?:the\s+)?(?P<p>top[\s-]left|top[\s-]right|"
+    r"\b(?:(?:to|on|at|in|into|onto|toward|towards)\s+)?(?:the\s+)?"
+    r"(?P<p>top[\s-]left|top[\s-]right|"
     r"bottom[\s-]left|bottom[\s-]right|upper[\s-]left|upper[\s-]right|lower[\s-]left|"
     r"lower[\s-]right|left|right|top|bottom|middle|center|centre)\b(?:\s+(?:side|corner|edge|"
     r"half|part|of\s+the\s+(?:image|picture|canvas|poster|scene|frame)))?", re.IGNORECASE)
@@ -999,7 +1000,8 @@ _SHIFT = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "upward": (0, -1), "u
 
 def _rule_move(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list | None:
     m = _m(r"(?P<v>move|shift|drag|slide|push|put|place|position|reposition|bring|nudge)\s+" + _T +
-           r"\s+(?P<w>(?:a\s+(?:bit|little)\s+|slightly\s+|further\s+|more\s+|way\s+)?(?:to|towards|"
+           r"\s+(?P<w>(?:a\s+(?:bit|little)\s+|slightly\s+|further\s+|more\s+|way\s+)?"
+           r"(?:to|towards|"
            r"toward|into|on|onto|in|at|over|under|up|down|left|right|above|below|next|beside|"
            r"behind|higher|lower|upwards?|downwards?|near|by|closer|between)\b.*)", text)
     if not m:
@@ -1055,8 +1057,8 @@ def _rule_add(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list |
         np_text = np_text[:sky.start()]
     pm = re.search(r"\s+(?:on|at|in|to|into)\s+the\s+(?:top|bottom|upper|lower)?[\s-]?(?:left|"
                    r"right|top|bottom|middle|center|centre)(?:\s+(?:side|corner|edge|half|part))?"
-                   r"(?:\s+of\s+the\s+(?:image|picture|canvas|poster|scene|frame|photo))?$", np_text,
-                   re.IGNORECASE)
+                   r"(?:\s+of\s+the\s+(?:image|picture|canvas|poster|scene|frame|photo))?$",
+                   np_text, re.IGNORECASE)
     if pm and pos is None:
         pos, np_text = _position_in(pm.group(0)), np_text[:pm.start()]
     first = _object_phrase(re.split(r"\s+(?:to|for|on|above|below|next|beside|under|over|near|"
@@ -1247,8 +1249,8 @@ def _cjk_changes(t: str, quoted: list[str], ctx: _Context) -> list | None:
 
 # Order matters: "make the frog a little bigger" is a resize before it could read as
 # "make X a Y" (replace); "make the background blue" is the backdrop, not a recolour.
-_RULES = (_rule_cjk, _rule_text, _rule_canvas, _rule_style, _rule_background, _rule_remove, _rule_swap,
-          _rule_recolor, _rule_resize, _rule_replace, _rule_move, _rule_add)
+_RULES = (_rule_cjk, _rule_text, _rule_canvas, _rule_style, _rule_background, _rule_remove,
+          _rule_swap, _rule_recolor, _rule_resize, _rule_replace, _rule_move, _rule_add)
 
 
 # --- resolving selectors ---------------------------------------------------------------
@@ -1453,7 +1455,8 @@ def place_relative(anchor: Box, w: float, h: float, relation: str, label: str,
         "left of": (ax0 - gap - w, acy - h / 2), "right of": (ax1 + gap, acy - h / 2),
         "above": (acx - w / 2, ay0 - gap - h), "below": (acx - w / 2, ay1 + gap),
         "under": (acx - w / 2, ay1 + gap), "on": (acx - w / 2, ay0 - h * 0.85),
-        "in front of": (acx - w / 2, ay1 - h * 0.8), "behind": (acx - w / 2 + aw * 0.3, ay0 - h * 0.3),
+        "in front of": (acx - w / 2, ay1 - h * 0.8),
+        "behind": (acx - w / 2 + aw * 0.3, ay0 - h * 0.3),
         "in": (acx - w / 2, acy - h / 2), "around": (acx - w / 2, acy - h / 2),
     }
     if relation in ("next to", "beside", "between") or relation not in spots:
@@ -1472,7 +1475,8 @@ def place_relative(anchor: Box, w: float, h: float, relation: str, label: str,
 
 def place_between(a: Box, b: Box, w: float, h: float) -> Box:
     """A box centred between two anchors, narrowed to the gap between them when needed."""
-    (ax, ay), (bx, by) = ((a[0] + a[2]) / 2, (a[1] + a[3]) / 2), ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+    ax, ay = (a[0] + a[2]) / 2, (a[1] + a[3]) / 2
+    bx, by = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
     gap_x = max(b[0] - a[2], a[0] - b[2])
     gap_y = max(b[1] - a[3], a[1] - b[3])
     gap = max(gap_x, gap_y)

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from planner.diff import PlanDiff, diff, regions, unchanged_elements
-from planner.schema import MAX_AREA, Box, Canvas, Plan, PlanError, SizeError, box_to_pixels, \
-    check_size
+from planner.schema import (
+    MAX_AREA, Box, Canvas, Plan, PlanError, SizeError, box_to_pixels, check_size,
+)
 from render.base import RenderOptions, RenderError
 from render.references import ImageInputError, open_image
 
@@ -304,8 +305,7 @@ def plan_for_image(instruction: str, size: tuple[int, int], editable: "Image.Ima
 
     bbox = editable.getbbox()
     sub = _sub_canvas(bbox)
-    base = Plan(seed=seed, canvas=Canvas(width=sub[0], height=sub[1],
-                                         background={"kind": "transparent", "description": OVERLAY}))
+    base = overlay_plan(sub, seed)
     try:
         drawn = revise(base, instruction, references=references)
     except PlanError as e:
