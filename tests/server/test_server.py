@@ -343,18 +343,17 @@ def test_shutdown_finishes_running_and_fails_waiting_cleanly(shared_limner):
 def test_describe_extension_reads_back_the_plan_and_text(server):
     r = server.client().images.generate(prompt='A sign that says "HELLO" and a cat',
                                         size="256x256", extra_body={"seed": 1})
-    data = base64.b64decode(r.data[0].b64_json)
-    multipart = httpx.post(f"{server.url}/v1/limner/describe", timeout=60,
-                           files={"image": ("x.png", data, "image/png")},
-                           data={"question": "what does the sign say?"})
-    assert multipart.status_code == 200, multipart.text
-    out = multipart.json()
-    assert out["object"] == "limner.description"
+    url = "data:image/png;base64," + r.data[0].b64_json
+    ok = httpx.post(f"{server.url}/v1/limner/describe", timeout=120,
+                    json={"image": url, "question": "what does the sign say?"})
+    assert ok.status_code == 200, ok.text
+    out = ok.json()
+    assert out["object"] == "limner.description" and out["description"]["width"] == 256
     assert out["description"]["limner"]["plan"] == r.data[0].model_extra["limner"]["plan"]
-    url = "data:image/png;base64," + base64.b64encode(png_bytes((48, 32))).decode()
-    as_json = httpx.post(f"{server.url}/v1/limner/describe", timeout=60, json={"image": url})
-    assert as_json.status_code == 200
-    assert as_json.json()["description"]["width"] == 48
+    # multipart needs a file; JSON needs a data URL (both refused before any work)
+    no_file = httpx.post(f"{server.url}/v1/limner/describe", timeout=30,
+                         files={"other": ("x.png", png_bytes(), "image/png")})
+    assert no_file.status_code == 400 and no_file.json()["error"]["param"] == "image"
     missing = httpx.post(f"{server.url}/v1/limner/describe", json={"question": "?"},
                          timeout=30)
     assert missing.status_code == 400 and missing.json()["error"]["param"] == "image"
