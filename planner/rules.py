@@ -929,7 +929,6 @@ def _aspect_and_size(low: str) -> tuple[tuple[int, int] | None, tuple[int, int] 
 
 def _aspect_words(low: str) -> tuple[int, int] | None:
     """The longest aspect phrase in the prompt ("vertical banner" beats "banner")."""
-    words = re.findall(r"[a-z][a-z\-]*|[^\sa-z]+", low)
     best: tuple[int, int, tuple[int, int]] | None = None
     for phrase, ratio in lx.ASPECT_PHRASES:
         if phrase.isascii():
@@ -946,7 +945,6 @@ def _aspect_words(low: str) -> tuple[int, int] | None:
         key = (len(phrase), -pos)
         if best is None or key > best[:2]:
             best = (key[0], key[1], ratio)
-    del words
     return best[2] if best else None
 
 
@@ -1168,6 +1166,23 @@ def _noun_just_before(toks: list[_Tok], k: int, st: _CJKState) -> str | None:
     return None
 
 
+_GENERIC_HEADS = {"flower", "tree", "leaf", "fruit", "blossom", "plant", "bouquet"}
+
+
+def _merge_noun(f: _Facts, st: _CJKState, toks: list[_Tok], k: int) -> bool:
+    """'桜の花', '苹果的树': a generic head after noun + link names the same thing."""
+    label = toks[k].value
+    if label not in _GENERIC_HEADS or k < 2 or toks[k - 1].kind != "mark" \
+            or toks[k - 1].value != "link" or toks[k - 2].kind != "noun" or not st.clause \
+            or st.clause[-1][0] != k - 2 or st.num is not None:
+        return False
+    ent = f.item(st.clause[-1][1])
+    if not ent["label"].endswith(label):
+        ent["label"] = f"{ent['label']} {label}"
+    st.clause[-1] = (k, st.clause[-1][1])
+    return True
+
+
 def _cjk_num(f: _Facts, st: _CJKState, toks: list[_Tok], k: int) -> str | None:
     """Counts attach back ("猫が三匹", "고양이 세 마리") or forward ("三只猫")."""
     tok = toks[k]
@@ -1194,8 +1209,10 @@ def _cjk_rel(f: _Facts, st: _CJKState, toks: list[_Tok], k: int) -> None:
     if _tok_at(toks, pk).kind == "scene":
         return
     anchor = st.clause[-1][1] if st.clause and pk >= 0 and st.clause[-1][0] == pk else None
-    if _tok_at(toks, pk).kind == "doc":
-        anchor = f.last_text()     # "below the poster": below the poster's words
+    prev_tok = _tok_at(toks, pk)
+    if prev_tok.kind == "doc" or prev_tok.kind == "mark" and prev_tok.value in (
+            "textword", "cue"):
+        anchor = f.last_text()     # "below the poster" / "below the words": below the text
         if anchor is None:
             return
     if anchor is None:
@@ -1232,6 +1249,8 @@ def _read_tokens(toks: list[_Tok], quotes: list[str], f: _Facts) -> None:
         ref = None
         if tok.kind == "num":
             ref = _cjk_num(f, st, toks, k)
+        elif tok.kind == "noun" and _merge_noun(f, st, toks, k):
+            continue
         elif tok.kind == "noun":
             ref = _cjk_noun(f, st, tok.value)
         elif tok.kind == "color":
