@@ -313,8 +313,9 @@ def _turn_line(session, turn) -> str:
 @app.command()
 def edit(
     args: Optional[list[str]] = typer.Argument(
-        None, help="INSTRUCTION with --session; IMAGE INSTRUCTION otherwise (or to start a "
-                   "session from an image)"),
+        None, metavar="[IMAGE] INSTRUCTION",
+        help="INSTRUCTION with --session; IMAGE INSTRUCTION otherwise (or to start a "
+             "session from an image); with --new, the PROMPT"),
     session: Optional[str] = typer.Option(None, "--session",
                                           help="session NAME under $LIMNER_HOME/sessions"),
     session_dir: Optional[Path] = typer.Option(None, "--session-dir",
