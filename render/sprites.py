@@ -77,6 +77,21 @@ SYNONYMS: dict[str, str] = {
     "knife": "🔪", "teapot": "🫖", "kettle": "🫖", "basket": "🧺", "bucket": "🪣",
     "palm": "🌴", "palm tree": "🌴", "pine": "🌲", "pine tree": "🌲", "fir": "🌲",
     "cloud computing": "☁️", "shopping cart": "🛒", "cart": "🛒", "ticket": "🎟️",
+    "cabin": "🛖", "hut": "🛖", "cottage": "🏡", "barn": "🛖", "monitor": "🖥️",
+    "tablet": "📱", "suitcase": "🧳", "luggage": "🧳", "wallet": "👛", "purse": "👛",
+    "grass": "🌿", "bush": "🌳", "stone": "🪨", "rock": "🪨", "river": "🏞️", "lake": "🏞️",
+    "beach": "🏖️", "scooter": "🛴", "police": "🚓", "firetruck": "🚒",
+    "fire truck": "🚒", "dinosaur": "🦖", "squirrel": "🐿️", "ladybug": "🐞",
+    "ladybird": "🐞", "pepper": "🌶️", "soup": "🍲", "stew": "🍲", "salad": "🥗",
+    "chocolate": "🍫", "pot": "🍲", "pan": "🍳", "frying pan": "🍳", "saw": "🪚",
+    "needle": "🪡", "pants": "👖", "trousers": "👖", "jeans": "👖", "glove": "🧤",
+    "jacket": "🧥", "coat": "🧥", "tie": "👔", "necktie": "👔", "campfire": "🔥",
+    "skyscraper": "🏢", "tower": "🗼", "statue": "🗽", "ferris wheel": "🎡",
+    "carousel": "🎠", "bandage": "🩹", "frame": "🖼️", "painting": "🖼️",
+    "picture": "🖼️", "photo": "🖼️", "witch": "🧙", "wizard": "🧙", "mage": "🧙",
+    "telescope": "🔭", "lantern": "🏮", "camel": "🐪", "teddy bear": "🧸", "toy": "🧸",
+    "hippo": "🦛", "hippopotamus": "🦛", "rhino": "🦏", "rhinoceros": "🦏",
+    "necklace": "📿", "pillow": "🛏️", "towel": "🧻", "surfboard": "🏄", "shovel": "⛏️",
 }
 _STOP = {"a", "an", "the", "of", "with", "and", "in", "on", "small", "big", "large", "tiny",
          "little", "single", "pair", "cute", "piece", "pieces"}
@@ -170,6 +185,34 @@ def find_emoji(label: str) -> str | None:
         got = _lookup_phrase(phrase, index)
         if got and _drawable(got):
             return got
+    for word in reversed(lemmas):  # the head noun first: "pepper" → "hot pepper"
+        got = _by_word(word)
+        if got:
+            return got
+    return None
+
+
+@lru_cache(maxsize=1)
+def _word_index() -> dict[str, list[tuple[int, int, str]]]:
+    """Lemmatised word of an emoji name → [(name length, head-noun rank, emoji)]."""
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    for name, glyph in _emoji_index().items():
+        words = name.split()
+        for i, w in enumerate(words):
+            out.setdefault(_lemma(w), []).append((len(words), int(i != len(words) - 1), glyph))
+    return out
+
+
+@lru_cache(maxsize=2048)
+def _by_word(word: str) -> str | None:
+    """The emoji with the shortest name whose head noun is ``word``: a last resort that
+    finds "hot pepper" for pepper, "Tokyo tower" for tower."""
+    if len(word) < 3 or word in _STOP:
+        return None
+    # Only names whose head noun it is: "table" must not find "table tennis".
+    for _n, rank, glyph in sorted(_word_index().get(word, ()), key=lambda t: (t[1], t[0])):
+        if rank == 0 and _drawable(glyph):
+            return glyph
     return None
 
 
