@@ -131,34 +131,37 @@ class _Group:
 
 @dataclass
 class _Order:
-    """Two order graphs over grid groups: X (left to right) and Y (top to bottom)."""
+    """Two order graphs over grid groups: X (left to right) and Y (top to bottom).
+
+    Each keeps its transitive closure (``reach[axis][a]``: everything after ``a``) so the
+    cycle and separation checks are set lookups.
+    """
 
     keys: list[str]
     edges: dict[str, set[tuple[str, str]]] = field(
         default_factory=lambda: {"x": set(), "y": set()})
     dropped: list[str] = field(default_factory=list)
+    reach: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.reach = {ax: {k: set() for k in self.keys} for ax in ("x", "y")}
 
     def reaches(self, axis: str, a: str, b: str) -> bool:
-        seen, stack = set(), [a]
-        while stack:
-            n = stack.pop()
-            if n == b:
-                return True
-            if n in seen:
-                continue
-            seen.add(n)
-            stack += [q for p, q in self.edges[axis] if p == n]
-        return False
+        return b in self.reach[axis].get(a, ())
 
     def add(self, axis: str, a: str, b: str, why: str = "") -> bool:
         """Add ``a`` before ``b`` unless it would contradict what is there."""
-        if a == b:
+        if a == b or a not in self.reach[axis] or b not in self.reach[axis]:
             return False
         if self.reaches(axis, b, a):
             if why:
                 self.dropped.append(why)
             return False
         self.edges[axis].add((a, b))
+        gained = {b} | self.reach[axis][b]
+        for k, after in self.reach[axis].items():
+            if k == a or a in after:
+                after |= gained
         return True
 
     def separated(self, a: str, b: str) -> bool:
@@ -168,6 +171,7 @@ class _Order:
         return any(key in e for e in self.edges[axis])
 
     def ranks(self, axis: str) -> dict[str, int]:
+        """Longest-path rank of every key (the edges form a DAG)."""
         rank = {k: 0 for k in self.keys}
         for _ in range(len(self.keys)):
             changed = False
@@ -373,11 +377,13 @@ def _soft_edges(groups: dict[str, _Group], order: _Order, rng: random.Random,
     cols = (n if wide else 1) if n <= 3 else max(1, round(math.sqrt(n * (1.6 if wide else 0.6))))
     slot = {k: divmod(i, cols) for i, k in enumerate(perm)}
 
+    index = {k: i for i, k in enumerate(order.keys)}
+
     def rank(pair: tuple[str, str]) -> tuple[int, int, int]:
         ga, gb = groups[pair[0]], groups[pair[1]]
         titles = _is_title(ga) or _is_title(gb)
         texts = (ga.kind == "text") + (gb.kind == "text")
-        return (0 if titles else 3 - texts, order.keys.index(pair[0]), order.keys.index(pair[1]))
+        return (0 if titles else 3 - texts, index[pair[0]], index[pair[1]])
 
     pairs = [(a, b) for i, a in enumerate(order.keys) for b in order.keys[i + 1:]]
     for a, b in sorted(pairs, key=rank):
