@@ -7,6 +7,7 @@ missing font is a clear error naming the Debian package to install, never tofu b
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import unicodedata
@@ -192,13 +193,20 @@ def font_for(text: str, script: str = "Latn", weight: str = "bold",
         text: the exact string to draw.
         script: the Plan's script code (Latn, Hans, Hant, Jpan, Kore, Arab, ...).
         weight: "bold" or "regular".
-        override: a font file (``--font``) used instead of fontconfig's choice.
+        override: a font file (``--font``) used instead of fontconfig's choice, or a
+            family name (used when installed and covering the text, else ignored).
     Returns:
         A FontSpec covering every character.
     Raises:
         RenderError: naming the missing characters and the package to install.
     """
     info = script_info(script)
+    if override and not os.path.isfile(override):
+        # A family name (a Plan's "font": "Noto Serif"): use it when installed and covering.
+        found = fc_match(f"{override}:style={'Bold' if weight == 'bold' else 'Regular'}")
+        if found and _family_ok(found[1], override) and not missing_chars(text, found[0]):
+            return found[0]
+        override = None
     if override:
         spec = FontSpec(override, 0)
         missing = missing_chars(text, spec)

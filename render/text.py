@@ -266,7 +266,8 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
     x0, y0, x1, y1 = box_to_pixels(el.box, image.width, image.height)
     under = sample_backdrop(image, (x0, y0, x1, y1))
     treat = choose_treatment(el.color, under)
-    sh = shaping_for(el.content, el.script, el.weight, font=el.font or font)
+    # --font (the caller's) outranks the Plan's own font choice.
+    sh = shaping_for(el.content, el.script, el.weight, font=font or el.font)
     bw, bh = x1 - x0, y1 - y0
     # A plate needs room around the ink: fit into an inset of the box.
     pad = int(min(bw, bh) * 0.14) if treat.plate else int(min(bw, bh) * 0.03)

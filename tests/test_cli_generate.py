@@ -122,3 +122,21 @@ def test_python_generate_returns_images_plans_seeds_and_bytes():
     with pytest.raises(LimnerError) as e:
         Limner().generate(plan=plan, output_format="tiff")
     assert e.value.param == "output_format"
+
+
+def test_font_override_draws_with_that_file_or_names_missing_glyphs(tmp_path, capsys):
+    from render.fonts import font_for
+
+    latin = font_for("A", "Latn", "regular").path
+    _plan_obj, path = _plan_file(tmp_path)
+    default, custom = tmp_path / "d.png", tmp_path / "c.png"
+    assert _run(capsys, "generate", "--plan", path, "-o", default)[0] == 0
+    assert _run(capsys, "generate", "--plan", path, "-o", custom, "--font", latin)[0] == 0
+    assert default.read_bytes() != custom.read_bytes()
+    cjk = Plan(canvas=Canvas(width=512, height=256), elements=(
+        TextElement(id="t1", content="欢迎光临", script="Hans", box=(0.1, 0.1, 0.9, 0.9)),))
+    cjk_path = tmp_path / "cjk.json"
+    cjk_path.write_text(cjk.to_json(), encoding="utf-8")
+    code, _, err = _run(capsys, "generate", "--plan", cjk_path, "-o", tmp_path / "x.png",
+                        "--font", latin)
+    assert code == 2 and "no glyph" in err and len(err.strip().splitlines()) == 1
