@@ -246,6 +246,22 @@ class Rule:
     def applies(self, level: str) -> bool:
         return level == "auto" or self.level == "low"
 
+    def match_views(self, prepared: list[tuple[str, tuple[bool, bool]]]
+                    ) -> tuple[str, ...] | None:
+        """Match on the views of one text. Without ``within`` each group may match in a
+        different view ("a t e e n a g e girl, naked": the child word is only whole in the
+        rejoined view, "naked" only in the others); with ``within`` distances need one view.
+        """
+        if self.within is not None:
+            return next((t for t in (self.match(v, k) for v, k in prepared) if t), None)
+        terms = []
+        for g in self.groups:
+            found = next((sp for sp in (g.spans(v, k) for v, k in prepared) if sp), None)
+            if found is None:
+                return None
+            terms.append(found[0][2])
+        return tuple(terms)
+
     def match(self, text: str, key: tuple[bool, bool]) -> tuple[str, ...] | None:
         """The terms (one per group) that make this rule fire on ``text``, else None."""
         found = []
@@ -319,24 +335,21 @@ class Moderator:
             raise ValueError(f"moderation must be one of {', '.join(LEVELS)}; got {level!r}")
         if not isinstance(text, str) or not text.strip():
             return Verdict(True, level=level)
-        seen: set[tuple] = set()
+        prepared, seen = [], set()
         for name, view in views(text).items():
             key = (name.endswith("_squeezed"), not name.startswith("runs"))
             if (view, key) in seen or not view:   # most views of plain text are identical
                 continue
             seen.add((view, key))
-            if self.exempt is not None:
-                view = self.exempt.sub(view, key)
-            for rule in self.rules:
-                if not rule.applies(level):
-                    continue
-                terms = rule.match(view, key)
-                if terms:
-                    what = self.descriptions.get(rule.category, rule.category)
-                    said = " + ".join(repr(t) for t in terms)
-                    return Verdict(False, rule.category,
-                                   f"refused: {what} (category {rule.category}, rule "
-                                   f"{rule.id}, matched {said})", rule.id, terms, level)
+            prepared.append((self.exempt.sub(view, key) if self.exempt else view, key))
+        for rule in self.rules:
+            terms = rule.match_views(prepared) if rule.applies(level) else None
+            if terms:
+                what = self.descriptions.get(rule.category, rule.category)
+                said = " + ".join(repr(t) for t in terms)
+                return Verdict(False, rule.category,
+                               f"refused: {what} (category {rule.category}, rule "
+                               f"{rule.id}, matched {said})", rule.id, terms, level)
         return Verdict(True, level=level)
 
 
