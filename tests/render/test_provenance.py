@@ -187,3 +187,24 @@ def test_cli_keys_and_verify(tmp_path, capsys):
     assert main(["verify", str(tmp_path / "nope.png")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "does not exist" in err
+
+
+def test_limner_outputs_carry_the_renderers_source_type():
+    from limner.api import Limner
+    from render.draft import DraftRenderer
+
+    pv.init_keys()
+    lim = Limner()
+    result = lim.render([_plan()], output_format="webp")
+    r = lim.verify(result[0].data)
+    assert r["valid"] and r["digital_source_type"] == DraftRenderer.digital_source_type
+    assert r["plan_matches"] is True
+
+
+def test_changed_jpeg_scan_data_is_reported():
+    pv.init_keys()
+    data = bytearray(_encode("jpeg"))
+    sos = data.rfind(b"\xff\xda")             # start of the entropy-coded image data
+    data[sos + 40] ^= 0x01
+    r = pv.verify(bytes(data))
+    assert r["signed"] and not r["valid"] and r["data_changed"] and r["pixels_changed"]
