@@ -29,7 +29,8 @@ from planner.schema import (
     TextElement, check_size,
 )
 
-Which = Literal["all", "any", "left", "right", "top", "bottom", "center", "largest", "smallest"]
+Which = Literal["all", "any", "main", "left", "right", "top", "bottom", "center", "largest",
+                "smallest"]
 
 
 class _Frozen(BaseModel):
@@ -760,7 +761,7 @@ def _selector_noun(words: list[str], kind: str, which, ordinal, color, ctx: _Con
         return Selector(kind="text", role=role, which=which, ordinal=ordinal, color=color,
                         words=said)
     if head in _GENERIC:
-        return Selector(kind="object", which=which or "largest", ordinal=ordinal, color=color,
+        return Selector(kind="object", which=which or "main", ordinal=ordinal, color=color,
                         words=said)
     plural = is_plural(head)
     if plural and which is None and ordinal is None:
@@ -1296,6 +1297,17 @@ def _area(el) -> float:
     return (x1 - x0) * (y1 - y0)
 
 
+_PEOPLE = {"person", "man", "woman", "boy", "girl", "child", "kid", "baby", "lady", "guy",
+           "king", "queen", "prince", "princess", "knight", "wizard", "witch", "chef", "doctor",
+           "nurse", "astronaut", "teacher", "student", "farmer", "pirate", "hero", "character",
+           "people", "worker", "player", "dancer", "runner", "skier", "surfer", "student",
+           "grandma", "grandpa", "mother", "father", "mom", "dad", "toddler", "soldier"}
+
+
+def _is_person(label: str) -> bool:
+    return bool(set(lemma(w) for w in label.lower().split()) & _PEOPLE)
+
+
 def _candidates(plan: Plan, sel: Selector) -> list:
     if sel.ids:
         missing = [i for i in sel.ids if i not in {e.id for e in plan.elements}]
@@ -1337,6 +1349,8 @@ def _pick(els: list, which: str | None, ordinal: int | None, sel: Selector) -> l
            "largest": lambda e: -_area(e), "smallest": _area,
            # "any": one of them, the last in reading order (a stable, visible choice).
            "any": lambda e: (-_centre(e)[0], -_centre(e)[1]),
+           # "main": "the character" — a person when there is one, else the largest thing.
+           "main": lambda e: (e.kind != "object" or not _is_person(e.label), -_area(e)),
            "center": lambda e: (_centre(e)[0] - 0.5) ** 2 + (_centre(e)[1] - 0.5) ** 2}
     if which in key:
         return [min(els, key=key[which])]
@@ -1590,8 +1604,10 @@ def _apply_swap(plan: Plan, op: Swap, ctx: _Context) -> Plan:
                                                     cx + w / 2, cy + h / 2))})
 
     ctx.last = [a.id, b.id]
-    return _revalidate(_replace_elements(plan, {a.id: moved(a, bx, by),
-                                                b.id: moved(b, ax, ay)}))
+    changed = {a.id: moved(a, bx, by), b.id: moved(b, ax, ay)}
+    changed = _follow(plan, {i: (plan.element(i).box, e.box) for i, e in changed.items()},
+                      changed)
+    return _revalidate(_replace_elements(plan, changed))
 
 
 def _apply_replace(plan: Plan, op: Replace, ctx: _Context) -> Plan:
@@ -1613,10 +1629,41 @@ def _apply_recolor(plan: Plan, op: Recolor, ctx: _Context) -> Plan:
                                     for e in targets})
 
 
+def carried(plan: Plan, el, moving: set[str]) -> list:
+    """Objects that ride on ``el`` (a hat it wears, an umbrella it holds): smaller objects
+    drawn over it whose centre lies inside its box. They follow it when it moves or grows."""
+    if el.kind != "object":
+        return []
+    x0, y0, x1, y1 = el.box
+    out = []
+    for o in plan.objects:
+        if o.id in moving or o.id == el.id or o.z <= el.z or _area(o) >= 0.8 * _area(el):
+            continue
+        cx, cy = _centre(o)
+        if x0 <= cx <= x1 and y0 <= cy <= y1:
+            out.append(o)
+    return out
+
+
+def _follow(plan: Plan, moved: dict, changed: dict) -> dict:
+    """Add to ``changed`` the carried objects of each moved element, mapped by the same
+    move and scale as their carrier."""
+    moving = set(moved)
+    for eid, (old, new) in moved.items():
+        sx = (new[2] - new[0]) / (old[2] - old[0])
+        sy = (new[3] - new[1]) / (old[3] - old[1])
+        for o in carried(plan, plan.element(eid), moving):
+            bx = tuple(new[0] + (v - old[0]) * sx if k % 2 == 0 else new[1] + (v - old[1]) * sy
+                       for k, v in enumerate(o.box))
+            changed[o.id] = o.model_copy(update={"box": _clamp(bx)})
+    return changed
+
+
 def _apply_move(plan: Plan, op: Move, ctx: _Context) -> Plan:
     targets = resolve(plan, op.target)
     ids = {e.id for e in targets}
-    others = [e.box for e in plan.elements if e.id not in ids]
+    riders = {o.id for t in targets for o in carried(plan, t, ids)}
+    others = [e.box for e in plan.elements if e.id not in ids | riders]
     anchors = _anchors(plan, op)
     if any(a.id in ids for a in anchors):
         raise PlanError(f"cannot move {op.target.words!r} relative to itself")
@@ -1636,6 +1683,8 @@ def _apply_move(plan: Plan, op: Move, ctx: _Context) -> Plan:
         others.append(box)
         changed[el.id] = el.model_copy(update={"box": box})
     ctx.last = list(changed)
+    changed = _follow(plan, {i: (plan.element(i).box, e.box) for i, e in changed.items()},
+                      changed)
     return _revalidate(_replace_elements(plan, changed))
 
 
@@ -1651,6 +1700,8 @@ def _apply_resize(plan: Plan, op: Resize, ctx: _Context) -> Plan:
         changed[el.id] = el.model_copy(update={"box": _clamp((cx - w / 2, cy - h / 2,
                                                               cx + w / 2, cy + h / 2))})
     ctx.last = list(changed)
+    changed = _follow(plan, {i: (plan.element(i).box, e.box) for i, e in changed.items()},
+                      changed)
     return _revalidate(_replace_elements(plan, changed))
 
 

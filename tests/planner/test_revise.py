@@ -309,3 +309,21 @@ def test_chinese_and_japanese_instructions():
     moved = revise(p0, "猫を右に移動して").element("cat-1").box
     assert (moved[0] + moved[2]) / 2 > 0.5
     assert [e.label for e in revise(p0, "犬を追加して").objects][-1] == "dog"
+
+
+def test_carried_things_follow_their_carrier_and_the_character_is_a_person():
+    p0 = Plan(canvas=Canvas(width=256, height=256), elements=(
+        ObjectElement(id="dog-1", box=(0.55, 0.3, 0.95, 0.8), label="dog"),
+        ObjectElement(id="girl-1", box=(0.05, 0.6, 0.25, 0.95), label="girl"),
+    ))
+    p1 = revise(p0, "add a red umbrella for the character")
+    umbrella = [e for e in p1.objects if e.label == "umbrella"][0]
+    girl = p1.element("girl-1").box
+    assert girl[0] <= (umbrella.box[0] + umbrella.box[2]) / 2 <= girl[2]   # the girl, not the dog
+    p2 = revise(p1, "give the dog a hat")
+    hat0 = [e for e in p2.objects if e.label == "hat"][0].box
+    p3 = revise(p2, "move the dog to the left")
+    d0, d1 = p2.element("dog-1").box, p3.element("dog-1").box
+    hat1 = [e for e in p3.objects if e.label == "hat"][0].box
+    assert hat1[0] - hat0[0] == pytest.approx(d1[0] - d0[0], abs=1e-3)   # the hat came along
+    assert p3.element(umbrella.id) == p2.element(umbrella.id)            # the girl's did not
