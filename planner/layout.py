@@ -59,6 +59,18 @@ _ASPECTS = {
     "lantern": 0.7, "cactus": 0.6, "bamboo": 0.4, "flower": 0.7, "rose": 0.6, "tulip": 0.6,
     "sunflower": 0.6, "key": 2.0, "pen": 3.0, "pencil": 3.0, "knife": 3.0, "guitar": 0.5,
 }
+# Typical sizes, so a cup next to a table is drawn smaller than the table.
+_LARGE = set("""table desk bed sofa couch house building castle tower skyscraper lighthouse tree
+mountain volcano road bridge car bus truck train ship boat airplane plane helicopter elephant
+giraffe whale horse cow umbrella tent pagoda temple church barn windmill island rainbow
+bookshelf wardrobe fountain pyramid dinosaur bear tractor yacht submarine skyline""".split())
+_SMALL = set("""cup mug glass apple banana orange lemon lime egg key coin ring candle bottle phone
+book pen pencil flower rose tulip daisy lily leaf butterfly bee ladybug bird mouse frog heart
+donut cookie cupcake croissant mushroom strawberry cherry grape sushi dumpling dice ball
+envelope bowl plate shell acorn snowflake sunglasses glasses hat scarf crown feather fork
+spoon knife teacup jar can lollipop candy gem diamond clock watch toggle button icon seed
+snail spider ant crab chick kitten puppy hamster spoon chopsticks headphones earphones""".split())
+_SIZE_SCALE = {"small": 0.5, "medium": 0.75, "large": 1.0}
 _HEAD_WEAR = {"hat", "cap", "crown", "helmet", "sunglasses", "glasses", "goggles",
               "headphones", "mask", "bow", "beanie", "bandana", "earmuffs", "hood"}
 _NECK_WEAR = {"scarf", "tie", "bowtie", "necklace", "collar", "medal"}
@@ -493,6 +505,21 @@ def _clamp_box(box: Rect, within: Rect = (0.0, 0.0, 1.0, 1.0)) -> Rect:
     return (x0, y0, x0 + w, y0 + h)
 
 
+def _size_class(label: str, stated: str | None) -> str:
+    if stated in _SIZE_SCALE:
+        return stated
+    head = _head(label)
+    return "large" if head in _LARGE else "small" if head in _SMALL else "medium"
+
+
+def _size_factors(scene: Scene) -> list[float]:
+    """Per entity, its typical size relative to the largest kind in the picture (a lone
+    cup still fills its space; a cup beside a table does not)."""
+    classes = [_size_class(e.label, e.size) for e in scene.entities]
+    top = max((_SIZE_SCALE[c] for c in classes), default=1.0)
+    return [_SIZE_SCALE[c] / top for c in classes]
+
+
 def _label_aspect(label: str) -> float:
     words = label.split()
     head = words[0] if len(words) > 2 and words[1] == "of" else words[-1]
@@ -500,9 +527,12 @@ def _label_aspect(label: str) -> float:
 
 
 def place_instances(cell: Rect, n: int, aspect: float, canvas: tuple[int, int],
-                    rng: random.Random) -> list[Rect]:
+                    rng: random.Random, valign: str | None = None,
+                    scale: float = 1.0) -> list[Rect]:
     """n boxes of a pixel aspect (w/h) inside ``cell``, in the grid shape that makes them
-    largest (a seeded pick among near-best shapes), each jittered inside its slot."""
+    largest (a seeded pick among near-best shapes), each jittered inside its slot;
+    ``valign`` "bottom"/"top" rests them on their slot's bottom/top edge instead; ``scale``
+    shrinks them for things that are small next to the others."""
     W, H = canvas
     cw, ch = (cell[2] - cell[0]) * W, (cell[3] - cell[1]) * H
     options = []
@@ -520,10 +550,14 @@ def place_instances(cell: Rect, n: int, aspect: float, canvas: tuple[int, int],
         r, c = divmod(i, cols)
         in_row = min(cols, n - r * cols)
         off = (cols - in_row) * sw / 2
-        s = rng.uniform(0.78, 1.0)
+        s = rng.uniform(0.78, 1.0) * scale
         w, h = bw * s, bw * s / aspect
         cx = cell[0] * W + off + (c + 0.5) * sw + rng.uniform(-0.8, 0.8) * (sw - w) / 2
         cy = cell[1] * H + (r + 0.5) * sh + rng.uniform(-0.8, 0.8) * (sh - h) / 2
+        if valign == "bottom":
+            cy = cell[1] * H + (r + 1) * sh - h / 2
+        elif valign == "top":
+            cy = cell[1] * H + r * sh + h / 2
         box = ((cx - w / 2) / W, (cy - h / 2) / H, (cx + w / 2) / W, (cy + h / 2) / H)
         boxes.append(_clamp_box(box, cell))
     return boxes
@@ -696,6 +730,22 @@ def _text_box(scene: Scene, g: _Group, cell: Rect, canvas: tuple[int, int],
     return _clamp_box((x0, y0, x0 + w, y0 + h), cell)
 
 
+def _resting(scene: Scene, groups: dict[str, _Group], parent_of: dict) -> dict[str, str]:
+    """"a cup on a table": the cup rests on its cell's bottom, the table on its top, so
+    the two meet across the row gap instead of floating apart."""
+    keys: dict[str, list[str]] = {}
+    for k, g in groups.items():
+        keys.setdefault(g.ref, []).append(_root(k, parent_of))
+    align: dict[str, str] = {}
+    for r in scene.relations:
+        if r.relation == "on" and r.target:
+            for k in keys.get(r.subject, []):
+                align.setdefault(k, "bottom")
+            for k in keys.get(r.target, []):
+                align.setdefault(k, "top")
+    return align
+
+
 def _place_all(scene: Scene, groups: dict[str, _Group], parent_of: dict,
                cells: dict[str, Rect], canvas: tuple[int, int],
                rng: random.Random) -> dict[str, list[Rect]]:
@@ -705,6 +755,8 @@ def _place_all(scene: Scene, groups: dict[str, _Group], parent_of: dict,
         label = scene.entities[int(groups[c].ref.split(":")[1])].label
         modes.setdefault(p, set()).add(
             "in:above" if rel == "in" and _head(label) in _PLANTS else rel)
+    valign = _resting(scene, groups, parent_of)
+    factors = _size_factors(scene)
     boxes: dict[str, list[Rect]] = {}
     for k in _ordered_keys(groups, parent_of):
         g = groups[k]
@@ -718,7 +770,8 @@ def _place_all(scene: Scene, groups: dict[str, _Group], parent_of: dict,
             boxes[k] = _child_boxes(label, len(g.instances), rel, boxes[p], cell, canvas, rng)
         else:
             area = _parent_area(cell, modes.get(k, set()))
-            boxes[k] = place_instances(area, len(g.instances), _label_aspect(label), canvas, rng)
+            boxes[k] = place_instances(area, len(g.instances), _label_aspect(label), canvas, rng,
+                                       valign.get(k), factors[int(g.ref.split(":")[1])])
     return boxes
 
 
