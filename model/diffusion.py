@@ -163,7 +163,7 @@ class LoadOptions:
     local_files_only: bool = True
     offload: str = "none"
     vae_tiling: bool = False
-    vae_slicing: bool = True
+    vae_slicing: bool | None = None   # None: on for CUDA (memory), off on CPU (no gain)
     compile: bool = False
 
 
@@ -298,7 +298,7 @@ def _place(pipe, device: str, options: LoadOptions) -> None:
         pipe.to(device)
     if options.vae_tiling:
         pipe.vae.enable_tiling()
-    if options.vae_slicing:
+    if options.vae_slicing or (options.vae_slicing is None and device != "cpu"):
         pipe.vae.enable_slicing()
 
 

@@ -66,10 +66,10 @@ def _vae(latent_channels: int, **kw: Any):
     from diffusers import AutoencoderKL
 
     return AutoencoderKL(
-        block_out_channels=(16, 32), in_channels=3, out_channels=3,
+        block_out_channels=(8, 16), in_channels=3, out_channels=3,
         down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
         up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
-        latent_channels=latent_channels, norm_num_groups=8, sample_size=32, **kw).eval()
+        latent_channels=latent_channels, norm_num_groups=4, sample_size=32, **kw).eval()
 
 
 def _sdxl() -> dict:

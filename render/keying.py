@@ -4,9 +4,10 @@ Diffusion models draw no alpha, so a transparent Plan is rendered on a flat key 
 far from every object's colour (chroma keying, as in film). Alpha then comes from each
 pixel's distance to the key as actually drawn (estimated from the pixels the Plan says are
 background), restricted by a trimap built from the Plan's boxes: far outside every object box
-is background for sure; inside, the colour distance decides. Edges are refined by a soft ramp
-between two distance thresholds and colour decontamination (the key's spill is divided out
-of semi-transparent pixels), the usual compositing equation ``I = a F + (1 - a) K``.
+is background for sure; inside, the colour distance decides. Edges are refined by dividing
+each pixel's distance to the key by that of the nearest solid foreground (a pixel half covered
+by the object gets alpha ~0.5) and by colour decontamination (the key's spill is divided out of
+semi-transparent pixels), the compositing equation ``I = a F + (1 - a) K`` solved for F.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ def trimap_background(plan: Plan, size: tuple[int, int]) -> "np.ndarray":
 
 def extract_alpha(image: "Image.Image", key: tuple[int, int, int],
                   sure_background: "np.ndarray | None" = None,
-                  soft: tuple[float, float] = (0.12, 0.30)) -> "Image.Image":
+                  floor: float = 0.08, window: int = 2) -> "Image.Image":
     """Key ``image`` against ``key``: an RGBA image with alpha and decontaminated colours.
 
     Args:
@@ -67,8 +68,11 @@ def extract_alpha(image: "Image.Image", key: tuple[int, int, int],
         key: the planned key colour; the drawn key is estimated as the median of the
             ``sure_background`` pixels (or of the border) close to it.
         sure_background: boolean ``(H, W)`` trimap; those pixels get alpha 0.
-        soft: distance thresholds (fraction of the RGB diagonal) between which alpha ramps
-            from 0 to 1: the edge refinement band.
+        floor: distance to the key (fraction of the RGB diagonal) below which a pixel is
+            key: the drawn key's noise.
+        window: edge refinement radius: a pixel's alpha is its distance to the key over the
+            largest distance within this many pixels (its nearest solid foreground), so a
+            pixel half covered by the object gets alpha ~0.5.
     Returns:
         RGBA image of the same size.
     """
@@ -78,7 +82,8 @@ def extract_alpha(image: "Image.Image", key: tuple[int, int, int],
     rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
     drawn = _drawn_key(rgb, np.asarray(key, dtype=np.float32) / 255.0, sure_background)
     dist = np.linalg.norm(rgb - drawn, axis=-1) / np.sqrt(3.0)
-    alpha = np.clip((dist - soft[0]) / (soft[1] - soft[0]), 0.0, 1.0)
+    solid = np.maximum(_local_max(dist, window), floor + 0.05)
+    alpha = np.clip((dist - floor) / (solid - floor), 0.0, 1.0)
     if sure_background is not None:
         alpha[sure_background] = 0.0
     # Decontaminate: F = (I - (1 - a) K) / a, where a pixel is partly key.
@@ -86,6 +91,19 @@ def extract_alpha(image: "Image.Image", key: tuple[int, int, int],
     fg = np.where(a > 1e-3, (rgb - (1.0 - a) * drawn) / np.maximum(a, 1e-3), rgb)
     out = np.concatenate([np.clip(fg, 0, 1), a], axis=-1)
     return Image.fromarray((out * 255.0 + 0.5).astype(np.uint8), "RGBA")
+
+
+def _local_max(values: "np.ndarray", radius: int) -> "np.ndarray":
+    """Maximum over a ``(2r+1)^2`` window (edge-padded), by shifted views."""
+    import numpy as np
+
+    h, w = values.shape
+    padded = np.pad(values, radius, mode="edge")
+    out = values.copy()
+    for dy in range(2 * radius + 1):
+        for dx in range(2 * radius + 1):
+            np.maximum(out, padded[dy:dy + h, dx:dx + w], out=out)
+    return out
 
 
 def _drawn_key(rgb: "np.ndarray", key: "np.ndarray", sure: "np.ndarray | None") -> "np.ndarray":

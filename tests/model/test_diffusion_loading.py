@@ -1,0 +1,125 @@
+"""Loading diffusion pipelines the way users do: presets, local directories, devices, errors."""
+
+import numpy as np
+import pytest
+import torch
+
+from model.config import ConfigError
+from model.diffusion import (LoadOptions, load_pipeline, load_renderer_presets,
+                             own_aligned_memory, resolve_device, resolve_preset)
+from model.tiny import FAMILIES, build_tiny
+from render.base import RenderError, get_renderer
+
+
+def run(pipe, family):
+    kw = dict(prompt="a red cat", num_inference_steps=2, height=32, width=32,
+              output_type="np", generator=torch.Generator().manual_seed(0))
+    if family == "pixart":
+        kw["use_resolution_binning"] = False
+    return pipe(**kw).images
+
+
+@pytest.fixture
+def no_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_save_load_round_trip_is_exact(family, tmp_path):
+    torch.manual_seed(0)
+    original = build_tiny(family, seed=0)
+    original.save_pretrained(str(tmp_path / family))
+    name, preset = resolve_preset(str(tmp_path / family))
+    assert name == family
+    loaded = load_pipeline(preset, LoadOptions(device="cpu"))
+    assert type(loaded) is type(original)
+    assert np.array_equal(run(original, family), run(loaded, family))
+
+
+def test_why_a_bare_load_differed(tmp_path):
+    """safetensors maps tensors at 8-byte offsets; CPU GEMM rounds differently on unaligned
+    operands. Copying them into aligned memory (what load_pipeline does) makes it exact."""
+    original = build_tiny("flux", seed=0)
+    original.save_pretrained(str(tmp_path / "flux"))
+    bare = type(original).from_pretrained(str(tmp_path / "flux"), local_files_only=True)
+    bare.set_progress_bar_config(disable=True)
+    moved = sum(own_aligned_memory(c) for c in bare.components.values()
+                if hasattr(c, "named_parameters"))
+    assert moved > 0
+    assert np.array_equal(run(original, "flux"), run(bare, "flux"))
+
+
+def test_shipped_presets_are_complete():
+    presets = load_renderer_presets()
+    assert {"sdxl", "sdxl-lightning", "sdxl-turbo", "sd35", "flux-schnell", "flux-dev",
+            "pixart"} <= set(presets)
+    for p in presets.values():
+        for quality in ("low", "medium", "high", "auto"):
+            t = p.tier(quality)
+            assert 0 < t.strength <= 1 and t.steps * t.strength >= 1
+
+
+def test_unknown_preset_key_is_an_error(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("x:\n  family: sdxl\n  repo: a/b\n  stepz: 3\n  tiers: {}\n")
+    with pytest.raises(ConfigError, match="stepz"):
+        load_renderer_presets(bad)
+    bad.write_text("x:\n  family: sdxl\n  repo: a/b\n  tiers:\n"
+                   "    low: {steps: 2, guidance: 1, strength: 0.5}\n")
+    with pytest.raises(ConfigError, match="medium missing"):
+        load_renderer_presets(bad)
+
+
+def test_gpu_preset_without_gpu_says_what_is_needed(no_cuda):
+    with pytest.raises(RenderError, match=r"needs a CUDA GPU.*--device cpu"):
+        resolve_device(None, "sdxl")
+    with pytest.raises(RenderError, match="cuda.is_available"):
+        resolve_device("cuda", "sdxl")
+    with pytest.raises(RenderError, match="cpu, cuda, cuda:N or mps"):
+        resolve_device("tpu", "sdxl")
+    assert resolve_device("cpu", "sdxl") == "cpu"
+    with pytest.raises(RenderError, match="needs a CUDA GPU"):
+        get_renderer("flux-schnell")
+
+
+def test_missing_weights_name_what_to_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(RenderError) as e:
+        get_renderer("flux-dev", device="cpu")
+    assert "hf download black-forest-labs/FLUX.1-dev" in str(e.value)
+    assert "Hugging Face cache" in str(e.value)
+
+
+def test_cli_errors_are_one_line(no_cuda, capsys, tmp_path):
+    from limner.cli import main
+
+    out = str(tmp_path / "x.png")
+    assert main(["generate", "a red apple", "--renderer", "sdxl", "-o", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "CUDA GPU" in err
+    assert main(["generate", "a red apple", "--renderer", "nope", "-o", out]) == 2
+    assert "unknown renderer 'nope'" in capsys.readouterr().err
+
+
+def test_unet_weights_file_replaces_the_unet(tmp_path):
+    from safetensors.torch import save_file
+
+    build_tiny("sdxl", seed=0).save_pretrained(str(tmp_path / "base"))
+    donor = build_tiny("sdxl", seed=1).unet
+    (tmp_path / "fast").mkdir()
+    save_file({k: v.contiguous() for k, v in donor.state_dict().items()},
+              str(tmp_path / "fast" / "unet.safetensors"))
+    preset = tmp_path / "p.yaml"
+    preset.write_text(
+        f"mine:\n  family: sdxl\n  repo: {tmp_path / 'base'}\n"
+        f"  unet_weights: {{repo: {tmp_path / 'fast'}, weight_name: unet.safetensors}}\n"
+        "  scheduler: EulerDiscreteScheduler\n"
+        "  scheduler_options: {timestep_spacing: trailing}\n  tiers:\n"
+        "    low: {steps: 2, guidance: 0, strength: 0.5}\n"
+        "    medium: {steps: 2, guidance: 0, strength: 0.5}\n"
+        "    high: {steps: 2, guidance: 0, strength: 0.5}\n")
+    name, p = resolve_preset(str(preset))
+    pipe = load_pipeline(p, LoadOptions(device="cpu"), name)
+    key = "conv_in.weight"
+    assert torch.equal(pipe.unet.state_dict()[key], donor.state_dict()[key])
+    assert pipe.scheduler.config.timestep_spacing == "trailing"
