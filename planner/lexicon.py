@@ -14,8 +14,14 @@ NUMBER_WORDS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
     "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
     "twenty": 20, "a": 1, "an": 1, "single": 1, "lone": 1, "solitary": 1, "dozen": 12,
-    "both": 2, "twin": 2, "twins": 2, "triple": 3,
+    "both": 2, "twin": 2, "twins": 2, "triple": 3, "trio": 3, "quartet": 4, "thirty": 30,
+    "forty": 40, "fifty": 50,
 }
+# "twenty-one" .. "fifty-nine"
+for _tens, _tv in (("twenty", 20), ("thirty", 30), ("forty", 40), ("fifty", 50)):
+    for _unit, _uv in (("one", 1), ("two", 2), ("three", 3), ("four", 4), ("five", 5),
+                       ("six", 6), ("seven", 7), ("eight", 8), ("nine", 9)):
+        NUMBER_WORDS[f"{_tens}-{_unit}"] = _tv + _uv
 # "a few"/"several"/"some" are vague; a small plural reads as intended.
 VAGUE_COUNTS = {"few": 3, "several": 3, "some": 3, "many": 5, "multiple": 3, "lots": 5}
 
@@ -59,7 +65,8 @@ PICTURE_WORDS = {
     "photo", "photograph", "picture", "image", "illustration", "drawing", "painting",
     "sketch", "render", "rendering", "icon", "sticker", "clipart", "clip-art", "portrait",
     "snapshot", "pic", "art", "artwork", "doodle", "emoji", "vector", "silhouette",
-    "watercolor", "watercolour", "print", "shot", "closeup", "close-up",
+    "watercolor", "watercolour", "print", "shot", "closeup", "close-up", "mascot",
+    "avatar", "figurine", "cutout", "cut-out",
 }
 # Modifiers that qualify an image word, never objects: "product shot", "stock photo".
 IMAGE_MODIFIERS = {
@@ -75,7 +82,8 @@ IMAGE_MODIFIERS = {
     "presentation", "title", "blog", "podcast", "channel", "video", "game", "news",
     "recipe", "fitness", "gym", "yoga", "coffee", "tea", "sushi", "pizza", "burger", "menu",
     "info", "product", "nature", "science", "school", "class", "team", "company", "brand",
-    "event", "party", "festival", "sports", "football", "soccer",
+    "event", "party", "festival", "sports", "football", "soccer", "app", "ios", "android",
+    "social", "media", "profile", "cover", "header", "hero", "kids", "children's", "cute",
 }
 # Words that name text, places on the canvas or the canvas itself: never objects.
 NON_OBJECTS = {
@@ -108,7 +116,7 @@ NON_OBJECTS |= {
     "meeting", "webinar", "meetup", "concert", "exhibition", "fair", "market", "contest",
     "giveaway", "countdown", "reminder", "tutorial", "guide", "recipe", "menu", "special",
     "vibe", "vibes", "energy", "love", "peace", "joy", "happiness", "success", "motivation",
-    "inspiration", "quote", "saying", "mood", "atmosphere", "emotion", "feeling",
+    "inspiration", "quote", "saying", "mood", "atmosphere", "emotion", "feeling", "cut",
 }
 # Body parts: objects only when counted or introduced ("a hand"), never in "holding hands".
 BODY_PARTS = {"hand", "hands", "eye", "eyes", "ear", "ears", "arm", "arms", "leg", "legs",
@@ -298,6 +306,7 @@ TRANSPARENT_PHRASES = (
     "transparent background", "transparent bg", "transparent backdrop", "no background",
     "with transparency", "with alpha", "alpha channel", "on transparent", "transparent png",
     "background removed", "without background", "without a background", "cutout", "cut-out",
+    "cut out", "alpha background", "transparent backround",
     "isolated on transparent", "clear background",
     "透明背景", "背景透明", "透明底", "背景を透明", "透過背景", "背景透過", "透明な背景", "透過png",
     "투명 배경", "배경 투명", "투명한 배경", "배경이 투명", "배경 없이",

@@ -376,8 +376,8 @@ def _read_count(toks: list[str], i: int) -> tuple[int | None, float, bool, int]:
             pair = float(count or 1)
             count, j = None, j + 2
             continue
-        if w == "couple" and nxt == "of":
-            count, j = 2, j + 2
+        if w in ("couple", "trio", "quartet", "dozen") and nxt == "of":
+            count, j = {"couple": 2, "trio": 3, "quartet": 4, "dozen": 12}[w], j + 2
             continue
         if w.isdigit() and len(w) <= 3 and nxt not in ("am", "pm", "k", "%"):
             count, j = int(w), j + 1
