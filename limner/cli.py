@@ -158,6 +158,8 @@ def generate(
                 img.save(str(targets[i]), overwrite=overwrite)
             except FileExistsError as e:
                 _fail(str(e))
+            except OSError as e:  # unwritable directory, full disk, a directory named so
+                _fail(f"cannot write {targets[i]}: {e.strerror or e}")
             advance(f"{targets[i]}  {img.plan.canvas.width}x{img.plan.canvas.height}  "
                     f"seed {img.seed}")
 
