@@ -1458,7 +1458,9 @@ def place_relative(anchor: Box, w: float, h: float, relation: str, label: str,
     if relation == "wearing":
         s = _HOLD_SCALE.get(head, 0.55)
         w, h = aw * s, ah * s * (0.45 if head in _TOP_ITEMS | _FACE_ITEMS else 0.8)
-        cy = (ay0 + h * 0.2 if head in _TOP_ITEMS else ay0 + ah * 0.3 if head in _FACE_ITEMS
+        # Hats sit on the top edge; a held-up umbrella's handle reaches down to the head.
+        lift = 0.45 if head in ("umbrella", "parasol") else 0.2
+        cy = (ay0 + h * lift if head in _TOP_ITEMS else ay0 + ah * 0.3 if head in _FACE_ITEMS
               else acy)
         return _clamp((acx - w / 2, cy - h / 2, acx + w / 2, cy + h / 2))
     if relation == "holding":
