@@ -127,7 +127,8 @@ def views(text: str) -> dict[str, str]:
         ``{name: text}`` with names ``plain``, ``leet`` (and ``leet_l`` when "1" may be an
         "l"), ``joined``, ``leet_joined``,
         ``runs`` (rejoined single letters only; matched without word boundaries, since
-        "n a k e d k i d s" hides where words end) and a ``*_squeezed`` twin of each.
+        "n a k e d k i d s" hides where words end) and a ``*_squeezed`` twin of each; and
+        ``masked`` when a letter is starred out ("p*rn": the star may stand for any letter).
     """
     base = _base(text)
     # Separators that are also leet characters were kept by _base; drop them for plain.
@@ -143,15 +144,19 @@ def views(text: str) -> dict[str, str]:
     out["runs"] = " ".join(dict.fromkeys(runs))
     for name in list(out):
         out[name + "_squeezed"] = squeeze(out[name])
+    if _MASKED.search(text):
+        out["masked"] = _base(_MASKED.sub(MASK, text))
     return out
 
 
-def _term_pattern(term: str, squeezed: bool, bounded: bool = True) -> str | None:
+def _term_pattern(term: str, squeezed: bool, bounded: bool = True,
+                  masked: bool = False) -> str | None:
     """Regex source for one configured term on a (squeezed) view; None if not applicable.
 
-    ``bounded=False`` drops word boundaries (for the ``runs`` view)."""
+    ``bounded=False`` drops word boundaries (for the ``runs`` view); ``masked=True`` lets
+    MASK stand for any letter of a Latin term (for the ``masked`` view)."""
     if term.startswith("re:"):
-        return None if squeezed else term[3:]
+        return None if squeezed or masked else term[3:]
     # A placeholder made of letters survives normalisation where "*" would not.
     norm = _base(term.replace("*", "qxstarxq")).replace("qxstarxq", "*")
     if squeezed:
@@ -164,7 +169,10 @@ def _term_pattern(term: str, squeezed: bool, bounded: bool = True) -> str | None
     if not words:
         return None
     def word_re(w: str, sep: str) -> str:
-        return sep.join(re.escape(c) if c != "*" else r"\w*" for c in w)
+        return sep.join(r"\w*" if c == "*" else f"[{c}{MASK}]" if masked and c.isalpha()
+                        else re.escape(c) for c in w)
+    if masked and (not _LATIN.search(norm) or len(norm.replace(" ", "")) < 4):
+        return None   # starred-out letters only in Latin words of four letters or more
     if _LATIN.search(norm):
         body = r"\s*".join(word_re(w, "") for w in words)
         tail = "" if norm.endswith("*") else "(?:e?s)?"
@@ -178,6 +186,13 @@ def _term_pattern(term: str, squeezed: bool, bounded: bool = True) -> str | None
     return chars  # Chinese / Japanese: no word spaces, so any position
 
 
+# How a view is matched: (squeezed, bounded by word boundaries, starred letters allowed).
+Key = tuple[bool, bool, bool]
+KEYS: tuple[Key, ...] = ((False, True, False), (True, True, False), (False, False, False),
+                         (True, False, False), (False, True, True))
+MASK = "\u01c2"   # a letter (so \w matches it) standing for a starred-out one: "p*rn"
+_MASKED = re.compile(r"(?<=[^\W\d_])[*#](?=[^\W\d_])")
+
 _NON_LATIN = re.compile("[\u0600-\u06ff\u1100-\u11ff\u3040-\u30ff\u3130-\u318f"
                         "\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
 
@@ -185,9 +200,9 @@ _NON_LATIN = re.compile("[\u0600-\u06ff\u1100-\u11ff\u3040-\u30ff\u3130-\u318f"
 @dataclass(frozen=True)
 class _Group:
     terms: tuple[str, ...]
-    # (squeezed, bounded) → {"latin": terms in Latin letters or re:, "other": the rest}
-    regex: dict[tuple[bool, bool], dict[str, re.Pattern]]
-    per_term: dict[tuple[bool, bool], tuple[tuple[str, re.Pattern], ...]]
+    # key → {"latin": terms in Latin letters or re:, "other": the rest}
+    regex: dict[Key, dict[str, re.Pattern]]
+    per_term: dict[Key, tuple[tuple[str, re.Pattern], ...]]
 
     @classmethod
     def build(cls, terms: Iterable[str], where: str) -> "_Group":
@@ -195,7 +210,7 @@ class _Group:
         if not terms:
             raise ModerationConfigError(f"{where}: a term group must not be empty")
         regex, per_term = {}, {}
-        for key in ((False, True), (True, True), (False, False), (True, False)):
+        for key in KEYS:
             pairs = []
             for t in terms:
                 src = _term_pattern(t, *key)
@@ -214,15 +229,15 @@ class _Group:
                           if alts}
         return cls(terms, regex, per_term)
 
-    def sub(self, text: str, key: tuple[bool, bool]) -> str:
+    def sub(self, text: str, key: Key) -> str:
         """``text`` with every match blanked (exemptions)."""
         for name, rx in self.regex[key].items():
             if name == "latin" or _NON_LATIN.search(text):
                 text = rx.sub(" ", text)
         return text
 
-    def spans(self, text: str, key: tuple[bool, bool]) -> list[tuple[int, int, str]]:
-        """Every match in ``text`` as (start, end, configured term); key: (squeezed, bounded)."""
+    def spans(self, text: str, key: Key) -> list[tuple[int, int, str]]:
+        """Every match in ``text`` as (start, end, configured term)."""
         out = []
         for name, rx in self.regex[key].items():
             # Chinese/Japanese/Korean/Arabic terms cannot match text without those letters.
@@ -246,8 +261,7 @@ class Rule:
     def applies(self, level: str) -> bool:
         return level == "auto" or self.level == "low"
 
-    def match_views(self, prepared: list[tuple[str, tuple[bool, bool]]]
-                    ) -> tuple[str, ...] | None:
+    def match_views(self, prepared: list[tuple[str, Key]]) -> tuple[str, ...] | None:
         """Match on the views of one text. Without ``within`` each group may match in a
         different view ("a t e e n a g e girl, naked": the child word is only whole in the
         rejoined view, "naked" only in the others); with ``within`` distances need one view.
@@ -262,7 +276,7 @@ class Rule:
             terms.append(found[0][2])
         return tuple(terms)
 
-    def match(self, text: str, key: tuple[bool, bool]) -> tuple[str, ...] | None:
+    def match(self, text: str, key: Key) -> tuple[str, ...] | None:
         """The terms (one per group) that make this rule fire on ``text``, else None."""
         found = []
         for g in self.groups:          # stop at the first group that does not match
@@ -337,7 +351,7 @@ class Moderator:
             return Verdict(True, level=level)
         prepared, seen = [], set()
         for name, view in views(text).items():
-            key = (name.endswith("_squeezed"), not name.startswith("runs"))
+            key = (name.endswith("_squeezed"), not name.startswith("runs"), name == "masked")
             if (view, key) in seen or not view:   # most views of plain text are identical
                 continue
             seen.add((view, key))
