@@ -264,7 +264,9 @@ def test_api_key_required(strict):
         srv.client("sk-wrong").images.generate(prompt="a cup", size="256x256")
     assert e.value.status_code == 401 and e.value.body["code"] == "invalid_api_key"
     assert httpx.get(f"{srv.url}/v1/models", timeout=30).status_code == 401
-    assert httpx.get(f"{srv.url}/healthz", timeout=30).status_code == 200      # no key for health/page
+    # the page and /healthz need no key
+    assert httpx.get(f"{srv.url}/healthz", timeout=30).status_code == 200
+    assert httpx.get(f"{srv.url}/", timeout=30).status_code == 200
     ok = srv.client("sk-test").images.generate(prompt="a cup", size="256x256")
     assert len(ok.data) == 1
 

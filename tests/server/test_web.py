@@ -62,7 +62,7 @@ def _boxes_match_plan(driver) -> dict:
     boxes = _css(driver, "#overlay .box")
     assert len(boxes) == len(plan["elements"]) > 0
     ir = img.rect
-    for el, box in zip(plan["elements"], boxes):
+    for el, box in zip(plan["elements"], boxes, strict=True):
         r = box.rect
         assert abs(r["x"] - (ir["x"] + el["box"][0] * ir["width"])) <= 2
         assert abs(r["y"] - (ir["y"] + el["box"][1] * ir["height"])) <= 2
