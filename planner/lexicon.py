@@ -747,3 +747,12 @@ for _pair in _KO_MORE.replace("\n", "|").split("|"):
     if _pair.strip():
         _k, _v = _pair.strip().split(" ", 1)
         KO_NOUNS.setdefault(_k, _v)
+# Single-character heads that end longer words the table lacks (购物袋 "shopping bag" -> bag).
+for _k, _v in {"袋": "bag", "瓶": "bottle", "盒": "box", "杯": "cup", "盘": "plate",
+               "篮": "basket", "桶": "bucket", "罐": "jar", "壶": "pot", "锅": "pot",
+               "帽": "hat", "鞋": "shoe", "糕": "cake", "饼": "cookie", "糖": "candy",
+               "屋": "house", "楼": "building", "椅": "chair", "桌": "table", "柜": "cabinet",
+               "袋子": "bag", "购物袋": "shopping bag", "纸袋": "paper bag", "手提包": "handbag",
+               "买物袋": "shopping bag", "ショッピングバッグ": "shopping bag", "紙袋": "paper bag",
+               "쇼핑백": "shopping bag", "종이봉투": "paper bag"}.items():
+    (KO_NOUNS if "\uac00" <= _k[0] <= "\ud7a3" else CJK_NOUNS).setdefault(_k, _v)
