@@ -219,7 +219,8 @@ _STOP = {
     "say", "saying", "reads", "reading", "titled", "entitled", "written", "labeled",
     "labelled", "showing", "shows", "displaying", "named", "called", "captioned", "sits",
     "stands", "lies", "hangs", "floats", "flies", "rests", "sleeps", "holds", "wears",
-    "facing", "looking", "aspectmark", "sizemark", "if", "de", "la",
+    "facing", "looking", "aspectmark", "sizemark", "if", "de", "la", "outdoors", "indoors",
+    "outside", "underwater", "everywhere", "nearby", "overhead", "together",
 }
 _DETERMINERS = {"a", "an", "the", "this", "that", "another", "one", "his", "her", "its",
                 "their", "my", "your", "our", "some", "several", "few", "many", "multiple",
@@ -1389,6 +1390,15 @@ def _mask_quotes(prompt: str, quotes: list[tuple[int, int, str]], ascii_marks: b
     return "".join(out)
 
 
+def _bare_scene(low: str, f: _Facts) -> None:
+    """Scene words that need no preposition: "underwater", "a snowy street", "at night"."""
+    for phrase, scene in lx.SCENE_BARE.items():
+        if re.search(r"(?<![a-z])" + re.escape(phrase) + r"(?![a-z])", low):
+            if f.scene is None or scene in _TIME_SCENES:
+                f.scene = scene
+            return
+
+
 def _proper_names(text: str) -> set[str]:
     """Capitalised words inside a sentence that the dictionary does not know as common
     words ("a poster of Paris"): names of places and people, not objects to draw."""
@@ -1462,6 +1472,7 @@ def understand(prompt: str) -> Scene:
         f.proper = _proper_names(masked)
         _, _, masked, _ = _aspect_and_size(masked.lower())
         _read_english(masked, contents, f)
+        _bare_scene(masked, f)
     low = _mask_quotes(prompt, quotes, ascii_marks=True).lower()
     return _scene_from(prompt, f, low, contents)
 
