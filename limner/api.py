@@ -318,13 +318,15 @@ class Limner:
     def _edit_plan(self, picture: Any, plan0: Plan, plan1: Plan, mask: Any, options: Any,
                    n: int, output_format: str, output_compression: int | None
                    ) -> GenerateResult:
-        from render.edit import apply_edit, load_mask
+        from render.edit import apply_edit, fit_into_mask, load_mask
 
         _check_output(output_format, output_compression, plan1.transparent)
         previous = picture   # apply_edit redraws whole when it does not fit plan0
-        user_mask = load_mask(mask, previous.size) if mask is not None and previous else None
         if mask is not None and previous is None:
             raise LimnerError("mask needs the image it belongs to (image=...)", "mask")
+        user_mask = load_mask(mask, previous.size) if mask is not None else None
+        if user_mask is not None:
+            plan1 = fit_into_mask(plan0, plan1, user_mask)
         out = []
         for i in range(n):
             # Variants differ only where the edit draws: compare with the old Plan re-seeded.

@@ -1391,7 +1391,7 @@ _GAP = 0.02
 _GRID = 24
 
 
-def _clamp(box: Box) -> Box:
+def clamp_box(box: Box) -> Box:
     """Shift a box inside the unit square (shrinking it only when it is bigger)."""
     x0, y0, x1, y1 = box
     w, h = min(x1 - x0, 1.0), min(y1 - y0, 1.0)
@@ -1433,7 +1433,7 @@ def place_in_region(others: list[Box], w: float, h: float, position: str | None,
     best, best_score = None, None
     for cy in _span(ry0, ry1, h, _GRID):
         for cx in _span(rx0, rx1, w, _GRID):
-            box = _clamp((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
+            box = clamp_box((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
             cover = sum(_overlap(box, o) for o in others) / (w * h)
             score = cover * 2.0 + ((cx - tx) ** 2 + (cy - ty) ** 2) ** 0.5
             if best_score is None or score < best_score - 1e-9:
@@ -1462,11 +1462,11 @@ def place_relative(anchor: Box, w: float, h: float, relation: str, label: str,
         lift = 0.45 if head in ("umbrella", "parasol") else 0.2
         cy = (ay0 + h * lift if head in _TOP_ITEMS else ay0 + ah * 0.3 if head in _FACE_ITEMS
               else acy)
-        return _clamp((acx - w / 2, cy - h / 2, acx + w / 2, cy + h / 2))
+        return clamp_box((acx - w / 2, cy - h / 2, acx + w / 2, cy + h / 2))
     if relation == "holding":
         s = _HOLD_SCALE.get(head, 0.5)
         w, h = aw * s, ah * s
-        return _clamp((ax1 - w * 0.6, ay0 + ah * 0.2, ax1 + w * 0.4, ay0 + ah * 0.2 + h))
+        return clamp_box((ax1 - w * 0.6, ay0 + ah * 0.2, ax1 + w * 0.4, ay0 + ah * 0.2 + h))
     spots = {
         "left of": (ax0 - gap - w, acy - h / 2), "right of": (ax1 + gap, acy - h / 2),
         "above": (acx - w / 2, ay0 - gap - h), "below": (acx - w / 2, ay1 + gap),
@@ -1476,8 +1476,8 @@ def place_relative(anchor: Box, w: float, h: float, relation: str, label: str,
         "in": (acx - w / 2, acy - h / 2), "around": (acx - w / 2, acy - h / 2),
     }
     if relation in ("next to", "beside", "between") or relation not in spots:
-        right = _clamp((ax1 + gap, acy - h / 2, ax1 + gap + w, acy + h / 2))
-        left = _clamp((ax0 - gap - w, acy - h / 2, ax0 - gap, acy + h / 2))
+        right = clamp_box((ax1 + gap, acy - h / 2, ax1 + gap + w, acy + h / 2))
+        left = clamp_box((ax0 - gap - w, acy - h / 2, ax0 - gap, acy + h / 2))
         cost = [sum(_overlap(b, o) for o in others + [anchor]) for b in (right, left)]
         return right if cost[0] <= cost[1] else left
     if relation in ("in", "around"):
@@ -1486,7 +1486,7 @@ def place_relative(anchor: Box, w: float, h: float, relation: str, label: str,
         x, y = acx - w / 2, acy - h / 2
     else:
         x, y = spots[relation]
-    return _clamp((x, y, x + w, y + h))
+    return clamp_box((x, y, x + w, y + h))
 
 
 def place_between(a: Box, b: Box, w: float, h: float) -> Box:
@@ -1500,7 +1500,7 @@ def place_between(a: Box, b: Box, w: float, h: float) -> Box:
         s = gap * 0.9 / (w if gap_x >= gap_y else h)
         w, h = w * s, h * s
     mx, my = (ax + bx) / 2, (ay + by) / 2
-    return _clamp((mx - w / 2, my - h / 2, mx + w / 2, my + h / 2))
+    return clamp_box((mx - w / 2, my - h / 2, mx + w / 2, my + h / 2))
 
 
 def _anchors(plan: Plan, op) -> list:
@@ -1602,7 +1602,7 @@ def _apply_swap(plan: Plan, op: Swap, ctx: _Context) -> Plan:
 
     def moved(el, cx, cy):
         w, h = el.box[2] - el.box[0], el.box[3] - el.box[1]
-        return el.model_copy(update={"box": _clamp((cx - w / 2, cy - h / 2,
+        return el.model_copy(update={"box": clamp_box((cx - w / 2, cy - h / 2,
                                                     cx + w / 2, cy + h / 2))})
 
     ctx.last = [a.id, b.id]
@@ -1657,7 +1657,7 @@ def _follow(plan: Plan, moved: dict, changed: dict) -> dict:
         for o in carried(plan, plan.element(eid), moving):
             bx = tuple(new[0] + (v - old[0]) * sx if k % 2 == 0 else new[1] + (v - old[1]) * sy
                        for k, v in enumerate(o.box))
-            changed[o.id] = o.model_copy(update={"box": _clamp(bx)})
+            changed[o.id] = o.model_copy(update={"box": clamp_box(bx)})
     return changed
 
 
@@ -1681,7 +1681,7 @@ def _apply_move(plan: Plan, op: Move, ctx: _Context) -> Plan:
         elif op.position is not None:
             box = place_in_region(others, w, h, op.position, prefer=_centre(el))
         else:
-            box = _clamp((x0 + op.dx, y0 + op.dy, x1 + op.dx, y1 + op.dy))
+            box = clamp_box((x0 + op.dx, y0 + op.dy, x1 + op.dx, y1 + op.dy))
         others.append(box)
         changed[el.id] = el.model_copy(update={"box": box})
     ctx.last = list(changed)
@@ -1699,7 +1699,7 @@ def _apply_resize(plan: Plan, op: Resize, ctx: _Context) -> Plan:
         h = min((el.box[3] - el.box[1]) * op.factor, 1.0)
         if w < 0.01 or h < 0.01:
             raise PlanError(f"{op.target.words or el.id!r} would become too small to see")
-        changed[el.id] = el.model_copy(update={"box": _clamp((cx - w / 2, cy - h / 2,
+        changed[el.id] = el.model_copy(update={"box": clamp_box((cx - w / 2, cy - h / 2,
                                                               cx + w / 2, cy + h / 2))})
     ctx.last = list(changed)
     changed = _follow(plan, {i: (plan.element(i).box, e.box) for i, e in changed.items()},
@@ -1772,7 +1772,7 @@ def refit_boxes(plan: Plan, width: int, height: int) -> tuple:
         else:
             w = x1 - x0
             h = w * width / (ratio * height)
-        out.append(el.model_copy(update={"box": _clamp((cx - w / 2, cy - h / 2,
+        out.append(el.model_copy(update={"box": clamp_box((cx - w / 2, cy - h / 2,
                                                         cx + w / 2, cy + h / 2))}))
     return tuple(out)
 

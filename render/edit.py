@@ -109,6 +109,41 @@ def is_overlay(plan: Plan) -> bool:
     return bg.kind == "transparent" and bg.description == OVERLAY
 
 
+def fit_into_mask(plan0: Plan, plan1: Plan, mask: "Image.Image") -> Plan:
+    """Keep what an edit adds or moves inside a user's mask: each such element whose box
+    leaves the mask's bounding box is shrunk to fit (keeping its shape) and moved to the
+    nearest place inside it, so the mask does not cut it in half.
+
+    Args:
+        mask: L, 255 where the picture may change, of any size (boxes are normalised).
+    """
+    from planner.revise import clamp_box
+
+    bbox = mask.getbbox()
+    if bbox is None:
+        return plan1
+    W, H = mask.size
+    mx0, my0, mx1, my1 = bbox[0] / W, bbox[1] / H, bbox[2] / W, bbox[3] / H
+    d = diff(plan0, plan1)
+    changed = {}
+    for el in plan1.elements:
+        if el.id not in set(d.added) | set(d.moved):
+            continue
+        x0, y0, x1, y1 = el.box
+        if x0 >= mx0 and y0 >= my0 and x1 <= mx1 and y1 <= my1:
+            continue
+        s = min(1.0, (mx1 - mx0) / (x1 - x0), (my1 - my0) / (y1 - y0))
+        w, h = (x1 - x0) * s, (y1 - y0) * s
+        cx = min(max((x0 + x1) / 2, mx0 + w / 2), mx1 - w / 2)
+        cy = min(max((y0 + y1) / 2, my0 + h / 2), my1 - h / 2)
+        changed[el.id] = el.model_copy(update={"box": clamp_box((cx - w / 2, cy - h / 2,
+                                                              cx + w / 2, cy + h / 2))})
+    if not changed:
+        return plan1
+    return plan1.model_copy(update={"elements": tuple(changed.get(e.id, e)
+                                                      for e in plan1.elements)})
+
+
 def _inpaint(renderer) -> Callable | None:
     """The renderer's own ``inpaint`` method; for a diffusion renderer without one, the
     family's inpaint pipeline (``pipeline_inpaint``); None for the draft renderer."""

@@ -249,3 +249,22 @@ def test_any_edit_sequence_keeps_pixels_outside_each_mask(draft, steps):
         fresh = np.asarray(draft.render(nxt).image)
         assert np.array_equal(fresh[~keep], np.asarray(res.image)[~keep])
         plan, image = nxt, res.image
+
+
+def test_a_masked_edit_of_a_limner_image_places_new_things_inside_the_mask(draft, before):
+    import io as _io
+
+    from limner.api import Limner
+
+    buf = _io.BytesIO()
+    before.save(buf, "PNG")
+    hole = (0, 160, 128, 256)                       # bottom-left quarter may change
+    res = Limner().edit("add a big red ball at the top right", plan=_plan(),
+                        image=buf.getvalue(), mask=_mask_png((256, 256), hole))
+    ball = [e for e in res.plan.objects if e.label == "ball"][0]
+    x0, y0, x1, y1 = box_to_pixels(ball.box, 256, 256)
+    assert x0 >= 0 and y0 >= 160 and x1 <= 128 and y1 <= 256
+    a, b = np.asarray(before), np.asarray(res.image)
+    outside = np.ones((256, 256), bool)
+    outside[160:, :128] = False
+    assert np.array_equal(a[outside], b[outside]) and (a[~outside] != b[~outside]).any()
