@@ -57,8 +57,9 @@ def _load(image: Any) -> tuple["Image.Image", bytes | None]:
     try:
         im = Image.open(io.BytesIO(image))
         im.load()
-    except (UnidentifiedImageError, OSError) as e:
-        raise DescribeError(f"not a readable image: {e}") from None
+    except (UnidentifiedImageError, OSError):
+        raise DescribeError("not a readable image: Pillow cannot decode it "
+                            "(png, jpeg, webp, gif, bmp, tiff, ... expected)") from None
     return im, bytes(image)
 
 
@@ -407,6 +408,8 @@ def describe(image: Any, question: str | None = None, vlm: str | None = None,
     import os
 
     im, data = _load(image)
+    name = vlm or os.environ.get("LIMNER_VLM") or None
+    model = _cached_vlm(name, cache if cache is not None else {}) if name else None
     plan_part = _limner_part(data)
     text = read_text(im)
     from planner.schema import Plan
@@ -419,16 +422,8 @@ def describe(image: Any, question: str | None = None, vlm: str | None = None,
     if plan_part:
         _attach_reads(plan_part["elements"], text)
     out["summary"] = summary_sentence(out)
-    name = vlm or os.environ.get("LIMNER_VLM") or None
     out.update(vlm=name, caption=None, answer=None)
-    if name:
-        from model.vlm import load_vlm
-
-        store = cache if cache is not None else {}
-        key = f"_vlm:{name}"
-        if key not in store:
-            store[key] = load_vlm(name)
-        model = store[key]
+    if model is not None:
         out["caption"] = model.caption(im)
         if question:
             out["answer"] = model.ask(im, question)
@@ -436,6 +431,17 @@ def describe(image: Any, question: str | None = None, vlm: str | None = None,
         out["note"] = ("no VLM configured: pass --vlm PRESET (configs/vlm.yaml) or set "
                        "LIMNER_VLM to answer questions")
     return out
+
+
+def _cached_vlm(name: str, store: dict):
+    """Load a VLM once per ``store`` (a Limner keeps its own), before any other work so a
+    bad name fails fast."""
+    from model.vlm import load_vlm
+
+    key = f"_vlm:{name}"
+    if key not in store:
+        store[key] = load_vlm(name)
+    return store[key]
 
 
 def _attach_reads(elements: list[dict], text: list[dict]) -> None:
