@@ -1390,6 +1390,13 @@ def _mask_quotes(prompt: str, quotes: list[tuple[int, int, str]], ascii_marks: b
     return "".join(out)
 
 
+def _mask_measures(text: str) -> str:
+    """Blank out ratios, pixel sizes and 2K/4K so their digits are not read as counts."""
+    for rx in (_PIXELS_RE, _RATIO_RE, re.compile(r"(?<![a-zA-Z0-9])[124]\s?[kK](?![a-zA-Z0-9])")):
+        text = rx.sub(lambda m: " " * len(m.group(0)), text)
+    return text
+
+
 def _bare_scene(low: str, f: _Facts) -> None:
     """Scene words that need no preposition: "underwater", "a snowy street", "at night"."""
     for phrase, scene in lx.SCENE_BARE.items():
@@ -1463,10 +1470,10 @@ def understand(prompt: str) -> Scene:
     counts = _script_counts(outside)
     f = _Facts()
     if counts.get("Hang", 0) > counts.get("Hani", 0) + counts.get("Kana", 0):
-        _read_tokens(_korean_tokens(bare), contents, f)
+        _read_tokens(_korean_tokens(_mask_measures(bare)), contents, f)
     elif counts.get("Hani", 0) + counts.get("Kana", 0) > 0 and \
             counts.get("Hani", 0) + counts.get("Kana", 0) >= counts.get("Latn", 0) / 4:
-        _read_tokens(_cjk_tokens(bare), contents, f)
+        _read_tokens(_cjk_tokens(_mask_measures(bare)), contents, f)
     else:
         masked = _mask_quotes(prompt, quotes, ascii_marks=True)
         f.proper = _proper_names(masked)
