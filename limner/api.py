@@ -267,6 +267,12 @@ class Limner:
         _choice(input_fidelity, ("low", "high"), "input_fidelity")
         if not isinstance(n, int) or not 1 <= n <= MAX_N:
             raise LimnerError(f"n must be an integer from 1 to {MAX_N}; got {n!r}", "n")
+        if plan is not None and not isinstance(plan, Plan):
+            try:
+                plan = Plan.model_validate(plan)
+            except ValueError as e:
+                raise LimnerError(f"plan is not a valid Plan: {str(e).splitlines()[0]}",
+                                  "plan") from None
         try:
             picture, plan0 = _edit_source(image, plan)
             refs = load_references(references)
