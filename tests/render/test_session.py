@@ -136,3 +136,26 @@ def test_two_writers_never_reuse_a_turn_number(tmp_path, start_png):
     ta = edit_turn(Limner(), a, "make the cat blue")
     tb = edit_turn(Limner(), b, "make the cat green")   # b re-reads the journal first
     assert (ta.n, tb.n) == (2, 3) and tb.parent == 2
+
+
+def test_references_are_kept_with_the_session(tmp_path, start_png):
+    import io
+
+    from PIL import Image
+
+    def png(colour):
+        buf = io.BytesIO()
+        Image.new("RGB", (16, 16), colour).save(buf, "PNG")
+        return buf.getvalue()
+
+    lim = Limner()
+    s = Session.open(tmp_path / "s", create=True)
+    start_from_image(s, start_png)
+    edit_turn(lim, s, "add the lamp from reference 1", references=[png((200, 0, 0))])
+    t3 = edit_turn(lim, s, "add this vase", references=[png((0, 0, 200))])
+    again = Session.open(s.path)
+    assert again.reference_bytes() == [png((200, 0, 0)), png((0, 0, 200))]
+    refs = {e.label: e.reference for e in again.plan(t3).objects}
+    assert refs["lamp"] == 0 and refs["vase"] == 1     # "this" is the new, unused reference
+    with pytest.raises(SessionError, match="at most 16 references"):
+        edit_turn(lim, again, "add a cup", references=[png((1, 1, 1))] * 15)
