@@ -135,7 +135,7 @@ def _obfuscate(word: str, ops: list[int]) -> str:
     return "".join(out)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(word=st.sampled_from(["pornography", "decapitated", "dismembered", "hentai",
                              "masturbating", "jailbait", "lolicon", "thinspiration"]),
        ops=st.lists(st.integers(0, 6), min_size=1, max_size=6),
@@ -164,7 +164,7 @@ def test_config_is_configurable_and_strict(tmp_path):
     assert not Moderator.from_file(path).check("zorp", "low").allowed
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(word=st.sampled_from(["pornography", "decapitated", "dismembered", "masturbating",
                              "thinspiration", "beheading"]),
        data=st.data())
