@@ -429,8 +429,9 @@ def split_clauses(instruction: str, plan: Plan, ctx: "_Context | None" = None) -
         elif re.search(r"\bbetween\s+[^,;]+$", clauses[-1], re.IGNORECASE) and \
                 sep.strip().lower() == "and" and not _leading_verb(part):
             clauses[-1] = clauses[-1] + sep + part      # "between the cat and the dog"
-        elif _leading_verb(part):
-            clauses.append(part)
+        elif _leading_verb(part) and (_parses(part, plan, quoted) or not _parses(
+                clauses[-1] + sep + part, plan, quoted)):
+            clauses.append(part)    # (a verb inside unquoted text: "say CLICK AND DRAW")
         elif prev_verb and part.strip() and _parses(f"{prev_verb} {part}", plan, quoted):
             clauses.append(f"{prev_verb} {part}")
         else:

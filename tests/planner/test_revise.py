@@ -187,6 +187,8 @@ def test_split_keeps_quotes_and_unverbed_text_whole():
     assert split_clauses('make the title say "Tea and Cake" and remove the car', p) == [
         'make the title say "Tea and Cake"', "remove the car"]
     assert len(split_clauses("make the title say BLACK AND WHITE", p)) == 1
+    assert split_clauses("make the title say CLICK AND DRAW and add a cat", p) == [
+        "make the title say CLICK AND DRAW", "add a cat"]
 
 
 def test_ops_are_typed_data_an_llm_can_emit():
