@@ -2,9 +2,11 @@
 
 Draft renderer: the new Plan is rendered whole and composited over the previous pixels
 through the mask, so every pixel outside the mask is the previous pixel, exactly. A renderer
-with an ``inpaint(image, plan, mask, options)`` method (the diffusion renderer) inpaints the
-mask instead; its result is composited through the same mask, so the guarantee holds there
-too.
+with an ``inpaint(image, plan, mask, options)`` method inpaints the mask instead, and a
+diffusion renderer without one inpaints it with its family's inpaint pipeline
+(``pipeline_inpaint``); either result is composited through the same mask, so the guarantee
+holds there too. When the background changed, an inpainting renderer's mask leaves out the
+elements the edit did not touch, so subjects keep their look.
 
 Images without a Plan follow OpenAI's mask convention: a PNG of the image's size whose
 fully transparent pixels mark the editable area. The instruction is planned inside the
