@@ -54,6 +54,7 @@ class Selector(_Frozen):
     which: Which | None = None
     ordinal: int | None = None
     ids: tuple[str, ...] = ()
+    last: bool = Field(default=False, description="what the previous operation made or touched")
     words: str = Field(default="", description="the user's words, for error messages")
 
 
@@ -72,11 +73,14 @@ class AddObject(_Frozen):
 
 
 class AddText(_Frozen):
+    """New text at ``position``, or written on the element ``on`` names (a sign's words)."""
+
     op: Literal["add_text"] = "add_text"
     content: str
     role: Literal["title", "heading", "label", "body", "caption"] = "title"
     color: str | None = None
     position: Position | None = None
+    on: Selector | None = None
 
 
 class Remove(_Frozen):
@@ -347,8 +351,15 @@ def _lexicon_colors() -> dict:
 _LEXICON_COLORS = _lexicon_colors()
 
 
+_SHADES = {"dark": -0.35, "deep": -0.3, "light": 0.4, "pale": 0.5, "bright": 0.15}
+# Words that describe a colour's mood, not its hue: "warm yellow" is yellow.
+_COLOR_MOODS = {"warm", "cool", "soft", "bold", "vivid", "rich", "muted", "vibrant", "strong",
+                "nice", "pure", "solid", "plain", "flat", "dusty"}
+
+
 def color_of(phrase: str) -> str | None:
-    """A colour phrase ("dark blue", "#ff8800", "red") → its CSS name or hex, else None."""
+    """A colour phrase ("dark blue", "#ff8800", "warm yellow", "black and white") → its CSS
+    name or hex, else None (for two colours, the first: the main one)."""
     p = " ".join(phrase.lower().split())
     if re.fullmatch(r"#[0-9a-f]{6}|#[0-9a-f]{3}", p):
         return p
@@ -358,12 +369,23 @@ def color_of(phrase: str) -> str | None:
         return _LEXICON_COLORS[p]
     if p.replace(" ", "") in _CSS and (" " not in p or p.split()[0] in ("light", "dark")):
         return p.replace(" ", "")
+    words = p.split()
+    if len(words) == 3 and words[1] in ("and", "&") and color_of(words[0]) and color_of(words[2]):
+        return color_of(words[0])
+    if len(words) == 2 and words[0] in _COLOR_MOODS:
+        return color_of(words[1])
+    if len(words) == 2 and words[0] in _SHADES and " " not in words[1]:
+        base = _rgb(color_of(words[1]))
+        if base is not None:
+            t = _SHADES[words[0]]
+            target = 255 if t > 0 else 0
+            return "#" + "".join(f"{round(c + (target - c) * abs(t)):02x}" for c in base)
     return None
 
 
 def _split_color(words: list[str]) -> tuple[str | None, list[str]]:
-    """Take a leading colour (one or two words) off ``words``."""
-    for n in (2, 1):
+    """Take a leading colour (one to three words) off ``words``."""
+    for n in (3, 2, 1):
         if len(words) > n - 1 and len(words) >= n:
             c = color_of(" ".join(words[:n]))
             if c and len(words) > n:
@@ -678,8 +700,8 @@ def _rule_background(text: str, quoted: list[str], plan: Plan, ctx: _Context) ->
             r"(?:\s+colou?r)?\s+(?:to|into|with|as|for)?\s*(?P<b>.+)", text)
          or _m(r"(?:put|place|set|move)\s+(?:it|everything|the\s+scene|them|this)\s+(?:on|in|at|"
                r"into|onto|against)\s+(?P<b>.+)", text)
-         or _m(r"(?:use|give\s+it|add|set|apply|pick)\s+(?P<b>.+?)\s+(?:background|backdrop)",
-               text)
+         or _m(r"(?:use|give\s+it|add|set|apply|pick)\s+(?P<b>.+?(?<!\sthe))\s+"
+               r"(?:background|backdrop)", text)
          or _m(r"(?:make|turn)\s+it\s+(?P<it>.+)", text)
          or _m(r"(?:the\s+)?" + bg_noun + r"\s+should\s+be\s+(?P<b>.+)", text))
     ref = _background_reference(text, m, ctx)
@@ -734,7 +756,13 @@ def _selector(phrase: str, quoted: list[str], ctx: _Context, kind: str = "any") 
         words = words[1:]
     if words and words[0] in _ALL_WORDS:
         which = "all"
-    words = [w for w in words if w not in _ALL_WORDS and w not in _ARTICLES]
+    words = [w for w in words if w not in _ALL_WORDS and w not in _ARTICLES
+             and w not in ("font", "typeface", "lettering", "letters")]
+    if words in (["everything"], ["elements"], ["objects"], ["things"]) or (
+            which == "all" and not words):
+        return Selector(which="all", words=words_in)
+    if len(words) > 1 and words[-1] == "text" and words[-2] in _TEXT_NOUNS:
+        words = words[:-1]          # "the title text" is the title
     if words and (words[0] in _ORDINALS or re.fullmatch(r"\d+(?:st|nd|rd|th)", words[0])):
         ordinal = _ORDINALS.get(words[0]) or int(re.match(r"\d+", words[0]).group())
         words = words[1:]
@@ -891,7 +919,7 @@ def _rule_recolor(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> li
     if not m:
         return None
     rest = m["rest"] + (" " + m["c"] if "c" in m.groupdict() and m["c"] else "")
-    split = _tail_split(rest, color_of, 2)
+    split = _tail_split(rest, color_of, 3)
     if not split:
         return None
     target = _RECOLOR_FILL.sub("", split[0]).strip()
@@ -1052,10 +1080,16 @@ def _rule_add(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list |
         return None
     np_text = m["np"]
     pos = None
-    sky = re.search(r"\s+(?:in|into)\s+the\s+(?:sky|air)$|\s+(?:on)\s+the\s+(?:ground|floor)$",
-                    np_text, re.IGNORECASE)
+    says = re.search(r"\s+(?:(?:that|which)\s+(?:says|reads)|saying|reading|labell?ed|"
+                     r"with\s+the\s+(?:text|words?))\s*:?\s*(?P<q>\x00\d+\x00)", np_text,
+                     re.IGNORECASE)
+    words_on = _content(says["q"], quoted) if says else None
+    if says:
+        np_text = np_text[:says.start()] + np_text[says.end():]
+    sky = re.search(r"\s+(?:in|into)\s+the\s+(?:sky|air|background|distance)$|"
+                    r"\s+(?:on)\s+the\s+(?:ground|floor)$", np_text, re.IGNORECASE)
     if sky:
-        pos = "top" if re.search(r"sky|air", sky.group(0), re.IGNORECASE) else "bottom"
+        pos = "bottom" if re.search(r"ground|floor", sky.group(0), re.IGNORECASE) else "top"
         np_text = np_text[:sky.start()]
     pm = re.search(r"\s+(?:on|at|in|to|into)\s+the\s+(?:top|bottom|upper|lower)?[\s-]?(?:left|"
                    r"right|top|bottom|middle|center|centre)(?:\s+(?:side|corner|edge|half|part))?"
@@ -1073,8 +1107,12 @@ def _rule_add(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list |
     obj = _object_phrase(head)
     if obj is None:
         return None
-    return [AddObject(**obj, position=pos, relation=rel, anchor=anchor, anchor2=anchor2,
-                      reference=ref)]
+    add = AddObject(**obj, position=pos, relation=rel, anchor=anchor, anchor2=anchor2,
+                    reference=ref)
+    if words_on is None:
+        return [add]
+    # "a price tag that says "$3"": the thing, then its words written on it.
+    return [add, AddText(content=words_on, role="label", on=Selector(last=True, words="it"))]
 
 
 # --- Chinese and Japanese instructions -----------------------------------------------------
@@ -1374,6 +1412,10 @@ def resolve(plan: Plan, sel: Selector, *, many: bool = False) -> list:
                          for e in plan.elements) or "no elements"
         raise PlanError(f"nothing in the image matches {said!r}; it has: {have}")
     picked = _pick(els, sel.which, sel.ordinal, sel)
+    if len(picked) > 1 and sel.label and all(
+            re.search(r"\bof\s+(?:\w+\s+)*" + re.escape(lemma(sel.label.split()[-1])) + r"\b",
+                      e.label) for e in picked):
+        return picked    # "the bread" over two "loaf of bread": the stuff, all of it
     if len(picked) > 1 and sel.which != "all" and not sel.ids and not many:
         names = ", ".join(e.id for e in picked)
         raise PlanError(f"{said!r} matches {len(picked)} elements ({names}); say which one "
@@ -1578,7 +1620,14 @@ def _apply_add_text(plan: Plan, op: AddText, ctx: _Context) -> Plan:
     lines = max(1, len(op.content) // 28 + 1)
     w, h = 0.8, min(0.1 * lines, 0.4) if op.role in ("title", "heading") else min(0.06 * lines, 0.3)
     position = op.position or ("top" if op.role in ("title", "heading") else "bottom")
-    box = place_in_region([e.box for e in plan.elements], w, h, position)
+    if op.on is not None:
+        # Written on a thing: the middle of its box, a little inside its edges.
+        on = op.on.model_copy(update={"ids": tuple(ctx.last[:1])}) if op.on.last else op.on
+        x0, y0, x1, y1 = resolve(plan, on)[0].box
+        box = clamp_box((x0 + (x1 - x0) * 0.1, y0 + (y1 - y0) * 0.3,
+                         x1 - (x1 - x0) * 0.1, y1 - (y1 - y0) * 0.3))
+    else:
+        box = place_in_region([e.box for e in plan.elements], w, h, position)
     taken = {e.id for e in plan.elements}
     el = TextElement(id=_new_id(plan, op.role if op.role != "body" else "text", taken), box=box,
                      z=max((e.z for e in plan.elements), default=0) + 1, content=op.content,

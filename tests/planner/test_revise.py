@@ -329,3 +329,18 @@ def test_carried_things_follow_their_carrier_and_the_character_is_a_person():
     hat1 = [e for e in p3.objects if e.label == "hat"][0].box
     assert hat1[0] - hat0[0] == pytest.approx(d1[0] - d0[0], abs=1e-3)   # the hat came along
     assert p3.element(umbrella.id) == p2.element(umbrella.id)            # the girl's did not
+
+
+def test_things_written_on_new_objects_and_colour_phrases():
+    p1 = revise(_plan(), 'add a price tag that says "$3"')
+    tag = [e for e in p1.objects if e.label == "price tag"][0]
+    label = [t for t in p1.texts if t.content == "$3"][0]
+    assert tag.box[0] <= label.box[0] < label.box[2] <= tag.box[2]
+    assert revise(_plan(), "make the cat warm yellow").element("cat-1").color == "yellow"
+    assert revise(_plan(), "make the cat black and white").element("cat-1").color == "black"
+    dark = revise(_plan(), "make the car dark brown").element("car-1").color
+    assert dark.startswith("#") and int(dark[1:3], 16) < 165          # darker than brown
+    assert revise(_plan(), "change the title font color to brown").element("title-1").color \
+        == "brown"
+    smaller = revise(_plan(), "make everything smaller")
+    assert all(a.box != b.box for a, b in zip(_plan().elements, smaller.elements))
