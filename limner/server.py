@@ -26,10 +26,11 @@ Extensions to OpenAI's contract (the contract itself stays valid for these reque
   above; diffusion presets: medium).
 - ``usage`` is counted by limner's own rule, not OpenAI's tokenizer: text tokens are UTF-8
   bytes / 4 (rounded up), image tokens are 32x32-pixel patches of each input or output image.
-- Partial images (``partial_images`` 1-3) are progressive renders of the Plan at half size
-  (their ``size`` field names the image they preview): background first, then the elements
-  added in drawing order; edits send none (the contract allows the final image to come
-  before the partials asked for).
+- Partial images (``partial_images`` 1-3) are progressive draft renders of the Plan at half
+  size (their ``size`` field names the image they preview): background first, then the
+  elements added in drawing order; with a neural renderer they are drawn by the draft
+  renderer, the composition it starts from. Edits send none (the contract allows the final
+  image to come before the partials asked for).
 
 No path or filename from a client is ever used: uploads are read into memory (Starlette may
 spool a large one to an anonymous temporary file) and handed to Limner as bytes or images.
@@ -711,30 +712,37 @@ class EventChannel:
         return await self.items.get()
 
 
-def stream_generate(limner: "Limner", req: ImageRequest, channel: EventChannel) -> None:
+def stream_generate(limner: "Limner", req: ImageRequest, channel: EventChannel,
+                    previewer: "Limner | None" = None) -> None:
     """Plan, then for each image send its partial previews and the final image.
 
     Each picture is rendered by ``Limner.generate(plan=...)``, which moderates the Plan's
     words (its prompt included) and checks the output options first: a refusal or a bad
     option raises before the first event, so the client gets a plain JSON error.
+
+    Args:
+        previewer: draws the partial previews (default ``limner``); the server passes a
+            draft-renderer Limner when the main renderer is a neural one, since the draft is
+            the composition a diffusion renderer starts from and costs a fraction of it.
     """
     plans = limner.plans(req.prompt, n=req.n, size=req.size, seed=req.seed,
                          quality=req.quality, background=req.background)
+    renderer = limner.renderer.name
 
-    def event(plan: "Plan", **kw: Any) -> dict:
-        result = limner.generate(plan=plan, output_format=req.output_format,
-                                 output_compression=req.output_compression,
-                                 moderation=req.moderation)
-        return stream_event("image_generation", result.images[0], req, result.renderer, **kw)
+    def event(lim: "Limner", plan: "Plan", **kw: Any) -> dict:
+        image = lim.generate(plan=plan, output_format=req.output_format,
+                             output_compression=req.output_compression,
+                             moderation=req.moderation).images[0]
+        return stream_event("image_generation", image, req, renderer, **kw)
 
     for i, plan in enumerate(plans):
         for j, preview in enumerate(partial_plans(plan, req.partial_images)):
             if channel.cancelled.is_set():
                 return
-            channel.emit(event(preview, partial_index=j, final=plan))
+            channel.emit(event(previewer or limner, preview, partial_index=j, final=plan))
         if channel.cancelled.is_set():
             return
-        channel.emit(event(plan, image_index=i))
+        channel.emit(event(limner, plan, image_index=i))
     channel.put(EventChannel.END)
 
 
@@ -760,6 +768,19 @@ class Service:
         self.planner = getattr(limner, "planner_name", "rules")
         self.started = time.time()
         self.ready = False
+        self._previewer: "Limner | None" = None
+
+    @property
+    def previewer(self) -> "Limner":
+        """Who draws partial images: the Limner itself on the draft renderer, else a draft
+        Limner (renderer only: previews render given Plans, so its planner never loads)."""
+        if self.served[0] == "draft":
+            return self.limner
+        if self._previewer is None:
+            from limner.api import Limner
+
+            self._previewer = Limner(renderer="draft", font=getattr(self.limner, "font", None))
+        return self._previewer
 
     def submit(self, fn: Callable[[], Any]) -> Future:
         """Queue work; 429 with Retry-After when the queue is full, 503 when stopping."""
@@ -822,6 +843,7 @@ class GuardMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         if self.api_key and scope["path"].startswith("/v1/") and not self._authorized(scope):
+            await drain_body(receive, self.max_body)
             return await send_error(send, ApiError(
                 401, "missing or wrong API key: send the one given to `limner serve "
                      "--api-key` as 'Authorization: Bearer KEY'", code="invalid_api_key",
@@ -860,11 +882,12 @@ class GuardMiddleware:
 DRAIN_LIMIT = 256 * 1024 * 1024
 
 
-async def drain_body(receive: Callable) -> None:
-    """Read and drop the rest of a refused body (up to DRAIN_LIMIT): a server that answers
-    and closes while the client is still sending makes the client see a reset, not the 413."""
+async def drain_body(receive: Callable, limit: int = DRAIN_LIMIT) -> None:
+    """Read and drop the rest of a refused body (up to ``limit`` bytes): a server that
+    answers and closes while the client is still sending makes the client see a connection
+    reset instead of the 401/413."""
     seen = 0
-    while seen <= DRAIN_LIMIT:
+    while seen <= limit:
         message = await receive()
         if message["type"] != "http.request":
             return
@@ -950,7 +973,8 @@ def _routes(svc: Service) -> list[tuple[str, Callable, list[str]]]:
     async def generations(request: "Request") -> Any:
         req = parse_generation(await json_body(request), svc.served)
         if req.stream:
-            return await stream_response(svc, lambda ch: stream_generate(svc.limner, req, ch))
+            return await stream_response(
+                svc, lambda ch: stream_generate(svc.limner, req, ch, svc.previewer))
         result = await svc.run(lambda: run_generate(svc.limner, req))
         return JSONResponse(images_response(req, result, svc.served, svc.planner))
 

@@ -368,3 +368,25 @@ def test_quality_names_the_tier_rendered(server, quality, size, reported):
     r = server.client().images.generate(prompt="a cup", size=size, quality=quality)
     assert r.quality == reported
     assert _plan(r.data[0]).quality == ("auto" if quality == "auto" else reported)
+
+
+def test_wrong_key_with_a_large_upload_still_reads_401(strict):
+    srv, _ = strict
+    with pytest.raises(openai.AuthenticationError):
+        srv.client("sk-wrong").images.edit(prompt="x", image=("a.png", os.urandom(250_000),
+                                                               "image/png"))
+
+
+def test_service_defaults_follow_the_renderer():
+    """Nothing loads here: Limner builds its parts on first use."""
+    from limner.server import Service
+
+    neural = Service(Limner(renderer="sdxl"), ServerOptions())
+    draft = Service(Limner(), ServerOptions(workers=3))
+    try:
+        assert neural.queue.workers == 1 and neural.served[0] == "sdxl"
+        assert neural.previewer.renderer_name == "draft" and neural.previewer is not neural.limner
+        assert draft.queue.workers == 3 and draft.previewer is draft.limner
+    finally:
+        neural.queue.drain()
+        draft.queue.drain()
