@@ -276,6 +276,127 @@ def _root(key: str, parent_of: dict[str, tuple[str, str]]) -> str:
     return key
 
 
+_VERTICAL = {"on": False, "above": False, "under": True, "below": True}   # True: subject lower
+_X_DIRS = {"left of": False, "right of": True}
+
+
+def _chains(scene: Scene, single) -> list[list[str]]:
+    """Chains of groups stated one on/above another (top first), at most three long."""
+    below: dict[str, str] = {}
+    above: dict[str, str] = {}
+    for r in scene.relations:
+        if r.relation not in _VERTICAL or not r.target:
+            continue
+        a, b = single(r.subject), single(r.target)
+        if not a or not b or a == b:
+            continue
+        top, bot = (b, a) if _VERTICAL[r.relation] else (a, b)
+        if top in below or bot in above:
+            continue
+        q = bot
+        while q in below and q != top:
+            q = below[q]
+        if q != top:
+            below[top], above[bot] = bot, top
+    chains = []
+    for start in below:
+        if start in above:
+            continue
+        chain = [start]
+        while chain[-1] in below:
+            chain.append(below[chain[-1]])
+        if len(chain) <= 3:
+            chains.append(chain)
+    return chains
+
+
+def _stack_ok(scene: Scene, chain: list[str], keys_of, positions: dict) -> bool:
+    """A chain becomes one grid cell only if no stated fact needs something between its
+    members: every other group lies on one side of the whole chain, on each axis."""
+    members = set(chain)
+    sides: dict[tuple[str, str], set[bool]] = {}
+    for r in scene.relations:
+        if r.relation == "between":
+            found = [set(keys_of(x)) & members for x in (r.subject, r.target, r.target2)]
+            if sum(bool(f) for f in found) > 1:
+                return False
+            continue
+        table = _VERTICAL if r.relation in _VERTICAL else _X_DIRS if r.relation in _X_DIRS \
+            else None
+        if table is None or not r.target:
+            continue
+        sa, sb = set(keys_of(r.subject)), set(keys_of(r.target))
+        axis = "y" if table is _VERTICAL else "x"
+        if sa & members and sb & members:
+            if axis == "x":
+                return False
+            continue
+        if not (sa & members or sb & members):
+            continue
+        member_first = not table[r.relation] if sa & members else table[r.relation]
+        for o in (sb if sa & members else sa):
+            sides.setdefault((axis, o), set()).add(member_first)
+    if any(len(v) > 1 for v in sides.values()):
+        return False
+    hs = {_split_position(positions.get(m))[0] for m in chain} - {None}
+    vs = [_split_position(positions.get(m))[1] for m in chain]
+    return len(hs) <= 1 and all(v in (None, "top") for v in vs[:1]) and \
+        all(v is None for v in vs[1:-1]) and vs[-1] in (None, "bottom")
+
+
+def _stacks(scene: Scene, groups: dict[str, _Group], by_ref: dict[str, list[str]],
+            parent_of: dict) -> dict[str, list[str]]:
+    """Groups stated on/above/under/below each other share one grid cell, split top to
+    bottom, so they line up ("a cup on a table", "four birds above a mountain")."""
+    def single(ref: str | None) -> str | None:
+        ks = by_ref.get(ref or "", [])
+        if len(ks) == 1 and (ref or "").startswith("entity:") and ks[0] not in parent_of:
+            return ks[0]
+        return None
+
+    def keys_of(ref: str | None) -> list[str]:
+        return [_root(k, parent_of) for k in by_ref.get(ref or "", [])]
+
+    positions = {k: g.position for k, g in groups.items()}
+    chains = [c for c in _chains(scene, single) if _stack_ok(scene, c, keys_of, positions)]
+    return {f"stack:{i}": c for i, c in enumerate(chains)}
+
+
+def _stack_groups(groups: dict[str, _Group], stacks: dict[str, list[str]],
+                  parent_of: dict) -> dict[str, _Group]:
+    """The groups the grid places: free groups and one group per stack."""
+    members = {m for c in stacks.values() for m in c}
+    grid = {k: g for k, g in groups.items() if k not in parent_of and k not in members}
+    for key, chain in stacks.items():
+        pos = next((groups[m].position for m in chain if groups[m].position), None)
+        h = _split_position(pos)[0]
+        top_v = _split_position(groups[chain[0]].position)[1]
+        bottom_v = _split_position(groups[chain[-1]].position)[1]
+        v = top_v or bottom_v
+        grid[key] = _Group(key, "", "entity", position=" ".join(p for p in (v, h) if p) or None,
+                           demand=max(groups[m].demand for m in chain))
+    return grid
+
+
+def _split_stacks(scene: Scene, groups: dict[str, _Group], stacks: dict[str, list[str]],
+                  cells: dict[str, Rect]) -> dict[str, Rect]:
+    """Member cells of each stack: its cell cut top to bottom by typical sizes."""
+    out: dict[str, Rect] = {}
+    for key, chain in stacks.items():
+        x0, y0, x1, y1 = cells[key]
+        weights = []
+        for m in chain:
+            e = scene.entities[int(groups[m].ref.split(":")[1])]
+            rows = math.ceil(len(groups[m].instances) / 3)
+            weights.append(_SIZE_SCALE[_size_class(e.label, e.size)] * (1 + 0.3 * (rows - 1)))
+        total, y = sum(weights), y0
+        for m, w in zip(chain, weights):
+            h = (y1 - y0) * w / total
+            out[m] = (x0, y, x1, y + h)
+            y += h
+    return out
+
+
 _AXIS = {"left of": ("x", False), "right of": ("x", True), "above": ("y", False),
          "on": ("y", False), "below": ("y", True), "under": ("y", True)}
 _ABSOLUTE = {"left of": "left", "right of": "right", "above": "top", "below": "bottom"}
@@ -292,14 +413,13 @@ def _split_position(pos: str | None) -> tuple[str | None, str | None]:
     return h, v
 
 
-def _relation_edges(scene: Scene, order: _Order, by_ref: dict[str, list[str]],
-                    parent_of: dict, rng: random.Random,
+def _relation_edges(scene: Scene, order: _Order, keys, rng: random.Random,
                     deferred: list) -> dict[str, str]:
-    """Stated relations -> order edges. Returns absolute placements stated as relations;
-    "beside" pairs go to ``deferred`` (their side is free, so positions choose it first)."""
-    def keys(ref: str | None) -> list[str]:
-        return list(dict.fromkeys(_root(k, parent_of) for k in by_ref.get(ref or "", [])))
+    """Stated relations -> order edges between grid groups (``keys(ref)`` names them).
 
+    Returns absolute placements stated as relations; "beside" pairs go to ``deferred``
+    (their side is free, so positions choose it first).
+    """
     absolute: dict[str, str] = {}
     for r in scene.relations:
         why = f"{r.subject} {r.relation} {r.target}"
@@ -528,11 +648,12 @@ def _label_aspect(label: str) -> float:
 
 def place_instances(cell: Rect, n: int, aspect: float, canvas: tuple[int, int],
                     rng: random.Random, valign: str | None = None,
-                    scale: float = 1.0) -> list[Rect]:
+                    scale: float = 1.0, cols: int | None = None) -> list[Rect]:
     """n boxes of a pixel aspect (w/h) inside ``cell``, in the grid shape that makes them
     largest (a seeded pick among near-best shapes), each jittered inside its slot;
     ``valign`` "bottom"/"top" rests them on their slot's bottom/top edge instead; ``scale``
-    shrinks them for things that are small next to the others."""
+    shrinks them for things that are small next to the others; ``cols`` fixes the number
+    of columns (a bouquet is one row)."""
     W, H = canvas
     cw, ch = (cell[2] - cell[0]) * W, (cell[3] - cell[1]) * H
     options = []
@@ -542,7 +663,9 @@ def place_instances(cell: Rect, n: int, aspect: float, canvas: tuple[int, int],
         bw = min(sw * 0.9, sh * 0.9 * aspect)
         options.append((bw * bw / aspect, cols, rows))
     best = max(o[0] for o in options)
-    _, cols, rows = rng.choice([o for o in options if o[0] >= 0.8 * best])
+    _, pick, rows = rng.choice([o for o in options if o[0] >= 0.8 * best])
+    cols = min(cols, n) if cols else pick
+    rows = math.ceil(n / cols)
     sw, sh = cw / cols, ch / rows
     bw = min(sw * 0.9, sh * 0.9 * aspect)
     boxes = []
@@ -552,8 +675,9 @@ def place_instances(cell: Rect, n: int, aspect: float, canvas: tuple[int, int],
         off = (cols - in_row) * sw / 2
         s = rng.uniform(0.78, 1.0) * scale
         w, h = bw * s, bw * s / aspect
-        cx = cell[0] * W + off + (c + 0.5) * sw + rng.uniform(-0.8, 0.8) * (sw - w) / 2
-        cy = cell[1] * H + (r + 0.5) * sh + rng.uniform(-0.8, 0.8) * (sh - h) / 2
+        spread = 0.8 if n > 1 else 0.35      # a lone object stays near the middle
+        cx = cell[0] * W + off + (c + 0.5) * sw + rng.uniform(-spread, spread) * (sw - w) / 2
+        cy = cell[1] * H + (r + 0.5) * sh + rng.uniform(-spread, spread) * (sh - h) / 2
         if valign == "bottom":
             cy = cell[1] * H + (r + 1) * sh - h / 2
         elif valign == "top":
@@ -629,8 +753,10 @@ def _child_boxes(label: str, n: int, relation: str, parent: list[Rect], cell: Re
                                    y + size_h / 2), cell))
         return out
     if relation == "in" and _head(label) in _PLANTS:
-        region = (union[0], cell[1], union[2], union[1] + (union[3] - union[1]) * 0.3)
-        return place_instances(_clamp_box(region, cell), n, aspect, canvas, rng)
+        w, h = union[2] - union[0], union[3] - union[1]
+        region = (union[0] - 0.15 * w, union[1] - 0.5 * h, union[2] + 0.15 * w,
+                  union[1] + 0.2 * h)
+        return place_instances(_clamp_box(region, cell), n, aspect, canvas, rng, "bottom", cols=n)
     if relation == "in":
         return place_instances(_sub(union, 0.15, 0.25, 0.85, 0.9), n, aspect, canvas, rng)
     if relation == "in front of":
@@ -838,13 +964,22 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
     rng = random.Random(seed)
     groups, by_ref = _build_groups(scene)
     parent_of = _attachments(scene, by_ref)
-    order = _Order([k for k in groups if k not in parent_of])
+    stacks = _stacks(scene, groups, by_ref, parent_of)
+    member_of = {m: key for key, chain in stacks.items() for m in chain}
+    grid = _stack_groups(groups, stacks, parent_of)
+
+    def owners(ref: str | None) -> list[str]:
+        found = (_root(k, parent_of) for k in by_ref.get(ref or "", []))
+        return list(dict.fromkeys(member_of.get(k, k) for k in found))
+
+    order = _Order(list(grid))
     deferred: list = []
-    absolute = _relation_edges(scene, order, by_ref, parent_of, rng, deferred)
-    _position_edges(groups, order, absolute)
+    absolute = _relation_edges(scene, order, owners, rng, deferred)
+    _position_edges(grid, order, absolute)
     _beside_edges(order, deferred, rng)
-    _soft_edges(groups, order, rng, wide=canvas[0] >= 0.9 * canvas[1])
-    cells = _grid(scene, groups, order, canvas, rng)
+    _soft_edges(grid, order, rng, wide=canvas[0] >= 0.9 * canvas[1])
+    cells = _grid(scene, grid, order, canvas, rng)
+    cells.update(_split_stacks(scene, groups, stacks, cells))
     boxes = _place_all(scene, groups, parent_of, cells, canvas, rng)
     bg = _resolve_background(scene, background)
     reasoning = scene.reasoning

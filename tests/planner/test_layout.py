@@ -198,3 +198,18 @@ def test_text_colour_contrasts_with_background():
     assert dark.texts[0].color == "#ffffff" and light.texts[0].color != "#ffffff"
     assert contrast_color("black") == "#ffffff"
     assert math.isclose(len(contrast_color("#fafafa")), 7)
+
+
+def test_things_on_others_line_up_and_touch():
+    scene = Scene(entities=(Entity(label="cup"), Entity(label="table"), Entity(label="cat")),
+                  relations=(SceneRelation(subject="entity:0", relation="on", target="entity:1"),
+                             SceneRelation(subject="entity:1", relation="next to",
+                                           target="entity:2")))
+    for seed in range(8):
+        plan = solve(scene, seed=seed)
+        cup, table, cat = (next(e for e in plan.objects if e.label == n)
+                           for n in ("cup", "table", "cat"))
+        assert table.box[0] <= centre(cup.box)[0] <= table.box[2]
+        assert abs(cup.box[3] - table.box[1]) < 0.01
+        assert (cup.box[2] - cup.box[0]) < (table.box[2] - table.box[0])
+        assert centre(cat.box)[0] > table.box[2] or centre(cat.box)[0] < table.box[0]
