@@ -1119,12 +1119,13 @@ def _rule_add(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list |
 # The same operations, read from the common sentence shapes; noun phrases ("左边的苹果",
 # "赤い傘", "两只鸟") are read by the rules planner's own CJK reader (planner.rules.understand).
 
-_HAN_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
+_HAN_RE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3]")
 _ZH_TO = r"(?:改成|改为|改為|换成|換成|变成|變成|替换成|替换为|涂成|染成|设为|设置为|調成|调成)"
 _CJK_TEXT = {"标题": "title", "標題": "title", "大标题": "title", "タイトル": "title",
+             "제목": "title", "글자": None, "문구": None, "텍스트": None,
              "见出し": "heading", "見出し": "heading", "副标题": "heading", "文字": None,
              "文本": None, "字": None, "テキスト": None, "标语": None, "キャプション": "caption"}
-_CJK_BG = ("背景", "背景色", "背景颜色", "背景顏色")
+_CJK_BG = ("背景", "背景色", "背景颜色", "背景顏色", "배경", "배경색")
 _CJK_POS = {"左": "left", "右": "right", "上": "top", "下": "bottom", "中": "center",
             "顶": "top", "底": "bottom", "真ん中": "center", "中央": "center"}
 _CJK_ALL = ("所有", "全部", "都", "全て", "すべて", "全部の")
@@ -1223,7 +1224,9 @@ def _rule_cjk(text: str, quoted: list[str], plan: Plan, ctx: _Context) -> list |
     t = re.sub(r"^(?:然后|然後|并且|並且|还有|還有|另外|请|請|帮我|幫我|麻烦|再|そして|また|次に)+",
                "", text.strip())
     t = re.sub(r"(?:吧|一下|ください|下さい)$", "", t).strip()
-    for rule in (_cjk_canvas_style, _cjk_remove, _cjk_move_resize, _cjk_add, _cjk_changes):
+    t = re.sub(r"(?:해\s*줘|해\s*주세요|하세요|해요|줘|주세요)$", "", t).strip()
+    for rule in (_cjk_canvas_style, _cjk_remove, _cjk_move_resize, _cjk_add, _cjk_changes,
+                 _korean):
         ops = rule(t, quoted, ctx)
         if ops:
             return ops
@@ -1285,6 +1288,36 @@ def _cjk_changes(t: str, quoted: list[str], ctx: _Context) -> list | None:
     if not m:
         return None
     return _cjk_change(m["t"], m["n"], quoted, ctx)
+
+
+_KO_OBJ = r"(?P<t>.+?)\s*(?:을|를)\s*"
+
+
+def _korean(t: str, quoted: list[str], ctx: _Context) -> list | None:
+    """Korean: "고양이를 파란색으로 바꿔", "고양이를 지워", "강아지를 추가해",
+    "고양이를 오른쪽으로 옮겨", "고양이를 크게 해", "제목을 "봄 세일"로 바꿔"."""
+    if re.match(_KO_OBJ + r"(?:삭제|지워|없애|빼)", t):
+        m = re.match(_KO_OBJ, t)
+        if m["t"].strip() in _CJK_BG:
+            return [SetBackground(background=Background(kind="transparent"))]
+        return [Remove(target=_cjk_target(m["t"], quoted, ctx))]
+    m = re.match(_KO_OBJ + r"(?P<w>\S+?)\s*(?:으로|로)\s*(?:옮겨|이동)", t)
+    if m and _KO_POS.get(m["w"]):
+        return [Move(target=_cjk_target(m["t"], quoted, ctx), position=_KO_POS[m["w"]])]
+    m = re.match(_KO_OBJ + r"(?P<v>크게|작게)", t)
+    if m:
+        return [Resize(target=_cjk_target(m["t"], quoted, ctx),
+                       factor=1.4 if m["v"] == "크게" else 0.7)]
+    m = re.match(_KO_OBJ + r"(?:추가|넣어|그려)", t)
+    if m:
+        new = _cjk_new(m["t"])
+        return [AddObject(**new)] if new else None
+    m = re.match(_KO_OBJ + r"(?P<n>.+?)\s*(?:으로|로)\s*(?:바꿔|변경|바꾸|만들어|해)", t)
+    return _cjk_change(m["t"], m["n"], quoted, ctx) if m else None
+
+
+_KO_POS = {"왼쪽": "left", "오른쪽": "right", "위": "top", "위쪽": "top", "아래": "bottom",
+           "아래쪽": "bottom", "가운데": "center", "중앙": "center"}
 
 
 # Order matters: "make the frog a little bigger" is a resize before it could read as

@@ -344,3 +344,13 @@ def test_things_written_on_new_objects_and_colour_phrases():
         == "brown"
     smaller = revise(_plan(), "make everything smaller")
     assert all(a.box != b.box for a, b in zip(_plan().elements, smaller.elements))
+
+
+def test_korean_instructions():
+    p0 = _zh_plan()
+    assert revise(p0, "고양이를 파란색으로 바꿔줘").element("cat-1").color == "blue"
+    assert [e.label for e in revise(p0, "고양이를 삭제해줘").objects] == ["apple", "apple"]
+    assert revise(p0, '제목을 "봄 세일"로 바꿔줘').element("text-1").content == "봄 세일"
+    assert revise(p0, "배경을 해변으로 바꿔줘").canvas.background.scene == "beach"
+    moved = revise(p0, "고양이를 오른쪽으로 옮겨줘").element("cat-1").box
+    assert (moved[0] + moved[2]) / 2 > 0.5
