@@ -223,14 +223,17 @@ class Treatment:
 
 def choose_treatment(color: str | None, under: Backdrop) -> Treatment:
     """Text colour plus what keeps it legible: WCAG ≥ 4.5 on a calm backdrop is drawn
-    plain; 3–4.5 gets an outline; lower contrast, or a busy backdrop, gets a plate."""
+    plain; a requested colour at 3–4.5 gets an outline; anything else below 4.5, or a busy
+    backdrop, gets a plate."""
     wanted = parse_color(color)
     if under.transparent:
         return Treatment(wanted or INK_DARK, None, None)
     fill = wanted or readable_on(under.mean)
     ratio = contrast_ratio(fill, under.mean)
     opposite = _plate_color(fill, under.mean)
-    if under.busy > 0.14 or ratio < 3.0:
+    if under.busy > 0.14 or ratio < 3.0 or (ratio < 4.5 and wanted is None):
+        # A plate guarantees the contrast; an outline is kept for a colour the Plan asked
+        # for (outlined letters read worse, for people and OCR alike).
         return Treatment(fill, None, opposite)
     if ratio < 4.5:
         return Treatment(fill, opposite, None)

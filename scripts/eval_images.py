@@ -8,7 +8,8 @@ and Japanese, tesseract (kor, ara) for Korean and Arabic. Reads and expectations
 compared after Unicode NFKC and whitespace collapse. Printed: word accuracy (share of
 expected words read back exactly), NED (1 - Levenshtein / max length, best over the read
 lines and runs of adjacent lines), exact-string rate, overall, per script, and per script
-on plain (colour/gradient/transparent) backgrounds.
+on plain (colour/gradient/transparent) backgrounds. ``--scenes`` redraws every Plan on a
+procedural scene backdrop instead (text on busy backgrounds).
 """
 
 from __future__ import annotations
@@ -144,11 +145,24 @@ def score_string(expected: str, reads: list[list[str]]) -> dict:
             "words_found": found, "ned": best}
 
 
-def evaluate(rows: list[dict], planner: str, size: str | None, out_dir: str | None) -> dict:
+def _on_scene(plan, index: int):
+    """The Plan with its background swapped for a procedural scene (cycled by index): text
+    legibility on busy backdrops, which the dev prompts rarely ask for."""
+    from planner.schema import SCENES, Background
+
+    scene = SCENES[index % len(SCENES)]
+    canvas = plan.canvas.model_copy(update={"background": Background(kind="scene",
+                                                                     scene=scene)})
+    return plan.model_copy(update={"canvas": canvas})
+
+
+def evaluate(rows: list[dict], planner: str, size: str | None, out_dir: str | None,
+             scenes: bool = False) -> dict:
     from limner.api import Limner
     from render.fonts import detect_script
 
     lim = Limner(planner=planner)
+    index = 0
     per = defaultdict(lambda: {"strings": 0, "exact": 0, "words": 0, "found": 0, "ned": 0.0})
     failures = []
     for row in rows:
@@ -156,13 +170,18 @@ def evaluate(rows: list[dict], planner: str, size: str | None, out_dir: str | No
         if not texts:
             continue
         plan = lim.plan(row["prompt"], size=size, seed=0)
+        if scenes:
+            plan, index = _on_scene(plan, index), index + 1
         image = lim.renderer.render(plan).image
         if out_dir:
             image.save(os.path.join(out_dir, f"{row.get('id', 'x')}.png"))
         plain = plan.canvas.background.kind != "scene"
         reads: dict[str, list[str]] = {}
+        tagged = {normalise(el.content): el.script for el in plan.texts}
         for t in texts:
-            script = detect_script(t)
+            # Group by the planner's script tag when it drew the string (寿司 in a Japanese
+            # prompt is Jpan), else by the characters.
+            script = tagged.get(normalise(t)) or detect_script(t)
             engine = "tesseract" if script in TESSERACT_LANG else "rapidocr"
             if engine not in reads:
                 reads[engine] = ocr_lines(image, script)
@@ -185,12 +204,15 @@ def main() -> None:
     ap.add_argument("--out", help="also save each render here")
     ap.add_argument("--planner", default="rules")
     ap.add_argument("--size", default=None)
+    ap.add_argument("--scenes", action="store_true",
+                    help="draw every Plan on a procedural scene (cycled) instead of its own "
+                         "background: text legibility on busy backdrops")
     args = ap.parse_args()
     with open(args.prompts, encoding="utf-8") as f:
         rows = [json.loads(line) for line in f if line.strip()]
     if args.out:
         os.makedirs(args.out, exist_ok=True)
-    res = evaluate(rows, args.planner, args.size, args.out)
+    res = evaluate(rows, args.planner, args.size, args.out, scenes=args.scenes)
     print(f"{'group':<12} {'strings':>7} {'exact':>7} {'word acc':>9} {'NED':>6}")
     for key in sorted(res["per"], key=lambda k: (k != "all", k)):
         a = res["per"][key]
