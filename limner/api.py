@@ -211,7 +211,7 @@ class Limner:
         # The planner may have chosen a transparent background ("... on a transparent
         # background"): check the format against the Plans themselves.
         _check_output(output_format, output_compression, any(p.transparent for p in plans))
-        options = RenderOptions(font=self.font, references=tuple(references))
+        options = RenderOptions(font=self.font, references=tuple(_references(references)))
         out: list[GeneratedImage] = []
         name = self.renderer.name
         for i, plan in enumerate(plans):
@@ -423,6 +423,16 @@ class Limner:
         from render.provenance import verify
 
         return verify(image)
+
+
+def _references(items: Sequence[Any]) -> list:
+    """0-16 reference images (PIL, bytes or paths), validated like every input image."""
+    from render.references import ImageInputError, load_references
+
+    try:
+        return load_references(items)
+    except ImageInputError as e:
+        raise LimnerError(str(e), e.param) from None
 
 
 def _edit_source(image: Any, plan: Plan | None) -> tuple[Any, Plan | None]:
