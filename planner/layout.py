@@ -6,6 +6,8 @@ One solver for both planners (rules and LLM). How it works:
    single anchor of "between" ("a penguin between two ice blocks") is split in two groups.
    Groups that sit on or in another ("wearing", "holding", "in", "around", "in front of",
    "behind") are attached to their parent and placed inside the parent's cell afterwards.
+   Groups stated on/above/under/below one another form a stack that takes one cell, cut
+   top to bottom, so they line up; only when no other fact needs a group between them.
 2. Order. Every stated relation becomes an edge in one of two order graphs: X ("left of")
    or Y ("above"); absolute positions ("on the left") order a group against every group not
    at that side. An edge that would close a cycle (a contradictory prompt) is dropped and
@@ -100,7 +102,8 @@ def size_for_aspect(aspect: tuple[int, int] | None, scale: str | None = None) ->
     a, b = aspect if aspect and aspect[0] > 0 and aspect[1] > 0 else (1, 1)
     r = min(max(a / b, 1 / MAX_RATIO), MAX_RATIO)
     square = abs(r - 1) < 1e-9
-    long = {"1K": 1024, "2K": 2048, "4K": 3840}.get(scale or "", DEFAULT_SIZE[0] if square else 1536)
+    default = DEFAULT_SIZE[0] if square else 1536
+    long = {"1K": 1024, "2K": 2048, "4K": 3840}.get(scale or "", default)
     short = _round16(long / r if r >= 1 else long * r)
     fitted = _round16(short * (r if r >= 1 else 1 / r))   # long side refit: ratio stays exact
     long = fitted if fitted <= MAX_SIDE else long
@@ -563,7 +566,8 @@ def fit_text(content: str, script: str, role: str, avail_w: float, avail_h: floa
     return best[1]
 
 
-def _intervals(weights: list[float], start: float, span: float, gap: float) -> list[tuple[float, float]]:
+def _intervals(weights: list[float], start: float, span: float,
+               gap: float) -> list[tuple[float, float]]:
     total = sum(weights) or 1.0
     usable = span - gap * (len(weights) - 1)
     out, x = [], start

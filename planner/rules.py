@@ -894,11 +894,13 @@ def _read_english(text: str, quotes: list[str], f: _Facts) -> None:
 # --- whole-prompt facts: aspect, size, scale, transparency, style ------------------------------
 _RATIO_RE = re.compile(r"(?<![\d:.])(\d{1,2})\s*[:：∶]\s*(\d{1,2})(?![\d:])")
 _PIXELS_RE = re.compile(r"(?<![\d])(\d{3,4})\s*[x×*]\s*(\d{3,4})(?![\d])")
-_SCALE_RE = re.compile(r"(?<![a-z0-9])([124])\s?k(?![a-z0-9])|\b(uhd|ultra hd|full hd|1080p|2160p)\b")
+_SCALE_RE = re.compile(r"(?<![a-z0-9])([124])\s?k(?![a-z0-9])"
+                       r"|\b(uhd|ultra hd|full hd|1080p|2160p)\b")
 _TIME_WORDS = ("at", "by", "until", "till", "from", "before", "after", "around")
 
 
-def _aspect_and_size(low: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None, str, str | None]:
+def _aspect_and_size(low: str) -> tuple[tuple[int, int] | None, tuple[int, int] | None,
+                                        str, str | None]:
     """Explicit ratio or pixel size, then aspect words; also 1K/2K/4K.
 
     Returns:

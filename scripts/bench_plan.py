@@ -31,7 +31,8 @@ from planner.rules import RulesPlanner
 t1 = time.perf_counter()
 RulesPlanner().plan(sys.argv[1])
 t2 = time.perf_counter()
-print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f} {'torch' in sys.modules} {'PIL' in sys.modules}")
+heavy = ('torch' in sys.modules, 'PIL' in sys.modules)
+print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f} {heavy[0]} {heavy[1]}")
 """
 
 

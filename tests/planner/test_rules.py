@@ -23,7 +23,7 @@ def facts(prompt):
     return {e.label: e for e in s.entities}, s
 
 
-# --- quoted text -------------------------------------------------------------------------------
+# --- quoted text ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("prompt, content", [
     ('a sign that says "Hello, World!"', "Hello, World!"),
     ("a sign that says “Hello, World!”", "Hello, World!"),
@@ -66,7 +66,7 @@ def test_no_text_unless_quoted():
         assert understand(p).texts == ()
 
 
-# --- counts ---------------------------------------------------------------------------------------
+# --- counts --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("prompt, label, count", [
     ("three cats", "cat", 3), ("twenty balloons", "balloon", 20), ("12 eggs", "egg", 12),
     ("eleven stars", "star", 11), ("a single rose", "rose", 1), ("a couple of dogs", "dog", 2),
@@ -87,7 +87,7 @@ def test_counts(prompt, label, count):
     assert ents[label].count == count
 
 
-# --- colours ----------------------------------------------------------------------------------------
+# --- colours -------------------------------------------------------------------------------------
 @pytest.mark.parametrize("prompt, label, color", [
     ("a red apple", "apple", "red"), ("a grey cat", "cat", "gray"),
     ("a teal bicycle", "bicycle", "teal"), ("a dark blue car", "car", "darkblue"),
@@ -112,7 +112,7 @@ def test_text_and_background_colours():
     assert s.entities == ()
 
 
-# --- nouns and image words ---------------------------------------------------------------------------
+# --- nouns and image words -----------------------------------------------------------------------
 @pytest.mark.parametrize("prompt, labels", [
     ("a dog wearing sunglasses", {"dog", "sunglasses"}),
     ("a penguin between two ice blocks", {"penguin", "ice block"}),
@@ -137,7 +137,7 @@ def test_lemmas():
     assert singular("capybaras") == "capybara"
 
 
-# --- relations, pronouns, positions -------------------------------------------------------------------
+# --- relations, pronouns, positions --------------------------------------------------------------
 def rels(prompt):
     s = understand(prompt)
     names = {f"entity:{i}": e.label for i, e in enumerate(s.entities)}
@@ -177,7 +177,7 @@ def test_positions():
     assert understand("左边有一只猫").entities[0].position == "left"
 
 
-# --- aspect, size, background, style ------------------------------------------------------------------
+# --- aspect, size, background, style -------------------------------------------------------------
 @pytest.mark.parametrize("prompt, aspect", [
     ("a 16:9 image of a cat", (16, 9)), ("a 3:1 banner", (3, 1)),
     ("a YouTube thumbnail of a cat", (16, 9)), ("an email header", (3, 1)),
@@ -233,7 +233,7 @@ def test_styles():
     assert understand("一只猫的水彩画").style.preset == "watercolor"
 
 
-# --- the measured figures --------------------------------------------------------------------------------
+# --- the measured figures ------------------------------------------------------------------------
 @pytest.mark.skipif(not os.path.exists(DEV), reason="shared/eval/dev_prompts.jsonl not present")
 def test_dev_prompts_pass():
     summary = eval_plans.evaluate(eval_plans.load_rows(DEV), RulesPlanner())
