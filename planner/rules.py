@@ -509,10 +509,10 @@ def parse_np(toks: list[str], i: int) -> _NP | None:
     of_next = j + 1 < len(toks) and toks[j] == "of"
     if of_next and head in lx.PICTURE_WORDS | lx.DOC_WORDS:
         return _NP("doc", j, head=head)
-    if of_next and (singular(head) in lx.PORTIONS | lx.CONTAINERS):
+    measure = "glass" if head == "glasses" else singular(head)
+    if of_next and measure in lx.PORTIONS | lx.CONTAINERS:
         inner = parse_np(toks, j + 1)
         if inner is not None and inner.kind == "entity":
-            measure = singular(head)
             food = inner.label if measure in lx.PORTIONS else " ".join(inner.words[-2:])
             np_.kind, np_.end = "entity", inner.end
             np_.label = f"{measure} of {food}"
@@ -774,7 +774,7 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
     nxt = toks[np_.end] if np_.end < len(toks) else ""
     if np_.kind == "pronoun":
         subj = pend.get("subject") if pend else None
-        return f.last(skip=subj), pend
+        return _pronoun(f, subj), pend
     if np_.kind == "textref":
         if np_.colors:
             _color_text(f, np_.colors[0])
@@ -786,6 +786,8 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
     elif np_.kind == "bg":
         f.bg_colors += list(np_.colors)
         f.gradient = f.gradient or "gradient" in np_.words
+    elif np_.kind == "color" and f.gradient:      # "a gradient from purple to orange"
+        f.bg_colors += list(np_.colors)
     elif np_.kind == "color" and pend:
         subj = pend.get("subject")
         if pend["rel"] in ("on", "against"):
@@ -810,6 +812,16 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
                        attributes=np_.attrs, size=np_.size,
                        description=" ".join(np_.attrs))
     return ref, pend
+
+
+def _pronoun(f: _Facts, subject: str | None) -> str | None:
+    """What "it" names: the latest thing before the subject, passing over a surface that
+    something was put on ("a cat on a mat, with words above it" -> the cat)."""
+    surfaces = {t for _, r, t, _ in f.relations if r == "on"}
+    for ref in reversed(f.mentions):
+        if ref != subject and ref not in surfaces:
+            return ref
+    return f.last(skip=subject)
 
 
 def _color_text(f: _Facts, color: str, ref: str | None = None) -> None:
