@@ -800,6 +800,9 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
         return None, None
     before = toks[np_start - 1] if np_start else ""
     head = np_.words[-1] if np_.words else ""
+    if f.gradient and before in ("to", "into", "and") and np_.label in _css_names():
+        f.bg_colors.append(np_.label)      # "... to orange": a colour, not the fruit
+        return None, None
     if before in lx.TOPIC_CUES and np_.label.split()[-1] not in lx.COMMON_NOUNS \
             or head in f.proper or head in lx.BODY_PARTS and not np_.explicit:
         return None, None
