@@ -182,9 +182,13 @@ def pipeline_inpaint(renderer, image: "Image.Image", plan: Plan, mask: "Image.Im
     inpainter = related_pipeline(renderer.pipe, renderer.family, "inpaint")
     if inpainter is None:
         return renderer.render(plan, options).image.resize(image.size, Image.LANCZOS)
+    from render.draft import DraftRenderer
+
     size = plan.size    # multiples of 16, as the pipelines want
-    init = composite(renderer._init_image(plan, size, options),
-                     image.convert("RGB").resize(size, Image.LANCZOS),
+    draft = Image.new("RGBA", size, (255, 255, 255, 255))
+    draft.alpha_composite(DraftRenderer(font=getattr(renderer, "font", None)).draw_base(
+        plan, options))
+    init = composite(draft.convert("RGB"), image.convert("RGB").resize(size, Image.LANCZOS),
                      mask.resize(size, Image.NEAREST))
     tier = renderer.tier(plan.quality)
     strength = max(tier.strength, 0.5) if tier.strength < 1.0 else 1.0
