@@ -131,6 +131,47 @@ async def burst(base: str, count: int, args: argparse.Namespace) -> dict:
             "generate_after": after[0]}
 
 
+def direct_rate(args: argparse.Namespace, count: int = 12) -> float:
+    """Images/s of Limner.generate called directly, one at a time, in this process: the
+    renderer's own cost, against which the server's overhead shows."""
+    from limner.api import Limner
+
+    lim = Limner()
+    lim.generate(PROMPTS[0], size=args.size, output_format=args.format, seed=0)
+    t0 = time.perf_counter()
+    for i in range(count):
+        lim.generate(PROMPTS[i % len(PROMPTS)], size=args.size, output_format=args.format,
+                     seed=i)
+    return count / (time.perf_counter() - t0)
+
+
+def stage_costs(args: argparse.Namespace, count: int = 8) -> dict[str, float]:
+    """Mean milliseconds per image of each stage behind one response (direct calls)."""
+    from limner.api import Limner
+    from planner.moderation import check
+    from render.base import RenderOptions
+    from render.encode import encode_image
+
+    lim = Limner()
+    costs = {"moderation": 0.0, "planning": 0.0, "draft render": 0.0, "encode": 0.0}
+    for i in range(count + 1):           # the first round warms caches and is not counted
+        prompt = PROMPTS[i % len(PROMPTS)]
+        marks = [time.perf_counter()]
+        check(prompt)
+        marks.append(time.perf_counter())
+        plan = lim.plan(prompt, size=args.size, seed=i)
+        marks.append(time.perf_counter())
+        result = lim.renderer.render([plan], RenderOptions())
+        marks.append(time.perf_counter())
+        encode_image(result.images[0], result.plans[0], seed=i, renderer="draft",
+                     digital_source_type=lim.renderer.digital_source_type, fmt=args.format)
+        marks.append(time.perf_counter())
+        if i:
+            for key, a, b in zip(costs, marks, marks[1:]):
+                costs[key] += (b - a) * 1000 / count
+    return costs
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", default="1024x1024")
@@ -141,6 +182,8 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=25.0, help="max seconds per phase")
     ap.add_argument("--burst", type=int, default=200)
     args = ap.parse_args()
+    print(f"load average before: {os.getloadavg()[0]:.1f} (other work on the machine "
+          "lowers every figure)")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start_server(port, args)
@@ -158,6 +201,14 @@ def main() -> int:
                   f"{r['images_per_s']:>7.2f} {r['p50_s']:>7.3f} {r['p99_s']:>7.3f} "
                   f"{r['mean_bytes'] / 1024:>6.0f}" + (f"  other: {r['other']}"
                                                        if r["other"] else ""))
+        direct = direct_rate(args)
+        print(f"direct Limner.generate, one thread, no server: {direct:.2f} images/s; "
+              f"server at concurrency 1 = {rates[1] / direct:.2f}x that")
+        costs = stage_costs(args)
+        print("per image, ms: " + ", ".join(f"{k} {v:.0f}" for k, v in costs.items()) +
+              f"; total {sum(costs.values()):.0f} ms = at most "
+              f"{GOAL_CORES * 1000 / sum(costs.values()):.1f} images/s on {GOAL_CORES} cores "
+              "even with perfect parallelism")
         best = max(rates.values())
         print(f"best throughput {best:.2f} images/s = {best / GOAL_IMAGES_PER_S:.2f}x the goal "
               f"of {GOAL_IMAGES_PER_S:.0f}/s on {GOAL_CORES} cores")
