@@ -433,8 +433,8 @@ def _read_words(toks: list[str], j: int) -> tuple[list[tuple[str, str]], list[st
             if has_noun or not nxt or nxt in _STOP or _pos(nxt) not in ("noun", "adj"):
                 break
             pos = "adj"
-        if pos == "other":
-            break
+        if pos == "other" or pos == "adj" and any(p == "noun" for _, p in words):
+            break        # English adjectives come before their noun: "mice placed ..." ends
         words.append((w, pos))
         j += 1
     return words, colors, j
@@ -513,7 +513,7 @@ def parse_np(toks: list[str], i: int) -> _NP | None:
     if of_next and measure in lx.PORTIONS | lx.CONTAINERS:
         inner = parse_np(toks, j + 1)
         if inner is not None and inner.kind == "entity":
-            food = inner.label if measure in lx.PORTIONS else " ".join(inner.words[-2:])
+            food = inner.label
             np_.kind, np_.end = "entity", inner.end
             np_.label = f"{measure} of {food}"
             np_.colors = tuple(colors) or inner.colors
