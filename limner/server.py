@@ -1062,9 +1062,13 @@ def _web_routes() -> list[tuple[str, Callable, list[str]]]:
         with open(os.path.join(WEB_DIR, name), "rb") as fh:
             assets[name] = (fh.read(), media)
 
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff",
+               "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
+                                          "frame-ancestors 'none'"}
+
     def serve_asset(name: str) -> Any:
         body, media = assets[name]
-        return Response(body, media_type=media, headers={"Cache-Control": "no-cache"})
+        return Response(body, media_type=media, headers=headers)
 
     async def index(request: "Request") -> Any:
         return serve_asset("index.html")

@@ -390,3 +390,13 @@ def test_service_defaults_follow_the_renderer():
     finally:
         neural.queue.drain()
         draft.queue.drain()
+
+
+def test_page_assets_come_from_a_fixed_list(server):
+    page = httpx.get(f"{server.url}/", timeout=30)
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert httpx.get(f"{server.url}/web/app.js", timeout=30).headers[
+        "content-type"].startswith("text/javascript")
+    for path in ("/web/server.py", "/web/..%2Fserver.py", "/web/%2e%2e/api.py", "/web/"):
+        assert httpx.get(f"{server.url}{path}", timeout=30).status_code == 404, path
