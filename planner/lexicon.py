@@ -184,7 +184,7 @@ car bus truck van taxi bicycle bike motorcycle scooter train tram airplane plane
 helicopter rocket spaceship boat ship sailboat yacht canoe submarine tractor ambulance
 house home building castle tower skyscraper church temple pagoda lighthouse bridge barn tent
 cabin hut igloo windmill pyramid fountain fence gate road path wall
-cup mug glass bottle jar bowl plate fork knife spoon chopsticks pot pan kettle teapot
+cup mug glass bottle jar bowl plate fork knife spoon chopsticks pot pan kettle teapot can
 vase basket box bag backpack suitcase umbrella hat cap helmet crown scarf glove gloves shoe
 shoes boot boots sock socks shirt dress jacket coat sweater tie belt watch ring necklace
 earring bracelet sunglasses glasses headphones earphones scissors pants jeans
@@ -219,6 +219,7 @@ COMPOUNDS = {
     "bumble bee", "honey bee", "dragon fly", "fire place", "toy car", "toy robot",
     "snow globe", "tea pot", "coffee pot", "frying pan", "shopping bag", "shopping cart",
     "credit card", "gift card", "birthday card", "play button", "smart phone",
+    "watering can", "trash can", "tin can", "steamer basket", "piggy bank", "beach ball",
 }
 
 # --- scenes (background backdrops) ---------------------------------------------------------

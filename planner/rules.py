@@ -212,7 +212,7 @@ _STOP = {
     "among", "within", "without", "than", "then", "so", "very", "too", "also", "just", "only",
     "it", "its", "they", "them", "their", "this", "these", "those", "there", "here", "each",
     "both", "all", "no", "not", "please", "make", "create", "draw", "generate", "show",
-    "design", "render", "paint", "give", "want", "need", "can", "could", "would", "should",
+    "design", "render", "paint", "give", "want", "need", "could", "would", "should",
     "will", "me", "us", "i", "we", "you", "your", "my", "our", "his", "her", "like", "using",
     "featuring", "features", "feature", "containing", "contains", "including", "includes",
     "where", "via", "per", "about", "up", "down", "out", "off", "away", "together", "says",
@@ -484,6 +484,9 @@ def _classify(words: list[tuple[str, str]], colors: list[str]) -> tuple[str, lis
         if p != "noun" or w in _SIZE_WORDS:
             break
         nouns.insert(0, w)
+    if nouns and len(names) > len(nouns) and \
+            f"{names[-len(nouns) - 1]} {singular(nouns[0])}" in lx.COMPOUNDS:
+        nouns.insert(0, names[-len(nouns) - 1])       # "watering can", "fried egg"
     return ("entity" if nouns else "none"), nouns
 
 
