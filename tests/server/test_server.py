@@ -332,7 +332,8 @@ def test_shutdown_finishes_running_and_fails_waiting_cleanly(shared_limner):
     while srv.service.queue.stats()["waiting"] < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     srv.server.should_exit = True            # as on SIGTERM
-    time.sleep(0.3)
+    while not srv.service.queue.stats()["closed"] and time.monotonic() < deadline + 10:
+        time.sleep(0.01)
     lim.gate.set()                           # the running request may now finish
     for t in threads:
         t.join(30)
