@@ -854,9 +854,24 @@ def _start_relation(f: _Facts, toks: list[str], i: int, kind: str, value: str) -
     verb_before = prev in _VERB_FORMS or (prev.endswith("ing") and _pos(prev) == "verb")
     independent = verb_before or value in ("wearing", "holding")
     subj = f.last(independent=independent)
-    if prev in (".", ";", "!", "?", ""):
-        subj = None
+    if prev in (".", ";", "!", "?", "") or prev in ("and", ",", "while", "where") and \
+            _fronted(toks, i):
+        subj = None      # "... and below it there are two astronauts": the subject follows
     return {"rel": value, "subject": subj, "inv": kind == "inv"}
+
+
+def _fronted(toks: list[str], i: int) -> bool:
+    """Is the relation phrase at ``toks[i]`` fronted ("below it, there are ...")?"""
+    m = match_phrase(toks, i)
+    j = i + (m[2] if m else 1)
+    np_ = parse_np(toks, j) if j < len(toks) and toks[j][0].isalnum() else None
+    if np_ is None:
+        return False
+    if np_.kind == "pronoun":
+        return True      # "a cat and below it a dog": "it" is the cat, the dog follows
+    nxt = toks[np_.end] if np_.end < len(toks) else ""
+    return nxt in ("there", ",", "is", "are", "sits", "stands", "hangs", "lies", "floats",
+                   "flies", "sit", "stand", "hang", "we", "you", "put", "place", "draw")
 
 
 def _read_english(text: str, quotes: list[str], f: _Facts) -> None:
@@ -986,6 +1001,7 @@ def _aspect_adj_ok(low: str, start: int, end: int) -> bool:
 
 
 def _transparent(low: str) -> bool:
+    low = low.replace("-", " ")
     if any(p in low for p in lx.TRANSPARENT_PHRASES):
         return True
     return re.search(r"transparen\w*\s+(?:\w+\s+){0,2}(?:background|backdrop|bg)\b", low) \
