@@ -1003,8 +1003,11 @@ def _routes(svc: Service) -> list[tuple[str, Callable, list[str]]]:
                              "data": [model_card(m, svc) for m in svc.served + MODEL_ALIASES]})
 
     async def model(request: "Request") -> Any:
-        return JSONResponse(model_card(resolve_model(request.path_params["model"],
-                                                     svc.served), svc))
+        name = request.path_params["model"]
+        if name not in svc.served + MODEL_ALIASES:
+            raise ApiError(404, f"The model '{name}' does not exist on this server",
+                           code="model_not_found")
+        return JSONResponse(model_card(name, svc))
 
     async def healthz(request: "Request") -> Any:
         stats = svc.queue.stats()

@@ -216,6 +216,9 @@ def test_moderation_blocked(server):
 def test_models_and_health(server):
     ids = [m.id for m in server.client().models.list()]
     assert ids[:2] == ["draft", "limner"] and "gpt-image-2" in ids and "gpt-image-1" in ids
+    assert server.client().models.retrieve("gpt-image-2").owned_by == "limner"
+    with pytest.raises(openai.NotFoundError):
+        server.client().models.retrieve("sdxl")      # not the loaded renderer
     health = httpx.get(f"{server.url}/healthz", timeout=30).json()
     assert health["status"] == "ok" and health["renderer"] == "draft"
     assert httpx.get(f"{server.url}/v1/nothing", timeout=30).json()["error"]["code"] == "not_found"
