@@ -213,3 +213,22 @@ def test_things_on_others_line_up_and_touch():
         assert abs(cup.box[3] - table.box[1]) < 0.01
         assert (cup.box[2] - cup.box[0]) < (table.box[2] - table.box[0])
         assert centre(cat.box)[0] > table.box[2] or centre(cat.box)[0] < table.box[0]
+
+
+def test_scenes_from_other_planners():
+    """The LLM planner builds Scenes itself: absolute relations (no target), given subject
+    ids, unknown refs and huge counts must all give valid plans."""
+    scene = Scene(entities=(Entity(label="cat", subject_id="tom"),
+                            Entity(label="star", count=100), Entity(label="dog")),
+                  relations=(SceneRelation(subject="entity:0", relation="left of"),
+                             SceneRelation(subject="entity:2", relation="above"),
+                             SceneRelation(subject="entity:7", relation="above",
+                                           target="text:3")))
+    plan = solve(scene, seed=2, planner="llm")
+    assert plan.planner == "llm" and len(plan.objects) == 102
+    cat = next(e for e in plan.objects if e.label == "cat")
+    dog = next(e for e in plan.objects if e.label == "dog")
+    assert cat.subject_id == "tom"
+    assert all(centre(cat.box)[0] < centre(e.box)[0] for e in plan.objects if e is not cat)
+    assert all(centre(dog.box)[1] < centre(e.box)[1] for e in plan.objects if e is not dog
+               and e is not cat)

@@ -280,3 +280,11 @@ def test_any_prompt_gives_a_valid_plan(prompt, seed):
         for q in find_quotes(prompt):
             if q[2].strip():
                 assert q[2] in [t.content for t in plan.texts] or "named" in prompt
+
+
+def test_revise_delegates_to_planner_revise():
+    planner = RulesPlanner()
+    plan = planner.plan("a red cup next to a cat", seed=4)
+    revised = planner.revise(plan, "make the cup blue")
+    assert [(e.label, e.color) for e in revised.objects if e.label == "cup"] == [("cup", "blue")]
+    assert planner.name == "rules"
