@@ -189,7 +189,10 @@ def check_options(prompts: str | os.PathLike, opts: BatchOptions) -> BatchOption
         size = parse_size(opts.size)
     except SizeError as e:
         raise LimnerError(f"--size: {e}", "size") from None
-    return replace(opts, size=None if size is None else f"{size[0]}x{size[1]}")
+    # absolute paths: Ray actors (and spawned workers) need not share the driver's cwd
+    return replace(opts, size=None if size is None else f"{size[0]}x{size[1]}",
+                   out_dir=os.path.abspath(opts.out_dir),
+                   font=None if opts.font is None else os.path.abspath(opts.font))
 
 
 # --- reading the prompt file ---------------------------------------------------------------

@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-from dataclasses import asdict, dataclass
+import os
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Callable
 
 from limner.api import LimnerError
@@ -111,9 +112,11 @@ def run_units(units: list[WorkUnit], opts: BatchOptions, ray_opts: RayOptions,
         ray_opts: cluster address and actor pool shape.
         sink: called with the rows of each finished unit.
     """
-    ray = connect(ray_opts.address)
     if not units:
         return
+    ray = connect(ray_opts.address)
+    # actors on other nodes (or another cwd) must write to the same place
+    opts = replace(opts, out_dir=os.path.abspath(opts.out_dir))
     from ray.data import ActorPoolStrategy, DataContext
 
     # limner shows its own progress bar and summary; Ray Data's would interleave with them
@@ -187,8 +190,8 @@ def deployment_config(opts: ServeOptions) -> dict[str, Any]:
     lo = 1 if opts.min_replicas is None else opts.min_replicas
     hi = max(lo, opts.replicas) if opts.max_replicas is None else opts.max_replicas
     if lo < 0 or hi < 1 or lo > hi:
-        raise LimnerError(f"autoscaling bounds must satisfy 0 <= min <= max, max >= 1; "
-                          f"got min {lo}, max {hi}", "min_replicas")
+        raise LimnerError(f"--min-replicas {lo} and --max-replicas {hi}: autoscaling needs "
+                          f"0 <= min <= max and max >= 1", "min_replicas")
     cfg["autoscaling_config"] = {"min_replicas": lo, "max_replicas": hi,
                                  "initial_replicas": max(lo, 1),
                                  "target_ongoing_requests": opts.target_ongoing_requests}
