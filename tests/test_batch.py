@@ -94,6 +94,23 @@ def test_parse_line_never_raises(text):
         assert "/" not in item.stem and item.stem
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(1, 12), min_size=1, max_size=6), st.data())
+def test_pending_units_cover_exactly_what_is_not_done(sizes, data):
+    """Units are contiguous runs, never overlap, and cover every image not done, once."""
+    from limner.batch import BatchItem, pending_units
+
+    items = [BatchItem(line=i + 1, id=f"i{i}", prompt="p", n=n) for i, n in enumerate(sizes)]
+    every = [(it.id, k) for it in items for k in range(it.n)]
+    done = set(data.draw(st.lists(st.sampled_from(every), unique=True)))
+    units, skipped = pending_units(items, done)
+    covered = [(u.item.id, u.start + k) for u in units for k in range(u.count)]
+    assert sorted(covered) == sorted(set(every) - done) and len(covered) == len(set(covered))
+    assert skipped == len(done)
+    for u in units:  # maximal runs: the image before a unit is done (or it is the first)
+        assert u.count >= 1 and (u.start == 0 or (u.item.id, u.start - 1) in done)
+
+
 def test_bad_options_are_one_line_exit_2(tmp_path, capsys):
     f = _write(tmp_path / "p.txt", ["a cat"])
     for args, needle in ((["--size", "100x100"], "not divisible by 16"),
