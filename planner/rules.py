@@ -549,7 +549,10 @@ def _build_phrases() -> list[tuple[tuple[str, ...], str, str]]:
                 p.append((pre + (side,), "pos", side))
                 p.append((pre + (side, "side"), "pos", side))
                 p.append((pre + (side, "hand", "side"), "pos", side))
-        p.append((("on", "its", side), "pos", side))
+        for pron in ("its", "their", "his", "her"):
+            for pre in (("to",), ("on",), ("at",), ()):
+                p.append((pre + (pron, side), "relit", f"{side} of"))
+                p.append((pre + (pron, side, "side"), "relit", f"{side} of"))
     for v in ("top", "bottom"):
         for h in ("left", "right"):
             for pre in (("in", "the"), ("at", "the"), ("on", "the"), ("at",), ()):
@@ -903,6 +906,9 @@ def _read_english(text: str, quotes: list[str], f: _Facts) -> None:
                                            {"top": "on", "bottom": "under"}.get(value, "in"))
             elif kind == "ontop" and _on_top(f, toks, i):
                 pass
+            elif kind == "relit":        # "a croissant to its left": left of the thing before
+                subj = f.last(independent=True)
+                f.relate(subj, value, _pronoun(f, subj) if subj else None)
             elif kind in ("pos", "ontop"):
                 pos_next = _on_position(f, toks, i, value) or pos_next
             else:
