@@ -136,7 +136,9 @@ def _rapidocr():
         raise DescribeError(f"OCR needs rapidocr and onnxruntime ({e}): "
                             "pip install 'limner[ocr]'") from None
 
-    logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+    # Its INFO lines and "detection result is empty" warnings are noise on a CLI. A filter,
+    # because RapidOCR resets its logger's level when an engine is built.
+    logging.getLogger("RapidOCR").addFilter(lambda record: record.levelno >= logging.ERROR)
     return RapidOCR()
 
 
