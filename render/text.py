@@ -29,6 +29,7 @@ _LANG = {"Hans": "zh-Hans", "Hant": "zh-Hant", "Jpan": "ja", "Kore": "ko", "Arab
 _NO_LINE_START = set("、。，．,.!?！？：；:;)]}）」』】〉》”’ー々ゃゅょっャュョッぁぃぅぇぉァィゥェォ")
 _LINE_PITCH = 1.18          # baseline-to-baseline distance, in font sizes
 _SINGLE_LINE_BONUS = 1.25   # keep one line unless wrapping lets the text grow by more than this
+BUSY = 0.3                  # luminance spread (p90 - p10) above which a backdrop needs a plate
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class Backdrop:
 
 
 def sample_backdrop(image: "Image.Image", rect: tuple[int, int, int, int]) -> Backdrop:
-    """Mean colour and luminance spread of ``image`` under ``rect``."""
+    """Mean colour and luminance spread (p90 - p10, 0..1) of ``image`` under ``rect``."""
     import numpy as np
 
     crop = image.crop(rect)
@@ -211,7 +212,10 @@ def sample_backdrop(image: "Image.Image", rect: tuple[int, int, int, int]) -> Ba
     rgb = arr[..., :3]
     mean = tuple(int(v) for v in rgb.reshape(-1, 3).mean(axis=0))
     lum = (rgb @ np.array([0.2126, 0.7152, 0.0722], dtype=np.float32)) / 255.0
-    return Backdrop(mean, float(lum.std()), False)  # type: ignore[arg-type]
+    # Spread between the 10th and 90th percentiles: sparse specks (stars, snow) are not
+    # "busy", a cloud or an object half under the box is.
+    lo, hi = np.percentile(lum, (10, 90))
+    return Backdrop(mean, float(hi - lo), False)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -231,7 +235,7 @@ def choose_treatment(color: str | None, under: Backdrop) -> Treatment:
     fill = wanted or readable_on(under.mean)
     ratio = contrast_ratio(fill, under.mean)
     opposite = _plate_color(fill, under.mean)
-    if under.busy > 0.14 or ratio < 3.0 or (ratio < 4.5 and wanted is None):
+    if under.busy > BUSY or ratio < 3.0 or (ratio < 4.5 and wanted is None):
         # A plate guarantees the contrast; an outline is kept for a colour the Plan asked
         # for (outlined letters read worse, for people and OCR alike).
         return Treatment(fill, None, opposite)

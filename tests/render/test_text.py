@@ -162,7 +162,7 @@ def test_low_contrast_or_busy_backdrops_get_help():
     plate = choose_treatment("yellow", Backdrop((255, 255, 255), 0.0, False))
     assert plate.plate is not None
     assert contrast_ratio(plate.fill, plate.plate) >= 4.5
-    busy = choose_treatment(None, Backdrop((120, 160, 200), 0.3, False))
+    busy = choose_treatment(None, Backdrop((120, 160, 200), 0.5, False))
     assert busy.plate is not None
     mid = choose_treatment("#e04040", Backdrop((244, 241, 234), 0.0, False))
     assert mid.outline is not None
