@@ -146,6 +146,9 @@ def test_batch_writes_files_and_manifest(tmp_path, capsys):
     alone = Limner().generate(PROMPTS[2], n=2, size="256x256", seed=11)
     assert [img.data for img in alone.images] == [(out / f"two-{i}.png").read_bytes()
                                                   for i in range(2)]
+    # and image 1 on its own (what a resume renders when only it is missing) is the same
+    second = Limner().generate(PROMPTS[2], size="256x256", seed=12)
+    assert second.images[0].data == (out / "two-1.png").read_bytes()
 
 
 def test_failing_lines_are_recorded_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
