@@ -230,6 +230,8 @@ def batch(
         background=background, output_format=fmt, workers=workers))
     ray_opts = None
     if ray or ray_address:
+        if workers != 1:
+            _fail("--workers is for local runs; on Ray use --ray-actors")
         from limner.ray_backend import RayOptions, require_ray
 
         require_ray()
