@@ -577,7 +577,13 @@ def run_batch(prompts: str | os.PathLike, opts: BatchOptions, *, progress: bool 
         the run's BatchSummary (``exit_code`` says whether any line failed).
     """
     warn = warn or (lambda msg: print(f"limner: note: {msg}", file=sys.stderr))
-    Path(opts.out_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(opts.out_dir).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        from limner.api import LimnerError
+
+        raise LimnerError(f"--out {opts.out_dir}: cannot create it ({e.strerror})", "out",
+                          "bad_output") from None
     with _dir_lock(Path(opts.out_dir)):
         manifest, units, skipped = prepare(prompts, opts, warn=warn)
         summary = BatchSummary(skipped=skipped)
