@@ -61,9 +61,6 @@ def test_console_script_and_no_heavy_imports():
                          text=True, cwd=REPO, timeout=60)
     assert run.returncode == 0, run.stderr
     assert sum(o["label"] == "apple" for o in json.loads(run.stdout)["elements"]) == 3
-    bad = subprocess.run(cmd + ["plan", "--size", "1000x1000", "a cat"], capture_output=True,
-                         text=True, cwd=REPO, timeout=60)
-    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
     code = ("import sys; from limner.cli import main; main(['plan', '--json', 'a cat']); "
             "print(sorted(m for m in ('torch', 'PIL', 'diffusers', 'transformers') "
             "if m in sys.modules), file=sys.stderr)")

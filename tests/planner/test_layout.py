@@ -14,7 +14,7 @@ LABELS = ["cat", "dog", "apple", "tree", "road", "bird", "ice block", "palm tree
 TEXTS = ["SALE", "Hello, world!", "欢迎光临", "ありがとう", "김치찌개", "أهلا وسهلا",
          "A much longer headline that has to wrap somewhere", "$5"]
 SCRIPTS = {"欢迎光临": "Hans", "ありがとう": "Jpan", "김치찌개": "Kore", "أهلا وسهلا": "Arab"}
-FAST = settings(max_examples=60, deadline=None,
+FAST = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -269,7 +269,7 @@ _WORDS = ("a an the two three 5 12 cats dog red blue left of right above below o
           "wearing holding next to beside top bottom at corner small").split()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(max_size=60), st.lists(st.sampled_from(_WORDS), max_size=20)
                  .map(" ".join)), st.integers(0, 50))
 def test_any_prompt_gives_a_valid_plan(prompt, seed):
