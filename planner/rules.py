@@ -631,7 +631,6 @@ class _Facts:
     gradient: bool = False
     scene: str | None = None
     text_color: str | None = None
-    hint: str | None = None
     proper: set[str] = field(default_factory=set)    # capitalised names: Paris, Tom
 
     def add_entity(self, label: str, count: int = 1, color: str | None = None, **kw) -> str:
@@ -1249,8 +1248,8 @@ def _cjk_rel(f: _Facts, st: _CJKState, toks: list[_Tok], k: int) -> None:
     """A relation word: anchored to the noun just before it, else a position on the image."""
     value = toks[k].value
     pk = _significant(toks, k, -1, skip=("num",))
-    if _tok_at(toks, pk).kind == "scene":
-        return
+    if _tok_at(toks, pk).kind == "scene" or _tok_at(toks, pk).value == "bg":
+        return      # "在海滩上", "背景上": on the backdrop, not a place on the image
     anchor = st.clause[-1][1] if st.clause and pk >= 0 and st.clause[-1][0] == pk else None
     prev_tok = _tok_at(toks, pk)
     if prev_tok.kind == "doc" or prev_tok.kind == "mark" and prev_tok.value in (
