@@ -377,6 +377,9 @@ def _read_count(toks: list[str], i: int) -> tuple[int | None, float, bool, int]:
             pair = float(count or 1)
             count, j = None, j + 2
             continue
+        if w == "half" and toks[j + 1:j + 3] == ["a", "dozen"]:
+            count, j = 6, j + 3
+            continue
         if w in ("couple", "trio", "quartet", "dozen") and nxt == "of":
             count, j = {"couple": 2, "trio": 3, "quartet": 4, "dozen": 12}[w], j + 2
             continue

@@ -72,7 +72,7 @@ def test_no_text_unless_quoted():
     ("eleven stars", "star", 11), ("a single rose", "rose", 1), ("a couple of dogs", "dog", 2),
     ("a pair of headphones", "headphones", 1), ("a pair of sunglasses", "sunglasses", 1),
     ("a pair of shoes", "shoe", 2), ("two pairs of socks", "sock", 4),
-    ("a dozen donuts", "donut", 12), ("five butterflies", "butterfly", 5),
+    ("a dozen donuts", "donut", 12), ("half a dozen eggs", "egg", 6), ("five butterflies", "butterfly", 5),
     ("two mice", "mouse", 2), ("three pieces of sushi", "piece of sushi", 3),
     ("two cups of coffee", "cup of coffee", 2), ("four slices of pizza", "slice of pizza", 4),
     ("a bowl of noodles", "bowl of noodles", 1), ("nine seagulls", "seagull", 9),
@@ -241,7 +241,7 @@ def test_dev_prompts_pass():
 
 
 def test_heldout_prompts_pass():
-    """Measured 297/298 (99.7%) with scripts/eval_plans.py (287/298 = 96.3% when each batch
+    """Measured 317/318 (99.7%) with scripts/eval_plans.py (306/318 = 96.2% when each batch
     was first run, before the fixes it prompted); asserted with a small margin."""
     summary = eval_plans.evaluate(eval_plans.load_rows(HELDOUT), RulesPlanner())
     assert summary["prompts"] >= 30
