@@ -811,6 +811,11 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
     if f.gradient and before in ("to", "into", "and") and np_.label in _css_names():
         f.bg_colors.append(np_.label)      # "... to orange": a colour, not the fruit
         return None, None
+    subj = pend.get("subject") if pend else None
+    if pend and pend["rel"] == "in" and subj and subj.startswith("text:") and \
+            np_.label in _css_names() and not np_.explicit:
+        _color_text(f, np_.label, subj)    # '"Breakfast" written in gold'
+        return None, None
     if before in lx.TOPIC_CUES and np_.label.split()[-1] not in lx.COMMON_NOUNS \
             or head in f.proper or head in lx.BODY_PARTS and not np_.explicit:
         return None, None
