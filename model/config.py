@@ -63,7 +63,7 @@ def load_presets(filename: str, cls: type[T], directory: Path | None = None) -> 
 
     path = (directory or CONFIG_DIR) / filename
     with open(path, encoding="utf-8") as f:
-        raw = yaml.safe_load(f) or {}
+        raw = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of preset names")
     return {name: build(cls, entry, f"{path.name}:{name}") for name, entry in raw.items()}

@@ -197,12 +197,22 @@ _NON_LATIN = re.compile("[\u0600-\u06ff\u1100-\u11ff\u3040-\u30ff\u3130-\u318f"
                         "\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
 
 
+def _raise_bad_term(pairs: Iterable[tuple[str, str]], where: str) -> None:
+    """Name the configured term whose pattern does not compile."""
+    for t, src in pairs:
+        try:
+            re.compile(src)
+        except re.error as e:
+            raise ModerationConfigError(f"{where}: bad term {t!r}: {e}") from None
+    raise ModerationConfigError(f"{where}: the terms do not compile together")
+
+
 @dataclass(frozen=True)
 class _Group:
     terms: tuple[str, ...]
     # key → {"latin": terms in Latin letters or re:, "other": the rest}
     regex: dict[Key, dict[str, re.Pattern]]
-    per_term: dict[Key, tuple[tuple[str, re.Pattern], ...]]
+    per_term: dict[Key, tuple[tuple[str, str], ...]]   # (term, regex source)
 
     @classmethod
     def build(cls, terms: Iterable[str], where: str) -> "_Group":
@@ -211,22 +221,23 @@ class _Group:
             raise ModerationConfigError(f"{where}: a term group must not be empty")
         regex, per_term = {}, {}
         for key in KEYS:
-            pairs = []
-            for t in terms:
-                src = _term_pattern(t, *key)
-                if src is None:
-                    continue
-                try:
-                    pairs.append((t, re.compile(src)))
-                except re.error as e:
-                    raise ModerationConfigError(f"{where}: bad term {t!r}: {e}") from None
-            per_term[key] = tuple(pairs)
+            # Term sources stay uncompiled: they are only needed to name the term behind a
+            # match (rare), while compiling thousands of them made the first check take
+            # seconds. The combined alternation per bucket is what runs on every text.
+            pairs = tuple((t, src) for t in terms
+                          if (src := _term_pattern(t, *key)) is not None)
+            per_term[key] = pairs
             buckets: dict[str, list[str]] = {"latin": [], "other": []}
-            for t, p in pairs:
+            for t, src in pairs:
                 latin = t.startswith("re:") or not _NON_LATIN.search(t)
-                buckets["latin" if latin else "other"].append(f"(?:{p.pattern})")
-            regex[key] = {name: re.compile("|".join(alts)) for name, alts in buckets.items()
-                          if alts}
+                buckets["latin" if latin else "other"].append(f"(?:{src})")
+            regex[key] = {}
+            for name, alts in buckets.items():
+                if alts:
+                    try:
+                        regex[key][name] = re.compile("|".join(alts))
+                    except re.error:
+                        _raise_bad_term(pairs, where)
         return cls(terms, regex, per_term)
 
     def sub(self, text: str, key: Key) -> str:
@@ -244,7 +255,8 @@ class _Group:
             if name != "latin" and not _NON_LATIN.search(text):
                 continue
             for m in rx.finditer(text):
-                term = next((t for t, p in self.per_term[key] if p.fullmatch(m.group(0))),
+                term = next((t for t, src in self.per_term[key]
+                             if re.fullmatch(src, m.group(0))),
                             m.group(0))
                 out.append((m.start(), m.end(), term))
         return sorted(out)
@@ -317,7 +329,7 @@ class Moderator:
         import yaml
 
         with open(path, encoding="utf-8") as f:
-            raw = yaml.safe_load(f) or {}
+            raw = yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
         return cls.from_dict(raw, Path(path).name)
 
     @classmethod
