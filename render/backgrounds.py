@@ -344,7 +344,17 @@ PARTICLES = {
 }
 
 
-def _particles(img: "Image.Image", scene: str, rng: random.Random) -> None:
+Rect = tuple[int, int, int, int]
+
+
+def _clear(x: float, y: float, keep_clear: tuple[Rect, ...]) -> bool:
+    return not any(x0 <= x <= x1 and y0 <= y <= y1 for x0, y0, x1, y1 in keep_clear)
+
+
+def _particles(img: "Image.Image", scene: str, rng: random.Random,
+               keep_clear: tuple[Rect, ...] = ()) -> None:
+    """Stars, snow, bubbles or rain, kept out of ``keep_clear`` (where text goes: specks
+    behind letters make them harder to read)."""
     from PIL import ImageDraw
 
     w, h = img.size
@@ -354,7 +364,9 @@ def _particles(img: "Image.Image", scene: str, rng: random.Random) -> None:
         for _ in range(int(300 * w * h / 1e6)):
             x, y = rng.uniform(0, w), rng.uniform(0, h * 0.9)
             ln = rng.uniform(12, 28) * unit
-            d.line((x, y, x - ln * 0.25, y + ln), fill=(200, 210, 224), width=max(1, int(unit)))
+            if _clear(x, y, keep_clear) and _clear(x, y + ln, keep_clear):
+                d.line((x, y, x - ln * 0.25, y + ln), fill=(200, 210, 224),
+                       width=max(1, int(unit)))
         return
     spec = PARTICLES.get(scene)
     if spec is None:
@@ -364,6 +376,8 @@ def _particles(img: "Image.Image", scene: str, rng: random.Random) -> None:
     for _ in range(int(per_mp * w * h / 1e6)):
         x, y = rng.uniform(0, w), rng.uniform(y0, y1) * h
         r = rng.uniform(r0, r1) * unit
+        if not _clear(x, y, keep_clear):
+            continue
         if outline:
             d.ellipse((x - r, y - r, x + r, y + r), outline=color, width=max(1, int(unit)))
         else:
@@ -383,13 +397,15 @@ def _solid(size: tuple[int, int], color: RGB) -> "Image.Image":
     return vertical_gradient(size, [(0, shade(color, 0.035)), (1, shade(color, -0.035))])
 
 
-def draw_background(bg: Background, size: tuple[int, int], seed: int = 0) -> "Image.Image":
+def draw_background(bg: Background, size: tuple[int, int], seed: int = 0,
+                    keep_clear: tuple[Rect, ...] = ()) -> "Image.Image":
     """The canvas behind the elements.
 
     Args:
         bg: the Plan's background.
         size: (width, height) in pixels.
         seed: fixes clouds, stars and silhouettes.
+        keep_clear: pixel rectangles (text areas) that particles stay out of.
     Returns:
         An RGB image of ``size``, or a fully transparent RGBA one for
         ``kind == "transparent"``.
@@ -422,7 +438,7 @@ def draw_background(bg: Background, size: tuple[int, int], seed: int = 0) -> "Im
         work = Image.blend(work, Image.new("RGB", work.size, tint), 0.28)
     # Bilinear is enough for soft backdrops and ~2x cheaper than bicubic at 4K.
     img = work.resize(size, Image.BILINEAR)
-    _particles(img, bg.scene or "", rng)
+    _particles(img, bg.scene or "", rng, keep_clear)
     return img
 
 

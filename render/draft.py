@@ -67,6 +67,16 @@ def _placement(el: ObjectElement, size: tuple[int, int], sprite_size: tuple[int,
     return x0 + (x1 - x0 - sprite_size[0]) // 2, y1 - sprite_size[1]
 
 
+def _text_areas(plan: Plan) -> tuple[tuple[int, int, int, int], ...]:
+    """Pixel boxes of the text elements, grown by half their height on every side."""
+    out = []
+    for el in plan.texts:
+        x0, y0, x1, y1 = box_to_pixels(el.box, *plan.size)
+        m = (y1 - y0) // 2
+        out.append((x0 - m, y0 - m, x1 + m, y1 + m))
+    return tuple(out)
+
+
 def _sprite_for(el: ObjectElement, size: tuple[int, int], options: RenderOptions,
                 q: DraftQuality) -> "Image.Image":
     x0, y0, x1, y1 = box_to_pixels(el.box, *size)
@@ -153,7 +163,7 @@ class DraftRenderer:
 
             img = reference_backdrop(options.references[bg.reference], size)
         else:
-            img = draw_background(bg, size, seed=plan.seed)
+            img = draw_background(bg, size, seed=plan.seed, keep_clear=_text_areas(plan))
         if not plan.transparent and img.mode != "RGB":
             img = img.convert("RGB")
         # Painter's order: z first, then lower boxes (nearer the viewer) in front.
