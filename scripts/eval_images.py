@@ -146,14 +146,18 @@ def score_string(expected: str, reads: list[list[str]]) -> dict:
 
 
 def _on_scene(plan, index: int):
-    """The Plan with its background swapped for a procedural scene (cycled by index): text
-    legibility on busy backdrops, which the dev prompts rarely ask for."""
+    """The Plan with its background swapped for a procedural scene (cycled by index) and
+    its text colours cleared: text legibility on busy backdrops, which the dev prompts
+    rarely ask for."""
     from planner.schema import SCENES, Background
 
     scene = SCENES[index % len(SCENES)]
     canvas = plan.canvas.model_copy(update={"background": Background(kind="scene",
                                                                      scene=scene)})
-    return plan.model_copy(update={"canvas": canvas})
+    # The planner chose text colours for the old background; let the renderer choose anew.
+    elements = tuple(e.model_copy(update={"color": None}) if e.kind == "text" else e
+                     for e in plan.elements)
+    return plan.model_copy(update={"canvas": canvas, "elements": elements})
 
 
 def evaluate(rows: list[dict], planner: str, size: str | None, out_dir: str | None,
