@@ -569,6 +569,7 @@ def fit_text(content: str, script: str, role: str, avail_w: float, avail_h: floa
 def _intervals(weights: list[float], start: float, span: float,
                gap: float) -> list[tuple[float, float]]:
     total = sum(weights) or 1.0
+    gap = min(gap, span * 0.3 / max(len(weights) - 1, 1))    # many cells: thinner gaps
     usable = span - gap * (len(weights) - 1)
     out, x = [], start
     for wgt in weights:
@@ -913,13 +914,25 @@ def _depth(key: str, parent_of: dict) -> int:
     return max(z, 0)
 
 
+def _safe_box(box: Rect) -> Rect:
+    """Round to 4 decimals, keeping a non-empty box inside [0, 1] (crowded canvases)."""
+    x0, y0, x1, y1 = (min(max(round(v, 4), 0.0), 1.0) for v in box)
+    x0, x1 = min(x0, x1), max(x0, x1)
+    y0, y1 = min(y0, y1), max(y0, y1)
+    if x1 - x0 < 1e-4:
+        x0, x1 = (x0, x0 + 1e-4) if x0 + 1e-4 <= 1 else (1 - 1e-4, 1.0)
+    if y1 - y0 < 1e-4:
+        y0, y1 = (y0, y0 + 1e-4) if y0 + 1e-4 <= 1 else (1 - 1e-4, 1.0)
+    return (x0, y0, x1, y1)
+
+
 def _elements(scene: Scene, groups: dict[str, _Group], parent_of: dict,
               boxes: dict[str, list[Rect]], bg: Background) -> list:
     """Object elements (subject ids from labels, in entity order) then text elements."""
     out: list = []
     seen: dict[str, int] = {}
     text_default = contrast_color(background_color(bg))
-    r4 = lambda b: tuple(round(v, 4) for v in b)  # noqa: E731
+    r4 = _safe_box
     for i, e in enumerate(scene.entities):
         ref = f"entity:{i}"
         inst_boxes: dict[int, tuple[Rect, int]] = {}
@@ -950,6 +963,27 @@ def _elements(scene: Scene, groups: dict[str, _Group], parent_of: dict,
     return out
 
 
+def _ordered(scene: Scene, groups: dict[str, _Group], by_ref: dict[str, list[str]],
+             parent_of: dict, stacks: dict[str, list[str]], seed: int,
+             canvas: tuple[int, int]) -> tuple[random.Random, dict[str, _Group], _Order]:
+    """The grid groups and their X/Y order: stated relations, positions, then defaults."""
+    rng = random.Random(seed)
+    member_of = {m: key for key, chain in stacks.items() for m in chain}
+    grid = _stack_groups(groups, stacks, parent_of)
+
+    def owners(ref: str | None) -> list[str]:
+        found = (_root(k, parent_of) for k in by_ref.get(ref or "", []))
+        return list(dict.fromkeys(member_of.get(k, k) for k in found))
+
+    order = _Order(list(grid))
+    deferred: list = []
+    absolute = _relation_edges(scene, order, owners, rng, deferred)
+    _position_edges(grid, order, absolute)
+    _beside_edges(order, deferred, rng)
+    _soft_edges(grid, order, rng, wide=canvas[0] >= 0.9 * canvas[1])
+    return rng, grid, order
+
+
 def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
           background: str = "auto", quality: str = "auto", planner: str = "rules") -> Plan:
     """Place a Scene on a canvas: one box per instance, stated relations and counts kept.
@@ -965,23 +999,15 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
         A valid Plan.
     """
     canvas = canvas_size(scene, size)
-    rng = random.Random(seed)
     groups, by_ref = _build_groups(scene)
     parent_of = _attachments(scene, by_ref)
     stacks = _stacks(scene, groups, by_ref, parent_of)
-    member_of = {m: key for key, chain in stacks.items() for m in chain}
-    grid = _stack_groups(groups, stacks, parent_of)
-
-    def owners(ref: str | None) -> list[str]:
-        found = (_root(k, parent_of) for k in by_ref.get(ref or "", []))
-        return list(dict.fromkeys(member_of.get(k, k) for k in found))
-
-    order = _Order(list(grid))
-    deferred: list = []
-    absolute = _relation_edges(scene, order, owners, rng, deferred)
-    _position_edges(grid, order, absolute)
-    _beside_edges(order, deferred, rng)
-    _soft_edges(grid, order, rng, wide=canvas[0] >= 0.9 * canvas[1])
+    rng, grid, order = _ordered(scene, groups, by_ref, parent_of, stacks, seed, canvas)
+    if stacks and order.dropped:
+        # a fact needs something between stacked groups after all: no stacks then
+        plain = _ordered(scene, groups, by_ref, parent_of, {}, seed, canvas)
+        if len(plain[2].dropped) < len(order.dropped):
+            stacks, (rng, grid, order) = {}, plain
     cells = _grid(scene, grid, order, canvas, rng)
     cells.update(_split_stacks(scene, groups, stacks, cells))
     boxes = _place_all(scene, groups, parent_of, cells, canvas, rng)

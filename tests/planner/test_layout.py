@@ -23,12 +23,13 @@ def centre(box):
 
 
 @st.composite
-def scenes(draw):
+def scenes(draw, most=(4, 3)):
     """A Scene whose relations are all true of hidden grid spots, so none contradicts another."""
-    n_ent = draw(st.integers(0, 4))
-    n_txt = draw(st.integers(0 if n_ent else 1, 3))
+    n_ent = draw(st.integers(0, most[0]))
+    n_txt = draw(st.integers(0 if n_ent else 1, most[1]))
     n = n_ent + n_txt
-    spots = draw(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=n,
+    side = max(4, n)
+    spots = draw(st.lists(st.tuples(st.integers(0, side), st.integers(0, side)), min_size=n,
                           max_size=n, unique=True))
     ents = tuple(Entity(label=draw(st.sampled_from(LABELS)), count=draw(st.integers(1, 6)),
                         color=draw(st.sampled_from([None, "red", "#336699"])))
@@ -87,6 +88,13 @@ def test_boxes_counts_and_relations_hold(scene, seed):
     assert "contradictory" not in plan.reasoning
     for rel in scene.relations:
         assert expected_holds(plan, scene, rel), (rel, plan.reasoning)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenes(most=(14, 6)), st.integers(0, 10_000))
+def test_crowded_scenes_stay_valid(scene, seed):
+    """Many groups: boxes shrink but stay valid, counts and relations still hold."""
+    test_boxes_counts_and_relations_hold.hypothesis.inner_test(scene, seed)
 
 
 @FAST
