@@ -23,7 +23,9 @@ with its Plan's seed, so a batch of n gives the pixels of n single renders.
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Sequence
 
 from model.diffusion import (LoadOptions, RendererPreset, Tier, denoiser, known_presets,
@@ -74,6 +76,7 @@ class DiffusionOptions:
 
 # --- prompts from the Plan ---------------------------------------------------------------
 
+@lru_cache(maxsize=256)
 def _colour_words(value: str | None) -> str:
     """A colour as words a text encoder knows: CSS names stay, hex becomes the nearest name."""
     if not value:
@@ -150,29 +153,59 @@ class Embeds:
     neg_pooled: Any = None
 
 
-def _encode(pipe, family: str, texts: list[str], max_len: int | None, negative: str,
-            cfg: bool) -> Embeds:
-    device = pipe._execution_device
-    negs = [negative] * len(texts)
+def _encode(pipe, family: str, texts: list[str], max_len: int | None, device,
+            t5_only: bool = False) -> Embeds:
+    """Encode ``texts`` as positive prompts (negatives are encoded the same way by the
+    caller, once). ``t5_only``: FLUX element segments, which only add T5 tokens (CLIP gives
+    FLUX's pooled vector, taken from the global prompt)."""
     if family == "sdxl":
-        pe, ne, pp, npp = pipe.encode_prompt(prompt=texts, device=device,
-                                             do_classifier_free_guidance=cfg,
-                                             negative_prompt=negs)
-        return Embeds(pe, None, pp, ne, None, npp)
+        pe, _, pp, _ = pipe.encode_prompt(prompt=texts, device=device,
+                                          do_classifier_free_guidance=False)
+        return Embeds(pe, None, pp)
     if family == "sd3":
-        pe, ne, pp, npp = pipe.encode_prompt(prompt=texts, prompt_2=None, prompt_3=None,
-                                             device=device, do_classifier_free_guidance=cfg,
-                                             negative_prompt=negs,
-                                             max_sequence_length=max_len or 256)
-        return Embeds(pe, None, pp, ne, None, npp)
+        pe, _, pp, _ = pipe.encode_prompt(prompt=texts, prompt_2=None, prompt_3=None,
+                                          device=device, do_classifier_free_guidance=False,
+                                          max_sequence_length=max_len or 256)
+        return Embeds(pe, None, pp)
+    if family == "flux" and t5_only:
+        return Embeds(pipe._get_t5_prompt_embeds(prompt=texts, max_sequence_length=max_len,
+                                                 device=device))
     if family == "flux":
         pe, pp, _ = pipe.encode_prompt(prompt=texts, prompt_2=None, device=device,
                                        max_sequence_length=max_len or 512)
         return Embeds(pe, None, pp)
-    pe, pm, ne, nm = pipe.encode_prompt(texts, do_classifier_free_guidance=cfg,
-                                        negative_prompt=negative, device=device,
-                                        clean_caption=False, max_sequence_length=max_len or 300)
-    return Embeds(pe, pm, None, ne, nm, None)
+    pe, pm, _, _ = pipe.encode_prompt(texts, do_classifier_free_guidance=False, device=device,
+                                      clean_caption=False, max_sequence_length=max_len or 300)
+    return Embeds(pe, pm)
+
+
+def _rows(e: Embeds, index) -> Embeds:
+    """The rows ``index`` of every tensor of ``e``."""
+    def pick(x):
+        return None if x is None else x.index_select(0, index.to(x.device))
+
+    return Embeds(pick(e.tokens), pick(e.mask), pick(e.pooled))
+
+
+def _encode_texts(pipe, family: str, texts: list[str], negative: str | None, max_len,
+                  device, t5_only: bool = False) -> tuple[Embeds, Embeds | None]:
+    """Encode each distinct text (and the negative prompt) once; rows follow ``texts``.
+
+    Returns:
+        ``(positives, negatives)``: negatives repeat the negative prompt per row, None
+        without classifier-free guidance.
+    """
+    import torch
+
+    uniq = list(dict.fromkeys(texts + ([negative] if negative is not None else [])))
+    e = _encode(pipe, family, uniq, max_len, device, t5_only)
+    pos = _rows(e, torch.tensor([uniq.index(t) for t in texts]))
+    if negative is None:
+        return pos, None
+    neg = _rows(e, torch.full((len(texts),), uniq.index(negative)))
+    if family == "sdxl" and not negative and pipe.config.force_zeros_for_empty_prompt:
+        neg = Embeds(torch.zeros_like(neg.tokens), None, torch.zeros_like(neg.pooled))
+    return pos, neg
 
 
 def _join(first, rest, items: int):
@@ -186,33 +219,96 @@ def _join(first, rest, items: int):
 
 
 def encode_segments(pipe, family: str, texts: list[list[str]], preset: RendererPreset,
-                    negative: str, cfg: bool) -> tuple[Embeds, list[int]]:
+                    negative: str, cfg: bool, device) -> tuple[Embeds, list[int]]:
     """Encode every item's segment prompts and concatenate them along the token axis.
 
     The global prompt gets the preset's full ``max_sequence_length``; element prompts get
-    ``region_tokens`` (T5 families; CLIP is always 77).
+    just enough T5 tokens (at most ``region_tokens``; CLIP is always 77). Each distinct text
+    is encoded once, so n images of one prompt cost one encoding.
 
     Returns:
         ``(embeds with tensors (B, sum(lengths), D), token length of each segment)``.
     """
     import torch
 
-    items = len(texts)
+    neg = negative if cfg else None
     with torch.no_grad():
-        return _encode_all(pipe, family, texts, preset, negative, cfg, items)
-
-
-def _encode_all(pipe, family, texts, preset, negative, cfg, items):
-    g = _encode(pipe, family, [t[0] for t in texts], preset.max_sequence_length, negative, cfg)
-    rest_texts = [s for t in texts for s in t[1:]]
-    if not rest_texts:
-        return g, [g.tokens.shape[1]]
-    r = _encode(pipe, family, rest_texts, preset.region_tokens, negative, cfg)
-    joined = Embeds(tokens=_join(g.tokens, r.tokens, items), mask=_join(g.mask, r.mask, items),
-                    pooled=g.pooled, neg_tokens=_join(g.neg_tokens, r.neg_tokens, items),
-                    neg_mask=_join(g.neg_mask, r.neg_mask, items), neg_pooled=g.neg_pooled)
+        g, gn = _encode_texts(pipe, family, [t[0] for t in texts], neg,
+                              preset.max_sequence_length, device)
+        rest = [s for t in texts for s in t[1:]]
+        if not rest:
+            return _with_negative(g, gn, g), [g.tokens.shape[1]]
+        # Element segments are sized to the element prompts; the negative prompt is cut to
+        # that length there (it is whole in the global segment).
+        with _quiet_truncation():
+            r, rn = _encode_texts(pipe, family, rest, neg,
+                                  _region_length(pipe, family, rest, preset), device,
+                                  t5_only=family == "flux")
+        r, rn = _trim_clip(pipe, family, r, rest), _trim_clip(pipe, family, rn, rest)
+    n = len(texts)
+    pos = Embeds(_join(g.tokens, r.tokens, n), _join(g.mask, r.mask, n), g.pooled)
+    joined = pos if gn is None else Embeds(_join(gn.tokens, rn.tokens, n),
+                                           _join(gn.mask, rn.mask, n), gn.pooled)
     lengths = [g.tokens.shape[1]] + [r.tokens.shape[1]] * (len(texts[0]) - 1)
-    return joined, lengths
+    return _with_negative(pos, gn, joined), lengths
+
+
+@contextmanager
+def _quiet_truncation():
+    """Silence diffusers' "input was truncated" warning while encoding element segments,
+    where cutting the negative prompt short is intended."""
+    from diffusers.utils import logging
+
+    level = logging.get_verbosity()
+    logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(level)
+
+
+def _with_negative(pos: Embeds, neg: Embeds | None, neg_joined: Embeds) -> Embeds:
+    if neg is None:
+        return pos
+    return Embeds(pos.tokens, pos.mask, pos.pooled, neg_joined.tokens, neg_joined.mask,
+                  neg_joined.pooled)
+
+
+_T5_TOKENIZER = {"sd3": "tokenizer_3", "flux": "tokenizer_2", "pixart": "tokenizer"}
+_CLIP_TOKENS = 77
+
+
+def _needed(tokenizer, texts: list[str], cap: int) -> int:
+    """Tokens the longest text needs (with its special tokens), rounded up to 8, ≤ cap."""
+    longest = max(len(ids) for ids in tokenizer(texts).input_ids)
+    return min(cap, max(8, -(-longest // 8) * 8))
+
+
+def _region_length(pipe, family: str, texts: list[str], preset: RendererPreset) -> int:
+    """T5 tokens per element segment: what the longest element prompt (or the negative)
+    needs, at most ``preset.region_tokens``. Element prompts are a few words; padding them
+    to a fixed budget would only lengthen every attention call."""
+    name = _T5_TOKENIZER.get(family)
+    tok = getattr(pipe, name, None) if name else None
+    return _needed(tok, texts, preset.region_tokens) if tok is not None else preset.region_tokens
+
+
+def _trim_clip(pipe, family: str, e: Embeds | None, texts: list[str]) -> Embeds | None:
+    """Keep only the CLIP positions element prompts use (SDXL; SD3's CLIP half).
+
+    CLIP's text encoder is causal, so the states up to a prompt's end token do not depend on
+    the padding after it: dropping the trailing padding keeps every word and the summary at
+    the end token, and shortens each element segment from 77 tokens to a few.
+    """
+    if e is None or family not in ("sdxl", "sd3"):
+        return e
+    import torch
+
+    keep = _needed(pipe.tokenizer, texts, _CLIP_TOKENS)
+    t = e.tokens
+    tokens = t[:, :keep] if family == "sdxl" else torch.cat(
+        [t[:, :keep], t[:, _CLIP_TOKENS:]], dim=1)
+    return Embeds(tokens, e.mask, e.pooled)
 
 
 def call_kwargs(family: str, e: Embeds) -> dict:
@@ -278,12 +374,13 @@ def _repeat(kwargs: dict, n: int) -> dict:
             for k, v in kwargs.items()}
 
 
-def encode_init(pipe, images: list["Image.Image"], generators: list) -> "torch.Tensor":
+def encode_init(pipe, images: list["Image.Image"], generators: list, device
+                ) -> "torch.Tensor":
     """VAE latents of ``images`` (sampled with each item's generator), scaled for the model."""
     import torch
 
     vae = pipe.vae
-    x = pipe.image_processor.preprocess(images).to(pipe._execution_device, vae.dtype)
+    x = pipe.image_processor.preprocess(images).to(device, vae.dtype)
     with torch.no_grad():
         latents = torch.cat([vae.encode(x[i:i + 1]).latent_dist.sample(generator=g)
                              for i, g in enumerate(generators)])
@@ -291,7 +388,7 @@ def encode_init(pipe, images: list["Image.Image"], generators: list) -> "torch.T
     return (latents - shift) * vae.config.scaling_factor
 
 
-def pixart_sdedit(pipe, images: list["Image.Image"], tier: Tier, generators: list,
+def pixart_sdedit(pipe, images: list["Image.Image"], tier: Tier, generators: list, device,
                   **call: Any) -> "np.ndarray":
     """SDEdit on PixArt-Sigma (no img2img pipeline ships): noise the init latents to the
     first kept timestep, then sample the remaining timesteps with the text-to-image pipeline.
@@ -302,7 +399,7 @@ def pixart_sdedit(pipe, images: list["Image.Image"], tier: Tier, generators: lis
     sched.set_timesteps(tier.steps)
     start = min(int(round(tier.steps * (1.0 - tier.strength))), tier.steps - 1)
     tail = sched.timesteps[start:]
-    x0 = encode_init(pipe, images, generators)
+    x0 = encode_init(pipe, images, generators, device)
     noise = torch.stack([torch.randn(x0.shape[1:], generator=g, dtype=x0.dtype)
                          for g in generators]).to(x0.device)
     latents = sched.add_noise(x0, noise, tail[:1].repeat(len(x0)))
@@ -337,6 +434,7 @@ class DiffusionRenderer:
         self.name = name
         self.options = options or DiffusionOptions()
         self.font = font
+        self.device = str(pipe._execution_device)   # computed once: it walks every module
         self._img2img = None
 
     @classmethod
@@ -399,7 +497,8 @@ class DiffusionRenderer:
                 return self.pipe(height=h, width=w, generator=generators, **extra,
                                  **common).images
             if self.family == "pixart":
-                return pixart_sdedit(self.pipe, inits, tier, generators, **common)
+                return pixart_sdedit(self.pipe, inits, tier, generators, self.device,
+                                     **common)
             size_kw = {} if self.family == "sdxl" else dict(height=h, width=w)
             return self.img2img(image=inits, strength=tier.strength, generator=generators,
                                 **size_kw, **common).images
@@ -434,10 +533,9 @@ class DiffusionRenderer:
         by_shape: dict[tuple, list[int]] = {}
         for i, p in enumerate(plans):
             by_shape.setdefault(self._shape(p), []).append(i)
-        device = str(self.pipe._execution_device)
         out = []
         for shape, idx in by_shape.items():
-            k = max_batch(self.family, shape[0], device, self.options.memory_gb)
+            k = max_batch(self.family, shape[0], self.device, self.options.memory_gb)
             out += [idx[j:j + k] for j in range(0, len(idx), k)]
         return out
 
@@ -469,7 +567,7 @@ class DiffusionRenderer:
         embeds, lengths = encode_segments(self.pipe, self.family,
                                           [[t for t, _, _ in s] for s in segments],
                                           self.preset, self.options.negative_prompt,
-                                          tier.guidance > 1.0)
+                                          tier.guidance > 1.0, self.device)
         scale = self.pipe.vae_scale_factor
         layout = (layout_for(segments, lengths, (size[1] // scale, size[0] // scale))
                   if len(lengths) > 1 else None)
@@ -513,7 +611,7 @@ class DiffusionRenderer:
                     guidance=tier.guidance, strength=self.options.upscale_strength)
         embeds, _ = encode_segments(self.pipe, self.family, [[prompt_segments(plan)[0][0]]],
                                     self.preset, self.options.negative_prompt,
-                                    tier.guidance > 1.0)
+                                    tier.guidance > 1.0, self.device)
         one = call_kwargs(self.family, embeds)
         counter = iter(range(1 << 30))
 
@@ -525,7 +623,7 @@ class DiffusionRenderer:
             return self.sample([_to_pil(t) for t in tiles], tile, tier,
                                _repeat(one, len(tiles)), gens)
 
-        batch = max_batch(self.family, tile, str(self.pipe._execution_device),
+        batch = max_batch(self.family, tile, self.device,
                           self.options.memory_gb)
         overlap = int(min(tile) * self.options.tile_overlap)
         fused = blend_tiles(np.asarray(resized, dtype=np.float32) / 255.0, tile, overlap,
@@ -547,7 +645,8 @@ class DiffusionRenderer:
 
             embeds, _ = encode_segments(self.pipe, self.family,
                                         [[prompt_segments(plan)[0][0]]], self.preset,
-                                        self.options.negative_prompt, tier.guidance > 1.0)
+                                        self.options.negative_prompt, tier.guidance > 1.0,
+                                        self.device)
             mask_image = Image.fromarray(mask.astype(np.uint8) * 255, "L")
             steps = max(tier.steps, 4)
             out = inpainter(image=image, mask_image=mask_image, strength=0.3,

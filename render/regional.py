@@ -139,6 +139,19 @@ def joint_mask(layout: RegionLayout, n_image: int, text_first: bool, device) -> 
     return mask
 
 
+def _bias(layout: RegionLayout, n_image: int, batch: int, dtype, device) -> "torch.Tensor":
+    """Additive ``(batch, N, T)`` bias (0 / -inf) for cross-attention, cached per shape:
+    every layer at one resolution and every step share it."""
+    import torch
+
+    key = ("bias", n_image, batch, dtype, str(device))
+    if key not in layout._cache:
+        allowed = _per_batch(layout.allowed(n_image, device), batch)
+        bias = torch.zeros(allowed.shape, dtype=dtype, device=allowed.device)
+        layout._cache[key] = bias.masked_fill_(~allowed, float("-inf"))
+    return layout._cache[key]
+
+
 class CrossAttnRegionProcessor:
     """Wraps a cross-attention processor (UNet ``attn2``, PixArt) with the regional mask.
 
@@ -157,10 +170,8 @@ class CrossAttnRegionProcessor:
                               temb, *args, **kwargs)
         import torch
 
-        allowed = _per_batch(self.layout.allowed(hidden_states.shape[1], hidden_states.device),
-                             hidden_states.shape[0])
-        bias = torch.zeros(allowed.shape, dtype=hidden_states.dtype, device=allowed.device)
-        bias.masked_fill_(~allowed, float("-inf"))
+        bias = _bias(self.layout, hidden_states.shape[1], hidden_states.shape[0],
+                     hidden_states.dtype, hidden_states.device)
         if attention_mask is not None:
             bias = bias + attention_mask.to(bias.dtype).reshape(bias.shape[0], -1, bias.shape[2])
         return self.inner(attn, hidden_states, encoder_hidden_states, bias, temb,

@@ -75,7 +75,7 @@ def test_renderer_protocol(renderers):
     assert callable(r.render) and r.name == "flux"
 
 
-@pytest.mark.parametrize("family", ["sdxl", "pixart"])
+@pytest.mark.parametrize("family", ["flux", "pixart"])
 def test_draft_init_changes_the_output(renderers, family):
     r = renderers[family]
     plan = make_plan(seed=1)
