@@ -114,7 +114,9 @@ def generate(
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
-                                 help="draft|sdxl|sd35|flux-schnell|flux-dev|pixart"),
+                                 help="draft, a diffusion preset (sdxl, sdxl-lightning, "
+                                      "sdxl-turbo, sd35, flux-schnell, flux-dev, pixart) "
+                                      "or a local pipeline directory"),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
@@ -207,7 +209,9 @@ def batch(
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
-                                 help="draft|sdxl|sd35|flux-schnell|flux-dev|pixart"),
+                                 help="draft, a diffusion preset (sdxl, sdxl-lightning, "
+                                      "sdxl-turbo, sd35, flux-schnell, flux-dev, pixart) "
+                                      "or a local pipeline directory"),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
@@ -258,7 +262,9 @@ def serve(
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
-                                 help="draft|sdxl|sd35|flux-schnell|flux-dev|pixart"),
+                                 help="draft, a diffusion preset (sdxl, sdxl-lightning, "
+                                      "sdxl-turbo, sd35, flux-schnell, flux-dev, pixart) "
+                                      "or a local pipeline directory"),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     ray: bool = typer.Option(False, "--ray", help="deploy on Ray Serve (limner[ray])"),
@@ -341,7 +347,9 @@ def edit(
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
-                                 help="draft|sdxl|sd35|flux-schnell|flux-dev|pixart"),
+                                 help="draft, a diffusion preset (sdxl, sdxl-lightning, "
+                                      "sdxl-turbo, sd35, flux-schnell, flux-dev, pixart) "
+                                      "or a local pipeline directory"),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing -o file"),
 ) -> None:

@@ -60,7 +60,8 @@ def as_plan_list(plans: Plan | Sequence[Plan]) -> list[Plan]:
     return [plans] if isinstance(plans, Plan) else list(plans)
 
 
-RENDERERS = ("draft", "sdxl", "sd35", "flux-schnell", "flux-dev", "pixart")
+RENDERERS = ("draft", "sdxl", "sdxl-lightning", "sdxl-turbo", "sd35", "flux-schnell", "flux-dev",
+             "pixart")
 
 
 def get_renderer(name: str = "draft", **kwargs: Any) -> Renderer:
