@@ -1,7 +1,7 @@
 """Batch throughput: images/s of `limner batch` with 1 and 2 local workers and on Ray with 2
 actors (draft renderer, rules planner), and the scaling ratio.
 
-    python3 scripts/bench_batch.py                 # 1024x1024, 48 images per run
+    python3 scripts/bench_batch.py                 # 1024x1024, 200 images per run
     python3 scripts/bench_batch.py --images 40 --size 1024x1024 --no-ray
 
 Each run is a fresh `limner batch` process writing to an empty directory, so every image is
@@ -9,7 +9,10 @@ planned, rendered, encoded, hashed, written and recorded, and every configuratio
 Wall time runs from the command's start to its exit (interpreter, worker processes or Ray
 actors included): what a user waits for. Beside it, the busy rate: images / (sum of the
 per-image seconds in the manifest / workers), which leaves out process and actor start-up
-(a worker's first-image warm-up, such as font discovery, stays in).
+(a worker's first-image warm-up stays in), and the CPU seconds the local runs used. On a
+machine shared with other sessions (Linux autogroup gives each session a fair share, so two
+local workers split one session's share) wall-clock ratios say little; the load average is
+printed so runs can be compared.
 Goal (issue 9): 2 workers >= 1.8x one worker on 2 cores.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -48,9 +52,11 @@ def run(label: str, prompt_file: Path, size: str, workers: int, extra: list[str]
     with tempfile.TemporaryDirectory() as out:
         cmd = [sys.executable, "-m", "limner", "batch", str(prompt_file), "--out", out,
                "--size", size, "--no-progress", *extra]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if proc.returncode != 0:
             raise SystemExit(f"{label}: exit {proc.returncode}: {proc.stderr[-800:]}")
         rows = [json.loads(t) for t in (Path(out) / MANIFEST).read_text().splitlines()]
@@ -58,15 +64,18 @@ def run(label: str, prompt_file: Path, size: str, workers: int, extra: list[str]
     # is the pool's busy time, which leaves out process and actor start-up
     busy = sum(r["seconds"] for r in rows)
     steady = len(rows) / (busy / workers)
+    # CPU of the batch process and its worker processes (Ray actors are not our children)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    cpu_text = f", {cpu:.1f} CPU s in all" if "Ray" not in label else ""
     print(f"{label:<16} {len(rows):>4} images  {wall:7.2f} s wall  {len(rows) / wall:6.3f} "
           f"images/s  (busy rate {steady:6.3f} images/s, {busy / len(rows):.3f} s "
-          f"per image in a worker)", flush=True)
-    return {"label": label, "rate": len(rows) / wall, "steady": steady}
+          f"per image in a worker{cpu_text})", flush=True)
+    return {"label": label, "rate": len(rows) / wall, "steady": steady, "cpu": cpu}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--images", type=int, default=48)
+    ap.add_argument("--images", type=int, default=200)
     ap.add_argument("--size", default="1024x1024")
     ap.add_argument("--no-ray", action="store_true")
     args = ap.parse_args()
@@ -82,6 +91,8 @@ def main() -> int:
         two = run("2 workers", pf, args.size, 2, ["--workers", "2"])
         ray_fig = None if args.no_ray else bench_ray(pf, args.size)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
+    print(f"CPU seconds, 2 workers / 1 worker: {two['cpu'] / one['cpu']:.2f}x (the extra is "
+          f"the second process's start-up and warm-up; near 1 means the work splits cleanly)")
     for fig in [two] + ([ray_fig] if ray_fig else []):
         print(f"scaling {fig['label']} / 1 worker: {fig['rate'] / one['rate']:.2f}x wall, "
               f"{fig['steady'] / one['steady']:.2f}x busy rate  (goal >= 1.8x)")
