@@ -154,13 +154,14 @@ class LoadOptions:
     """How to load and place a pipeline.
 
     ``device`` None picks CUDA and refuses to fall back to the CPU silently; ``dtype`` None
-    uses the preset's on GPU and float32 on CPU. ``offload``: none | model
+    uses the preset's on GPU and float32 on CPU. ``local_files_only`` defaults to True
+    unless LIMNER_ALLOW_DOWNLOAD=1. ``offload``: none | model
     (``enable_model_cpu_offload``) | sequential (``enable_sequential_cpu_offload``).
     """
 
     device: str | None = None
     dtype: str | None = None
-    local_files_only: bool = True
+    local_files_only: bool = field(default_factory=lambda: not hf_allow_download())
     offload: str = "none"
     vae_tiling: bool = False
     vae_slicing: bool | None = None   # None: on for CUDA (memory), off on CPU (no gain)
