@@ -36,12 +36,15 @@ PLURAL_ONLY = {
 # (headphones) is one object; chopsticks are conventionally drawn as one pair.
 PAIR_ONE_ITEM = PLURAL_ONLY
 
+# Arrangements: "a row of five umbrellas" is five umbrellas in a row.
+ARRANGEMENTS = {"row", "line", "grid", "circle", "ring", "column", "group", "cluster", "set",
+                "collection", "series", "array", "bunch", "pile", "stack", "heap", "handful"}
 # Measure words: "three pieces of sushi" counts the food; "two cups of coffee" counts cups.
 PORTIONS = {"piece", "slice", "scoop", "chunk", "wedge", "strip", "cube", "drop", "lump",
             "serving", "portion", "stick", "sheet", "loaf", "bar", "block"}
 CONTAINERS = {"cup", "bowl", "glass", "plate", "mug", "basket", "box", "jar", "bottle", "bag",
               "bucket", "can", "pot", "vase", "tray", "crate", "pitcher", "carton", "sack",
-              "bunch", "bouquet", "stack", "pile", "row", "set", "pack", "packet", "barrel",
+              "bunch", "bouquet", "stack", "pile", "pack", "packet", "barrel",
               "bundle", "handful", "teapot", "kettle", "dish", "pan", "tin", "ball", "roll",
               "spool", "skein", "heap", "tub", "carafe", "jug", "flask", "pouch", "shelf"}
 

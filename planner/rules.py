@@ -363,6 +363,7 @@ class _NP:
     definite: bool = False
     head: str = ""
     words: tuple[str, ...] = ()
+    container: "_NP | None" = None      # "a basket of 5 apples": the basket
 
 
 def _read_count(toks: list[str], i: int) -> tuple[int | None, float, bool, int]:
@@ -446,9 +447,12 @@ def _read_words(toks: list[str], j: int) -> tuple[list[tuple[str, str]], list[st
 def _label_from(nouns: list[str]) -> str:
     """A singular label from a run of nouns: the head lemmatised, one modifier noun kept
     ("ice blocks" -> "ice block"), or a known three-word compound ("hot air balloon")."""
+    head = singular(nouns[-1])
+    for size in (3, 2):
+        if len(nouns) >= size and " ".join(nouns[-size:-1] + [head]) in lx.COMPOUNDS:
+            return " ".join(nouns[-size:-1] + [head])     # "soccer ball", "hot air balloon"
     nouns = [w for w in nouns if w not in lx.STYLE_WORDS and w not in lx.IMAGE_MODIFIERS
              or w == nouns[-1]]
-    head = singular(nouns[-1])
     if len(nouns) >= 3 and " ".join(nouns[-3:-1] + [head]) in lx.COMPOUNDS:
         return " ".join(nouns[-3:-1] + [head])
     if len(nouns) >= 2:
@@ -516,8 +520,15 @@ def parse_np(toks: list[str], i: int) -> _NP | None:
     if of_next and head in lx.PICTURE_WORDS | lx.DOC_WORDS:
         return _NP("doc", j, head=head)
     measure = "glass" if head == "glasses" else singular(head)
-    if of_next and measure in lx.PORTIONS | lx.CONTAINERS:
+    if of_next and measure in lx.PORTIONS | lx.CONTAINERS | lx.ARRANGEMENTS:
         inner = parse_np(toks, j + 1)
+        if inner is not None and inner.kind == "entity" and (
+                inner.explicit or measure in lx.ARRANGEMENTS and measure not in lx.CONTAINERS):
+            # "a row of five umbrellas", "a basket of 5 apples": the contents are counted
+            if measure not in lx.ARRANGEMENTS and measure not in lx.PORTIONS:
+                np_.label, np_.count, np_.kind = measure, count or 1, "entity"
+                inner.container = np_
+            return inner
         if inner is not None and inner.kind == "entity":
             food = inner.label
             np_.kind, np_.end = "entity", inner.end
@@ -569,6 +580,8 @@ def _build_phrases() -> list[tuple[tuple[str, ...], str, str]]:
             p.append((pre + (v, "of"), "edge_of", v))
             p.append((pre + (v,), "pos", v))
         p.append((("at", v), "pos", v))
+    p += [(("on", w, side), "eachside", "between") for w in ("each", "either", "both")
+          for side in ("side", "sides")]
     p += [(("on", "top", "of"), "rel", "on"), (("on", "top"), "ontop", "top"),
           (("up", "top"), "pos", "top")]
     for word in ("center", "centre", "middle"):
@@ -820,13 +833,23 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
             or head in f.proper or head in lx.BODY_PARTS and not np_.explicit:
         return None, None
     if np_.definite and not np_.explicit:
-        for k, e in enumerate(f.entities):
-            if e["label"] == np_.label:
-                f.mentions.append(f"entity:{k}")
-                return f"entity:{k}", pend
+        head_of = lambda label: label.split()[-1]  # noqa: E731 - "the cake": a birthday cake
+        for same in (lambda e: e["label"] == np_.label,
+                     lambda e: head_of(e["label"]) == head_of(np_.label)):
+            for k in range(len(f.entities) - 1, -1, -1):
+                if same(f.entities[k]):
+                    f.mentions.append(f"entity:{k}")
+                    return f"entity:{k}", pend
+    box = None
+    if np_.container is not None:
+        c = np_.container
+        box = f.add_entity(c.label, c.count, c.colors[0] if c.colors else None,
+                           attributes=c.attrs, size=c.size, description=" ".join(c.attrs))
     ref = f.add_entity(np_.label, np_.count, np_.colors[0] if np_.colors else None,
                        attributes=np_.attrs, size=np_.size,
                        description=" ".join(np_.attrs))
+    if box:
+        f.relate(ref, "in", box)
     return ref, pend
 
 
@@ -846,6 +869,17 @@ def _color_text(f: _Facts, color: str, ref: str | None = None) -> None:
         f.text_color = color
     else:
         f.item(ref)["color"] = color
+
+
+def _each_side(f: _Facts) -> None:
+    subj = f.last(independent=True)
+    if subj is None or not subj.startswith("entity:"):
+        return
+    ent = f.item(subj)
+    ent["count"] = min(ent["count"] * 2, 50)
+    base = _pronoun(f, subj)
+    if base is not None:
+        f.relate(base, "between", subj)
 
 
 def _on_top(f: _Facts, toks: list[str], i: int) -> bool:
@@ -913,6 +947,8 @@ def _read_english(text: str, quotes: list[str], f: _Facts) -> None:
                                            {"top": "on", "bottom": "under"}.get(value, "in"))
             elif kind == "ontop" and _on_top(f, toks, i):
                 pass
+            elif kind == "eachside":     # "a door with a lamp on each side": two lamps
+                _each_side(f)
             elif kind == "relit":        # "a croissant to its left": left of the thing before
                 subj = f.last(independent=True)
                 f.relate(subj, value, _pronoun(f, subj) if subj else None)

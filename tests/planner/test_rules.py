@@ -119,7 +119,7 @@ def test_text_and_background_colours():
     ("a palm tree and a gift box", {"palm tree", "gift box"}),
     ("a coffee shop poster with a cat", {"cat"}),
     ("a YouTube thumbnail with a rocket", {"rocket"}),
-    ("a white coffee mug product shot", {"mug"}),
+    ("a white coffee mug product shot", {"coffee mug"}),
     ("a yellow star sticker", {"star"}),
     ("a settings screen mockup with a toggle", {"toggle"}),
     ("一张海报，旁边有一只猫", {"cat"}),
@@ -241,7 +241,7 @@ def test_dev_prompts_pass():
 
 
 def test_heldout_prompts_pass():
-    """Measured 317/318 (99.7%) with scripts/eval_plans.py (306/318 = 96.2% when each batch
+    """Measured 332/333 (99.7%) with scripts/eval_plans.py (318/333 = 95.5% when each batch
     was first run, before the fixes it prompted); asserted with a small margin."""
     summary = eval_plans.evaluate(eval_plans.load_rows(HELDOUT), RulesPlanner())
     assert summary["prompts"] >= 30
