@@ -162,3 +162,54 @@ def test_cli_generate_with_a_local_pipeline(tiny_dirs, tmp_path):
     assert code == 0 and out.is_file()
     meta = read_metadata(str(out))
     assert "trainedAlgorithmicMedia" in str(meta)
+
+
+def test_inpaint_acts_around_never_over_the_glyphs():
+    from PIL import Image
+
+    from render.harmonise import apply_text, ring_mask, text_layer
+
+    plan = make_plan(size=(160, 96), texts=[("HI 7", (0.1, 0.1, 0.9, 0.6))])
+    base = Image.new("RGB", plan.size, (90, 120, 150))
+    seen = {}
+
+    def scribble(image, mask):          # an "inpaint" that repaints everything it is given
+        seen["mask"] = mask
+        return Image.new("RGB", image.size, (255, 0, 0))
+
+    plain = np.asarray(apply_text(base, plan))
+    painted = np.asarray(apply_text(base, plan, inpaint=scribble, ring=4))
+    _, glyphs = text_layer(base, plan)
+    assert glyphs.any()
+    assert np.array_equal(painted[glyphs], plain[glyphs])           # letters untouched
+    ring = ring_mask(glyphs, 4)
+    assert ring.any() and not (ring & glyphs).any()
+    assert (painted[ring][:, :3] == (255, 0, 0)).all()               # the ring was repainted
+
+
+def test_ring_inpaint_through_the_model_keeps_the_text(tiny_dirs):
+    r = DiffusionRenderer.from_preset(tiny_dirs["flux"], device="cpu", steps=2,
+                                      harmonise_inpaint=True)
+    plan = make_plan(seed=6, size=(64, 64), texts=[("A", (0.3, 0.3, 0.7, 0.7))])
+    with_ring = pixels(r.render(plan).image)
+    r.options, saved = dataclasses.replace(r.options, harmonise_inpaint=False), r.options
+    try:
+        without = pixels(r.render(plan).image)
+    finally:
+        r.options = saved
+    assert not np.array_equal(with_ring, without)
+
+
+def test_memory_budget_splits_batches_without_changing_pixels(renderers):
+    r = renderers["pixart"]
+    plans = [make_plan(seed=s) for s in (1, 2, 3)]
+    assert r._groups(plans) == [[0, 1, 2]]
+    r.options, saved = dataclasses.replace(r.options, memory_gb=1e-9), r.options
+    try:
+        assert r._groups(plans) == [[0], [1], [2]]
+        split = [pixels(im) for im in r.render(plans).images]
+    finally:
+        r.options = saved
+    together = [pixels(im) for im in r.render(plans).images]
+    for a, b in zip(split, together):
+        assert np.abs(a - b).max() <= 1
