@@ -411,7 +411,8 @@ def shape_sprite(label: str, color: RGB, size: tuple[int, int], key: str,
     img = Image.new("RGBA", (w * ss, h * ss), (0, 0, 0, 0))
     d = ImageDraw.Draw(img)
     edge = shade(color, -0.25)
-    bw = max(2, int(min(w, h) * 0.03)) * ss
+    # Outline width: 3% of the short side, but never more than a quarter of it (tiny boxes).
+    bw = min(max(2, int(min(w, h) * 0.03)) * ss, (min(w, h) * ss) // 4)
     if zlib.crc32(key.encode("utf-8")) % 3 == 0 and 0.6 < w / h < 1.6:
         d.ellipse((bw, bw, w * ss - bw, h * ss - bw), fill=color + (255,), outline=edge + (255,),
                   width=bw)
