@@ -435,7 +435,8 @@ def merge(facts: Scene, guess: Scene, ev: Evidence) -> Scene:
         ev: the prompt's evidence and the trust level.
     Returns:
         The merged Scene: the rules' texts exactly, their entities with gaps filled, the
-        model's extra objects and relations where allowed, and the model's thinking.
+        model's extra objects and relations where allowed; its reasoning starts with the
+        model's thinking, then what the model added, then the rules' own notes.
     """
     entities, ent_map = _merge_entities(facts, guess, ev)
     texts, text_map = _merge_texts(facts, guess, ev)
@@ -450,10 +451,15 @@ def merge(facts: Scene, guess: Scene, ev: Evidence) -> Scene:
     aspect = facts.aspect or (guess.aspect if ev.trust == "full" else None)
     style = guess.style if not facts.style.text and ev.backs(guess.style.text or None) \
         else facts.style
+    added = [f"{e.count} {e.label}" for e in entities[len(facts.entities):]]
+    notes = [f"thinking: {guess.reasoning}"] if guess.reasoning else []
+    notes += [f"model added: {', '.join(added)}"] if added else []
+    notes += [f"model added relation: {r.subject} {r.relation} {r.target}"
+              for r in relations[len(facts.relations):]]
     return facts.model_copy(update={
         "entities": tuple(entities), "texts": tuple(texts), "relations": tuple(relations),
         "background": background, "aspect": aspect, "style": style,
-        "reasoning": guess.reasoning or facts.reasoning})
+        "reasoning": "; ".join(notes + ([facts.reasoning] if facts.reasoning else []))})
 
 
 # --- reply cache --------------------------------------------------------------------------------
