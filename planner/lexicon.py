@@ -301,6 +301,12 @@ ASPECT_PHRASES = (
     ("横幅", (3, 1)), ("正方形", (1, 1)), ("方形", (1, 1)), ("정사각형", (1, 1)),
     ("배너", (3, 1)), ("バナー", (3, 1)), ("海报", (2, 3)), ("ポスター", (2, 3)), ("포스터", (2, 3)),
 )
+# Orientation words: they override an image type's usual shape when the two disagree
+# ("横版海报" is a landscape poster).
+ORIENTATION_WORDS = {"wide", "widescreen", "horizontal", "landscape", "vertical", "tall",
+                     "portrait", "square", "ultrawide", "ultra-wide", "cinematic", "panoramic",
+                     "panorama", "竖版", "竖屏", "縦長", "縦型", "세로", "横版", "横屏", "横長",
+                     "가로", "正方形", "方形", "정사각형"}
 # Words that take the aspect only when they are the image type, e.g. "wide" in "a wide shot"
 # but not in "a wide river": handled by requiring no noun right after except image words.
 ADJ_ASPECTS = {"wide", "tall", "square", "horizontal", "vertical", "landscape", "portrait",
@@ -512,6 +518,7 @@ CJK_DOC_WORDS = {
     "招待状", "明信片", "はがき", "ロゴ", "标识", "图标", "アイコン", "画", "絵", "场景",
     "背景", "画面", "文字", "字", "标题", "タイトル", "店", "商店", "面馆", "餐厅", "レストラン",
     "バナー", "横断幕", "名片", "名刺", "证书", "票", "チケット", "封面图", "头图", "ヘッダー",
+    "手机壁纸", "スマホ壁紙", "携帯壁紙", "待ち受け", "桌面壁纸", "竖版", "横版", "縦長", "横長",
 }
 # Korean nouns -> English labels (matched as the start of a space-separated word, the rest
 # must be a particle).

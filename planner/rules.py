@@ -1015,6 +1015,7 @@ def _aspect_and_size(low: str) -> tuple[tuple[int, int] | None, tuple[int, int] 
 def _aspect_words(low: str) -> tuple[int, int] | None:
     """The longest aspect phrase in the prompt ("vertical banner" beats "banner")."""
     best: tuple[int, int, tuple[int, int]] | None = None
+    turn: tuple[int, tuple[int, int]] | None = None      # first orientation word
     for phrase, ratio in lx.ASPECT_PHRASES:
         if phrase.isascii():
             m = re.search(r"(?<![a-z\-])" + re.escape(phrase) + r"(?![a-z\-])", low)
@@ -1030,7 +1031,15 @@ def _aspect_words(low: str) -> tuple[int, int] | None:
         key = (len(phrase), -pos)
         if best is None or key > best[:2]:
             best = (key[0], key[1], ratio)
+        if phrase in lx.ORIENTATION_WORDS and (turn is None or pos < turn[0]):
+            turn = (pos, ratio)
+    if best and turn and _shape(best[2]) != _shape(turn[1]):
+        return turn[1]          # "横版海报": the orientation word beats the poster's shape
     return best[2] if best else None
+
+
+def _shape(ratio: tuple[int, int]) -> int:
+    return (ratio[0] > ratio[1]) - (ratio[0] < ratio[1])
 
 
 def _aspect_adj_ok(low: str, start: int, end: int) -> bool:

@@ -185,7 +185,8 @@ def test_positions():
     ("a square logo", (1, 1)), ("a wide shot of a city", (16, 9)),
     ("a vertical banner", (1, 3)), ("a landscape photo of hills", (3, 2)),
     ("a portrait of a dog", (2, 3)), ("a 1:3 vertical banner", (1, 3)),
-    ("竖版海报", (9, 16)), ("a tall giraffe", None), ("a wide river", None),
+    ("竖版海报", (9, 16)), ("横版海报", (16, 9)), ("a square poster", (1, 1)),
+    ("a tall giraffe", None), ("a wide river", None),
 ])
 def test_aspect_words(prompt, aspect):
     assert understand(prompt).aspect == aspect
