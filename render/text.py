@@ -68,17 +68,18 @@ def shaping_for(content: str, script: str, weight: str = "bold",
 
 def _units(text: str, cjk: bool) -> list[tuple[str, str]]:
     """Break opportunities: (glue-before, unit) pairs. Spaced scripts: words glued by a
-    space. CJK: single characters glued by nothing (Latin words and digits stay whole,
-    closing punctuation sticks to the character before it)."""
+    space. CJK/Thai: single characters glued by nothing (Latin words and digits stay whole;
+    closing punctuation and combining marks stick to the character before them)."""
     if not cjk:
         return [(" ", w) for w in text.split()]
     units: list[str] = []
     for ch in text:
         if ch.isspace():
             units.append(" ")
-        elif units and (ch in _NO_LINE_START or (ch.isascii() and ch.isalnum()
-                                                and units[-1][-1:].isascii()
-                                                and units[-1][-1:].isalnum())):
+        elif units and units[-1] != " " and (
+                ch in _NO_LINE_START or unicodedata.category(ch).startswith("M")
+                or (ch.isascii() and ch.isalnum() and units[-1][-1].isascii()
+                    and units[-1][-1].isalnum())):
             units[-1] += ch
         else:
             units.append(ch)
