@@ -182,8 +182,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = ap.parse_args(argv)
     from planner.base import get_planner
+    from planner.schema import PlanError
 
-    planner = get_planner(args.planner, model=args.model)
+    try:
+        planner = get_planner(args.planner, model=args.model)
+    except (PlanError, ValueError, OSError) as e:
+        print(f"eval_plans: error: {e}", file=sys.stderr)
+        return 2
     summary = evaluate(load_rows(args.prompts), planner)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))
