@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -138,6 +139,11 @@ class BatchSummary:
                 f"images on {len(self.failed_lines)} lines, {self.images_per_second:.2f} "
                 f"images/s, {self.seconds:.1f} s" + (" (interrupted: rerun to continue)"
                                                      if self.interrupted else ""))
+
+
+def _worker_name() -> str:
+    """``host:pid`` of this process: the manifest says which node (and worker) made a file."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _sha256(data: bytes) -> str:
@@ -417,7 +423,7 @@ def _error_row(unit: WorkUnit, opts: BatchOptions, error: BaseException | str,
             "prompt": item.prompt, "seed": None if item.seed is None else item.seed + unit.start,
             "file": None, "sha256": None, "plan_hash": None, "seconds": round(seconds, 4),
             "error": " ".join(str(error).split()), "code": code,
-            "request": item.request_hash(opts)}
+            "request": item.request_hash(opts), "worker": _worker_name()}
 
 
 def render_unit(lim, unit: WorkUnit, opts: BatchOptions) -> list[Row]:
@@ -452,7 +458,7 @@ def render_unit(lim, unit: WorkUnit, opts: BatchOptions) -> list[Row]:
                 "seed": img.seed, "file": name, "sha256": _sha256(img.data),
                 "plan_hash": _sha256(img.plan.canonical_json().encode()),
                 "seconds": round(seconds, 4), "error": None, "code": None,
-                "request": item.request_hash(opts)})
+                "request": item.request_hash(opts), "worker": _worker_name()})
     return rows
 
 

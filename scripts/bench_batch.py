@@ -9,7 +9,8 @@ planned, rendered, encoded, hashed, written and recorded, and every configuratio
 Wall time runs from the command's start to its exit (interpreter, worker processes or Ray
 actors included): what a user waits for. Beside it, the busy rate: images / (sum of the
 per-image seconds in the manifest / workers), which leaves out process and actor start-up
-(a worker's first-image warm-up stays in), and the CPU seconds the local runs used. On a
+(a worker's first-image warm-up stays in), the warm rate (each worker's first image left
+out too), and the CPU seconds the local runs used. On a
 machine shared with other sessions (Linux autogroup gives each session a fair share, so two
 local workers split one session's share) wall-clock ratios say little; the load average is
 printed so runs can be compared.
@@ -64,13 +65,26 @@ def run(label: str, prompt_file: Path, size: str, workers: int, extra: list[str]
     # is the pool's busy time, which leaves out process and actor start-up
     busy = sum(r["seconds"] for r in rows)
     steady = len(rows) / (busy / workers)
+    warm = warm_rate(rows)
     # CPU of the batch process and its worker processes (Ray actors are not our children)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     cpu_text = f", {cpu:.1f} CPU s in all" if "Ray" not in label else ""
     print(f"{label:<16} {len(rows):>4} images  {wall:7.2f} s wall  {len(rows) / wall:6.3f} "
           f"images/s  (busy rate {steady:6.3f} images/s, {busy / len(rows):.3f} s "
-          f"per image in a worker{cpu_text})", flush=True)
-    return {"label": label, "rate": len(rows) / wall, "steady": steady, "cpu": cpu}
+          f"per image in a worker{cpu_text}; warm {warm:6.3f} images/s)", flush=True)
+    return {"label": label, "rate": len(rows) / wall, "steady": steady, "cpu": cpu,
+            "warm": warm}
+
+
+def warm_rate(rows: list[dict]) -> float:
+    """Images/s once every worker is warm: each worker's first row (the manifest is in
+    completion order) carries its one-off warm-up and is left out."""
+    by_worker: dict[str, list[float]] = {}
+    for r in rows:
+        by_worker.setdefault(r["worker"], []).append(r["seconds"])
+    rest = [secs[1:] for secs in by_worker.values()]
+    busy = sum(sum(x) for x in rest) / len(by_worker)
+    return sum(len(x) for x in rest) / busy if busy > 0 else 0.0
 
 
 def main() -> int:
@@ -95,7 +109,8 @@ def main() -> int:
           f"the second process's start-up and warm-up; near 1 means the work splits cleanly)")
     for fig in [two] + ([ray_fig] if ray_fig else []):
         print(f"scaling {fig['label']} / 1 worker: {fig['rate'] / one['rate']:.2f}x wall, "
-              f"{fig['steady'] / one['steady']:.2f}x busy rate  (goal >= 1.8x)")
+              f"{fig['steady'] / one['steady']:.2f}x busy rate, "
+              f"{fig['warm'] / one['warm']:.2f}x warm  (goal >= 1.8x)")
     return 0
 
 

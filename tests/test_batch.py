@@ -174,7 +174,8 @@ def test_failing_lines_are_recorded_and_the_batch_goes_on(tmp_path, monkeypatch,
     f = _write(tmp_path / "p.jsonl", [
         {"id": "ok1", "prompt": PROMPTS[0]}, {"id": "size", "prompt": "x", "size": "100x100"},
         "{broken", {"id": "plan", "plan": {"canvas": {"width": 7}}},
-        {"id": "mod", "prompt": "gory scene with blood splatter and severed limbs"}, {"id": "boom", "prompt": "crash me"},
+        {"id": "mod", "prompt": "gory scene with blood splatter and severed limbs"},
+        {"id": "boom", "prompt": "crash me"},
         {"id": "ok2", "prompt": PROMPTS[1], "n": 2}])
     out = tmp_path / "out"
     assert main(["batch", str(f), "--out", str(out), "--size", "256x256", "--no-progress"]) == 1
@@ -237,7 +238,9 @@ def test_one_worker_and_two_workers_give_the_same_bytes(tmp_path):
     for name in _image_files(one):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
     key = lambda r: (r["id"], r["index"])  # noqa: E731
-    strip = lambda r: {k: v for k, v in r.items() if k != "seconds"}  # noqa: E731
+    # rows differ only in how long an image took and which process made it
+    strip = lambda r: {k: v for k, v in r.items()  # noqa: E731
+                       if k not in ("seconds", "worker")}
     assert sorted(map(strip, _latest(one)), key=key) == sorted(map(strip, _latest(two)), key=key)
 
 
