@@ -73,16 +73,41 @@ def bench(prompt: str, runs: int, quality: str) -> None:
     print("torch imported:", "torch" in sys.modules)
 
 
+def png_levels(prompt: str, runs: int) -> None:
+    """Seconds and bytes of Pillow's PNG encode of one 3840x2160 render per zlib level."""
+    from limner.api import Limner
+
+    lim = Limner()
+    img = lim.renderer.render(lim.plan(prompt, size=(3840, 2160), seed=1)).image
+    sizes = {}
+
+    def encode(level: int):
+        buf = io.BytesIO()
+        img.save(buf, "PNG", compress_level=level)
+        sizes[level] = len(buf.getvalue())
+
+    levels = (1, 3, 4, 6)
+    best = _best_times({lvl: (lambda lvl=lvl: encode(lvl)) for lvl in levels}, runs)
+    for lvl in levels:
+        print(f"zlib level {lvl}: {best[lvl]:.3f} s ({best[lvl] / best[6]:.2f}x level 6), "
+              f"{sizes[lvl]} bytes ({sizes[lvl] / sizes[6]:.2f}x level 6)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--cores", default="1", help="1 (pin to one core) or all")
     ap.add_argument("--prompt", default=PROMPT)
     ap.add_argument("--quality", default="auto", choices=("low", "medium", "high", "auto"))
+    ap.add_argument("--png-levels", action="store_true",
+                    help="instead: PNG encode time and size per zlib level at 3840x2160")
     args = ap.parse_args()
     if args.cores == "1" and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    bench(args.prompt, args.runs, args.quality)
+    if args.png_levels:
+        png_levels(args.prompt, args.runs)
+    else:
+        bench(args.prompt, args.runs, args.quality)
 
 
 if __name__ == "__main__":
