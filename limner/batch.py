@@ -225,6 +225,10 @@ def _check_line(obj: dict, base: Path) -> dict:
             raise ValueError(f"plan file {plan!r} cannot be read: {e}") from None
     if plan is not None and not isinstance(plan, dict):
         raise ValueError("plan must be a Plan object or a path to a Plan JSON file")
+    if plan is not None and (not isinstance(plan.get("seed", 0), int)
+                             or isinstance(plan.get("seed"), bool) or plan.get("seed", 0) < 0
+                             or not isinstance(plan.get("prompt", ""), str)):
+        raise ValueError("plan seed must be a non-negative integer and its prompt a string")
     if plan is not None and obj.get("size") is not None:
         raise ValueError("give size or plan, not both: a Plan's size is its canvas")
     return {**obj, "plan": plan}

@@ -81,7 +81,9 @@ def test_reads_plain_text_and_jsonl(tmp_path):
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=60) | st.dictionaries(
     st.sampled_from(["id", "prompt", "size", "seed", "n", "plan", "quality", "zz"]),
-    st.none() | st.integers(-3, 2000) | st.text(max_size=8) | st.booleans(), max_size=6
+    st.none() | st.integers(-3, 2000) | st.text(max_size=8) | st.booleans()
+    | st.dictionaries(st.sampled_from(["seed", "prompt"]),
+                      st.integers(-2, 3) | st.text(max_size=3) | st.booleans()), max_size=6
 ).map(json.dumps))
 def test_parse_line_never_raises(text):
     """Any line becomes an item: either runnable (prompt, n in range) or carrying its error."""
