@@ -61,6 +61,8 @@ def test_ray_missing_says_what_to_install(tmp_path, monkeypatch, capsys):
         err = capsys.readouterr().err.strip()
         assert "pip install 'limner[ray]'" in err and len(err.splitlines()) == 1
     assert not (tmp_path / "o").exists()  # nothing was started
+    assert main(["serve", "--ray", "--port", "18999"]) == 2
+    assert "pip install 'limner[ray]'" in capsys.readouterr().err
 
 
 def test_serve_deployment_options():
