@@ -380,10 +380,19 @@ def encode_init(pipe, images: list["Image.Image"], generators: list, device
     import torch
 
     vae = pipe.vae
+    # fp16 SDXL-style VAEs overflow when encoding (their config says force_upcast): encode in
+    # float32 as diffusers' own img2img pipelines do, then return to half precision.
+    upcast = vae.dtype == torch.float16 and getattr(vae.config, "force_upcast", False)
+    half = vae.dtype
+    if upcast:
+        vae.to(torch.float32)
     x = pipe.image_processor.preprocess(images).to(device, vae.dtype)
     with torch.no_grad():
         latents = torch.cat([vae.encode(x[i:i + 1]).latent_dist.sample(generator=g)
                              for i, g in enumerate(generators)])
+    if upcast:
+        vae.to(half)
+        latents = latents.to(half)
     shift = getattr(vae.config, "shift_factor", None) or 0.0
     return (latents - shift) * vae.config.scaling_factor
 
