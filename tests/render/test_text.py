@@ -182,3 +182,15 @@ def test_draw_texts_leaves_input_untouched_by_default():
     before = base.tobytes()
     out = draw_texts(base, plan)
     assert base.tobytes() == before and out.tobytes() != before
+
+
+def test_ocr_scoring_joins_wrapped_lines_and_normalises():
+    ev = _eval_module()
+    # Wrapped over two lines, full-width digits (NFKC), extra spaces.
+    got = ev.score_string("Grand Opening 2027", [["Grand", "Opening  ２０２７"]])
+    assert got["exact"] and got["words_found"] == 3 and got["ned"] == 1.0
+    miss = ev.score_string("TOP 10 TIPS", [["TOP 1O TIPS"]])
+    assert not miss["exact"] and miss["words_found"] == 2 and 0.8 < miss["ned"] < 1.0
+    # A word must stand alone in spaced scripts; CJK matches inside a line.
+    assert not ev.score_string("Tea", [["Teapot"]])["exact"]
+    assert ev.score_string("寿司", [["寿司屋"]])["exact"]
