@@ -132,7 +132,7 @@ def score_string(expected: str, reads: list[list[str]]) -> dict:
     """Exactness, word accuracy and NED of one expected string against OCR reads (one list
     of lines per read, as :func:`ocr_lines` gives)."""
     exp = normalise(expected)
-    cands = _candidates(reads)
+    cands = _candidates([[normalise(ln) for ln in lines] for lines in reads])
     text = " | ".join(cands)
     words = exp.split(" ")
     found = sum(_word_found(w, text) for w in words)
