@@ -153,8 +153,6 @@ class DraftRenderer:
     def _compose(self, plan: Plan, options: RenderOptions) -> "Image.Image":
         """Background and objects: RGB for an opaque Plan (no alpha to carry through a 4K
         canvas), RGBA with real alpha for a transparent one."""
-        from PIL import Image
-
         size = plan.size
         q = resolve_quality(plan.quality, size)
         bg = plan.canvas.background

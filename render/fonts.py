@@ -200,7 +200,6 @@ def font_for(text: str, script: str = "Latn", weight: str = "bold",
     Raises:
         RenderError: naming the missing characters and the package to install.
     """
-    info = script_info(script)
     if override and not os.path.isfile(override):
         # A family name (a Plan's "font": "Noto Serif"): use it when installed and covering.
         found = fc_match(f"{override}:style={'Bold' if weight == 'bold' else 'Regular'}")
@@ -222,14 +221,27 @@ def font_for(text: str, script: str = "Latn", weight: str = "bold",
         if not missing_chars(text, spec):
             return spec
     missing = missing_chars(text, first) if first else list(text)
-    emoji = [ch for ch in missing if unicodedata.category(ch) == "So" and ord(ch) >= 0x1F000]
+    emoji = [ch for ch in missing if _is_emoji(ch)]
     if emoji:
         raise RenderError(
             f"text {text!r} contains emoji ({''.join(emoji[:8])}): the text engine draws "
             "letters only; ask for the emoji as an object (e.g. 'with a pizza') instead")
+    known = detect_script("".join(missing)) != "Latn" or all(ch.isascii() for ch in missing)
+    # Scripts outside the table (Ethiopic, Tibetan, ...) live in Noto's extra package.
+    package = script_info(detect_script("".join(missing))).package if known \
+        else "fonts-noto-core fonts-noto-extra"
     raise RenderError(
         f"no installed font draws {''.join(missing[:8])!r} (script {script}) in {text!r}: "
-        f"install {info.package} (apt-get install {info.package}) or pass --font FILE")
+        f"install one (apt-get install {package}) or pass --font FILE")
+
+
+def _is_emoji(ch: str) -> bool:
+    try:
+        import emoji
+
+        return emoji.is_emoji(ch) or emoji.is_emoji(ch + "\ufe0f")
+    except ImportError:  # emoji is a dependency; the code-point range is the fallback
+        return ord(ch) >= 0x1F000
 
 
 @lru_cache(maxsize=512)

@@ -453,7 +453,7 @@ def object_sprite(label: str, color: str | None, size: tuple[int, int], key: str
     Returns:
         An RGBA image no larger than ``size``.
     """
-    from PIL import Image, ImageFilter
+    from PIL import ImageFilter
 
     glyph = find_emoji(label)
     want = parse_color(color)
