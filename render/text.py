@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from planner.schema import Plan, TextElement, box_to_pixels
-from render.color import (INK_DARK, INK_LIGHT, RGB, contrast_ratio, parse_color,
+from render.color import (INK_DARK, INK_LIGHT, RGB, contrast_ratio, mix, parse_color,
                           readable_on, relative_luminance, shade)
 from render.fonts import FontSpec, font_for, load_font, resolve_script, script_info
 
@@ -274,6 +274,11 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
     x0, y0, x1, y1 = box_to_pixels(el.box, image.width, image.height)
     under = sample_backdrop(image, (x0, y0, x1, y1))
     treat = choose_treatment(el.color, under)
+    pill = treat.plate is None and el.role == "label" and not under.transparent
+    if pill:  # labels sit on a faint pill of their own ink: a diagram's chips, a UI control
+        chip = mix(under.mean, treat.fill, 0.1)
+        if contrast_ratio(treat.fill, chip) >= 4.5:
+            treat = Treatment(treat.fill, treat.outline, chip)
     # --font (the caller's) outranks the Plan's own font choice.
     sh = shaping_for(el.content, el.script, el.weight, font=font or el.font)
     bw, bh = x1 - x0, y1 - y0
@@ -291,7 +296,7 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
                                                            (bw - layout.width) / 2)
     oy = (bh - layout.height) / 2
     if treat.plate:
-        _plate(draw, layout, (ox, oy), (bw, bh), treat.plate)
+        _plate(draw, layout, (ox, oy), (bw, bh), treat.plate, 0.5 if pill else 0.25)
     elif effects and not under.transparent and el.role in ("title", "heading") \
             and relative_luminance(treat.fill) > 0.5:
         _soft_shadow(layer, layout, (ox, oy))
@@ -332,15 +337,16 @@ def _soft_shadow(layer: "Image.Image", layout: TextLayout, origin: tuple[float, 
 
 
 def _plate(draw, layout: TextLayout, origin: tuple[float, float], box: tuple[int, int],
-           color: RGB) -> None:
-    """A rounded, slightly translucent plate behind the ink block, clipped to the box."""
+           color: RGB, roundness: float = 0.25) -> None:
+    """A rounded, slightly translucent plate behind the ink block, clipped to the box;
+    ``roundness`` 0.5 makes a pill."""
     px = max(2, int(layout.size * 0.45))
     py = max(2, int(layout.size * 0.3))
     left = max(0, origin[0] - px)
     top = max(0, origin[1] - py)
     right = min(box[0] - 1, origin[0] + layout.width + px)
     bottom = min(box[1] - 1, origin[1] + layout.height + py)
-    radius = int(min(bottom - top, right - left) * 0.25)
+    radius = int(min(bottom - top, right - left) * roundness)
     draw.rounded_rectangle((left, top, right, bottom), radius=radius, fill=color + (226,))
 
 
