@@ -257,14 +257,15 @@ def encode_segments(pipe, family: str, texts: list[list[str]], preset: RendererP
 def _quiet_truncation():
     """Silence diffusers' "input was truncated" warning while encoding element segments,
     where cutting the negative prompt short is intended."""
-    from diffusers.utils import logging
+    import logging
 
-    level = logging.get_verbosity()
-    logging.set_verbosity_error()
+    root = logging.getLogger("diffusers")
+    level = root.level
+    root.setLevel(logging.ERROR)
     try:
         yield
     finally:
-        logging.set_verbosity(level)
+        root.setLevel(level)
 
 
 def _with_negative(pos: Embeds, neg: Embeds | None, neg_joined: Embeds) -> Embeds:
