@@ -36,6 +36,7 @@ from render.regional import RegionLayout, Segment, regional_attention
 
 if TYPE_CHECKING:
     import numpy as np
+    import torch
     from PIL import Image
 
 __all__ = ["DiffusionOptions", "DiffusionRenderer", "known_presets", "prompt_segments"]

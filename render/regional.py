@@ -17,9 +17,12 @@ from __future__ import annotations
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 from planner.schema import Box, box_to_pixels
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -184,8 +187,6 @@ class CrossAttnRegionProcessor:
         if encoder_hidden_states is None or encoder_hidden_states.shape[1] != self.layout.text_len:
             return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask,
                               temb, *args, **kwargs)
-        import torch
-
         bias = _bias(self.layout, hidden_states.shape[1], hidden_states.shape[0],
                      hidden_states.dtype, hidden_states.device)
         if attention_mask is not None:
