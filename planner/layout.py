@@ -72,6 +72,17 @@ donut cookie cupcake croissant mushroom strawberry cherry grape sushi dumpling d
 envelope bowl plate shell acorn snowflake sunglasses glasses hat scarf crown feather fork
 spoon knife teacup jar can lollipop candy gem diamond clock watch toggle button icon seed
 snail spider ant crab chick kitten puppy hamster spoon chopsticks headphones earphones""".split())
+# Where each scene backdrop of render/backgrounds.py draws its ground (floor, table top, sand,
+# grass, road, counter): (top, bottom) as fractions of the height. Things that stand on the
+# scene put their bottom edge inside this band; the table top and the porch boards start at
+# 0.62, the beach sand at 0.70, the kitchen counter is the thin strip 0.60-0.67.
+GROUND_BANDS = {
+    "porch": (0.64, 0.98), "table": (0.64, 0.98), "field": (0.6, 0.98), "farm": (0.72, 0.98),
+    "beach": (0.72, 0.98), "room": (0.72, 0.98), "kitchen": (0.6, 0.67),
+    "street": (0.7, 0.98), "snow": (0.62, 0.98), "desert": (0.62, 0.98),
+    "forest": (0.8, 0.98), "mountain": (0.84, 0.98), "city": (0.87, 0.98),
+    "rain": (0.84, 0.98), "night": (0.84, 0.98), "sunset": (0.74, 0.98),
+}
 _SIZE_SCALE = {"small": 0.5, "medium": 0.75, "large": 1.0}
 _HEAD_WEAR = {"hat", "cap", "crown", "helmet", "sunglasses", "glasses", "goggles",
               "headphones", "mask", "bow", "beanie", "bandana", "earmuffs", "hood"}

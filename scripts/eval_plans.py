@@ -14,6 +14,11 @@ CSS name that contains it as a word part such as darkgreen for green, or a colou
 RGB distance 90 of it), ``relation`` (box centres of every a against every b), ``aspect``
 (width/height within 3%), ``background`` (kind transparent). A prompt passes when all of
 its checks pass.
+
+Two optional expectations beyond the shared README, used by this project's held-out set:
+``scene`` (the background is that named scene backdrop, ``canvas.background.scene``) and
+``ground`` (names of objects that must stand on the scene's ground band: every matched
+element's bottom edge lies inside ``planner.layout.GROUND_BANDS[scene]``).
 """
 
 from __future__ import annotations
@@ -137,8 +142,30 @@ def score_plan(plan: Any, expect: dict) -> dict:
         ok = kind == expect["background"]
         checks.append(("background", ok, "" if ok else
                        f"background {kind} is not {expect['background']}"))
+    checks += _scene_checks(plan, expect)
     failures = [why for _, ok, why in checks if not ok]
     return {"passed": not failures, "checks": checks, "failures": failures}
+
+
+def _scene_checks(plan: dict, expect: dict) -> list[tuple[str, bool, str]]:
+    """The optional ``scene`` and ``ground`` expectations (see the module docstring)."""
+    from planner.layout import GROUND_BANDS
+
+    bg = plan.get("canvas", {}).get("background", {})
+    scene = bg.get("scene") if bg.get("kind") == "scene" else None
+    checks = []
+    if expect.get("scene"):
+        ok = scene == expect["scene"]
+        checks.append(("scene", ok, "" if ok else f"scene {scene} is not {expect['scene']}"))
+    for name in expect.get("ground", []):
+        band = GROUND_BANDS.get(scene or "")
+        found = _matched(plan, name)
+        low = [round(e["box"][3], 2) for e in found
+               if band is None or not band[0] <= e["box"][3] <= band[1]]
+        ok = bool(found) and band is not None and not low
+        checks.append(("ground", ok, "" if ok else
+                       f"{name} not on the ground of scene {scene}: bottoms {low or 'none'}"))
+    return checks
 
 
 def evaluate(rows: list[dict], planner: Any) -> dict:
