@@ -651,8 +651,25 @@ def _worker_init(opts: BatchOptions) -> None:
     # Ctrl-C goes to the whole process group; the parent handles it and stops the pool, so
     # workers ignore it rather than dying mid-render with a traceback each.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(os.getppid())
     _WORKER["lim"] = make_limner(opts)
     _WORKER["opts"] = opts
+
+
+def _exit_with_parent(parent: int, poll: float = 0.5) -> None:
+    """End this worker when the batch process is gone (kill -9, crash).
+
+    A pool worker holds both ends of its task queue's pipe, so it never sees end-of-file when
+    its parent dies; without this it would sleep forever (or finish a render no one records).
+    """
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(0)  # no cleanup to run: files are atomic, rows are the parent's job
+
+    threading.Thread(target=watch, name="limner-parent-watch", daemon=True).start()
 
 
 def _worker_run(unit_json: str) -> list[Row]:

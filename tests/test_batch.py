@@ -262,8 +262,14 @@ def test_killed_batch_resumes_with_nothing_lost_and_no_duplicates(tmp_path):
         time.sleep(0.02)
     assert proc.poll() is None, "the batch ended before it could be killed: " + \
         proc.stderr.read().decode()[-500:]
+    children = _children(proc.pid)  # the worker processes (and multiprocessing's tracker)
+    assert len(children) >= 2
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    gone_by = time.monotonic() + 15  # orphaned workers notice and exit, nothing keeps going
+    while time.monotonic() < gone_by and any(map(_alive, children)):
+        time.sleep(0.1)
+    assert not any(map(_alive, children)), "worker processes outlived the killed batch"
     rows_at_kill = _latest_lines(out)
     assert 6 <= len(rows_at_kill) < 40
     for r in rows_at_kill:  # every row written before the kill points at a whole file
@@ -280,6 +286,19 @@ def test_killed_batch_resumes_with_nothing_lost_and_no_duplicates(tmp_path):
     for i in (0, 17, 39):  # and the bytes are those of the request made alone
         alone = Limner().generate(lines[i]["prompt"], size="256x256", seed=i)
         assert alone.images[0].data == (out / f"k{i:02d}-0.png").read_bytes()
+
+
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+        return [int(x) for x in f.read().split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is gone
+    except FileNotFoundError:
+        return False
 
 
 def _latest_lines(out: Path) -> list[dict]:
