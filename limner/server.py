@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import dataclasses
 import hmac
 import io
 import json
@@ -53,6 +54,7 @@ import secrets
 import threading
 import time
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -85,8 +87,13 @@ class ServerOptions:
 
     Args:
         api_key: when set, every ``/v1/`` request needs ``Authorization: Bearer KEY``.
-        workers: requests rendered at once; None picks 2 for the draft renderer (it is
-            thread-safe and releases the GIL in Pillow) and 1 for neural renderers.
+        workers: requests rendered at once; None picks one per CPU core for worker processes,
+            2 for draft worker threads and 1 for neural renderers.
+        worker_kind: ``process`` (each worker a process with its own Limner: the draft
+            renderer and Pillow's PNG encode hold the GIL, so threads share one core),
+            ``thread`` (one Limner shared by worker threads: a neural model is loaded once),
+            or None: process for the draft renderer with the rules planner (CPU-bound and
+            cheap to load), thread otherwise.
         queue: requests that may wait for a worker; one more gets 429 with Retry-After.
         max_body_bytes: larger request bodies get 413.
         grace_seconds: on shutdown, how long running requests may take to finish.
@@ -95,6 +102,7 @@ class ServerOptions:
 
     api_key: str | None = None
     workers: int | None = None
+    worker_kind: str | None = None
     queue: int = 32
     max_body_bytes: int = 64 * 1024 * 1024
     grace_seconds: float = 30.0
@@ -121,10 +129,20 @@ class ApiError(Exception):
         self.headers = headers or {}
         self.extra = extra or {}
 
+    def __reduce__(self) -> tuple:
+        # Crosses from worker processes to the server intact (param, code, headers).
+        return (_rebuild_api_error, (self.status, self.message, {
+            "type": self.type, "param": self.param, "code": self.code,
+            "headers": self.headers, "extra": self.extra}))
+
     def body(self) -> dict:
         err = {"message": self.message, "type": self.type, "param": self.param,
                "code": self.code, **self.extra}
         return {"error": err}
+
+
+def _rebuild_api_error(status: int, message: str, kwargs: dict) -> ApiError:
+    return ApiError(status, message, **kwargs)
 
 
 def bad_request(param: str | None, message: str, code: str | None = "invalid_value") -> ApiError:
@@ -150,6 +168,10 @@ def error_from_exception(exc: BaseException) -> ApiError:
         return bad_request("size", str(exc))
     if isinstance(exc, (PlanError, RenderError)):
         return ApiError(400, str(exc), param=getattr(exc, "param", None), code=None)
+    if isinstance(exc, BrokenProcessPool):
+        log.error("a worker process stopped: %s", exc)
+        return ApiError(500, "the worker process rendering this request stopped; retry",
+                        type="server_error", code="server_error")
     log.exception("request failed", exc_info=exc)
     return ApiError(500, "the server failed to handle this request; see its log",
                     type="server_error", code="server_error")
@@ -274,6 +296,157 @@ class WorkQueue:
         for t in self._threads:
             t.join(max(0.0, deadline - time.monotonic()))
         return not any(t.is_alive() for t in self._threads)
+
+
+# --- worker processes -----------------------------------------------------------------------
+WORKER_KINDS = ("thread", "process")
+_PROCESS_LIMNER: "Limner | None" = None     # each worker process's own Limner
+
+
+def choose_worker_kind(limner: "Limner", kind: str | None) -> str:
+    """``kind`` checked, or the automatic choice: processes for a plain Limner with the draft
+    renderer and the rules planner (pure CPU work under the GIL, nothing heavy to load per
+    process), threads sharing one Limner for anything that loads a model and for a
+    customised Limner object, which a worker process could not rebuild from its settings.
+
+    Raises:
+        ValueError: for a kind other than thread or process.
+    """
+    from limner.api import Limner
+
+    if kind is not None:
+        if kind not in WORKER_KINDS:
+            raise ValueError(f"worker_kind must be one of {', '.join(WORKER_KINDS)}; "
+                             f"got {kind!r}")
+        return kind
+    cheap = (type(limner) is Limner and getattr(limner, "renderer_name", None) == "draft"
+             and getattr(limner, "planner_name", None) == "rules")
+    return "process" if cheap else "thread"
+
+
+def limner_spec(limner: "Limner") -> dict:
+    """The keyword arguments that rebuild ``limner`` in another process."""
+    return {"planner": limner.planner_name, "renderer": limner.renderer_name,
+            "model": limner.model, "device": limner.device, "font": limner.font,
+            **getattr(limner, "_renderer_kwargs", {})}
+
+
+def _init_process(spec: dict, parent: int) -> None:
+    """A worker process's initializer: build and load its Limner once; leave Ctrl-C to the
+    server (which then finishes or fails the running request cleanly); exit if the server
+    dies without shutting the pool down, so no worker outlives it."""
+    import signal
+
+    global _PROCESS_LIMNER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from limner.api import Limner
+
+    _PROCESS_LIMNER = Limner(**spec)
+    _ = _PROCESS_LIMNER.planner, _PROCESS_LIMNER.renderer
+
+    def watch_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch_parent, name="limner-parent-watch", daemon=True).start()
+
+
+def portable(result: Any) -> Any:
+    """A GenerateResult without its PIL images (the response needs only the encoded files,
+    Plans and seeds), so that only those cross back from a worker process."""
+    from limner.api import GenerateResult, GeneratedImage
+
+    if isinstance(result, GeneratedImage):
+        return dataclasses.replace(result, image=None)
+    if isinstance(result, GenerateResult):
+        return dataclasses.replace(result, images=[portable(i) for i in result.images])
+    return result
+
+
+def _call_in_process(fn: Callable[..., Any], args: tuple) -> Any:
+    """Run ``fn(limner, *args)`` on this worker process's Limner. Errors come back as
+    ApiErrors: limner's own exceptions do not survive pickling with their fields."""
+    try:
+        return portable(fn(_PROCESS_LIMNER, *args))
+    except Exception as e:
+        raise error_from_exception(e) from None
+
+
+class ProcessWorkers:
+    """Worker processes (``spawn``: nothing of the server's threads or sockets is inherited),
+    each with its own Limner built once by the initializer.
+
+    Args:
+        count: processes. spec: Limner keyword arguments (see ``limner_spec``).
+    """
+
+    def __init__(self, count: int, spec: dict):
+        self.count = count
+        self.spec = spec
+        self._lock = threading.Lock()
+        self._closed = False
+        self._executor = self._new_executor()
+
+    def _new_executor(self) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_process, initargs=(self.spec, os.getpid()))
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(limner, *args)`` on a worker process; blocks the calling thread (the
+        WorkQueue's) until the result is back. A crashed worker fails only its own request:
+        the pool is rebuilt for the next ones."""
+        executor = self._executor
+        try:
+            future = executor.submit(_call_in_process, fn, args)
+        except BrokenProcessPool:
+            # Broken while idle (a worker was killed): this job never ran; send it anew.
+            executor = self._replace(executor)
+            future = executor.submit(_call_in_process, fn, args)
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._replace(executor)
+            raise
+
+    def _replace(self, broken: Any) -> Any:
+        """A fresh executor in place of ``broken`` (once, however many threads saw it)."""
+        with self._lock:
+            if not self._closed and self._executor is broken:
+                broken.shutdown(wait=False, cancel_futures=True)
+                self._executor = self._new_executor()
+            return self._executor
+
+    def warm_up(self) -> None:
+        """Start every process and build its Limner now, not on the first requests."""
+        futures = [self._executor.submit(_call_in_process, warm_limner, ())
+                   for _ in range(self.count)]
+        for f in futures:
+            f.result()
+
+    def pids(self) -> list[int]:
+        return sorted((getattr(self._executor, "_processes", None) or {}).keys())
+
+    def close(self, kill: bool = False) -> None:
+        """Stop the processes and wait for them. ``kill`` (running work overran the grace
+        period) terminates them first; their requests then fail with a server error."""
+        with self._lock:
+            self._closed = True
+            executor = self._executor
+        # ProcessPoolExecutor (3.11) has no public way to stop a busy worker.
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        if kill:
+            for proc in processes:
+                proc.terminate()
+        executor.shutdown(wait=True, cancel_futures=True)
+        for proc in processes:
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(5)
 
 
 # --- requests: OpenAI names in, limner names out --------------------------------------------
@@ -647,7 +820,24 @@ def partial_plans(plan: "Plan", count: int) -> list["Plan"]:
             for j in range(count)]
 
 
-# --- work done on a worker thread -----------------------------------------------------------
+# --- work done on a worker (called with the worker's Limner first) --------------------------
+def warm_limner(limner: "Limner") -> None:
+    """Draw one small image, so no request pays first-use costs (moderation rules compile,
+    fonts and sprites load)."""
+    limner.generate('a sign that says "limner" next to a cup', size="256x256", seed=0)
+
+
+def render_plan(limner: "Limner", plan: "Plan", req: ImageRequest) -> "GeneratedImage":
+    """One image of a given Plan (moderated by its words, output options checked)."""
+    return limner.generate(plan=plan, output_format=req.output_format,
+                           output_compression=req.output_compression,
+                           moderation=req.moderation).images[0]
+
+
+def run_describe(limner: "Limner", image: bytes, question: str | None) -> dict:
+    return limner.describe(image, question=question)
+
+
 def run_generate(limner: "Limner", req: ImageRequest) -> Any:
     """Plan and render a generation request (moderation runs inside Limner.generate)."""
     return limner.generate(req.prompt, n=req.n, size=req.size, seed=req.seed,
@@ -712,43 +902,36 @@ class EventChannel:
         return await self.items.get()
 
 
-def stream_generate(limner: "Limner", req: ImageRequest, channel: EventChannel,
-                    previewer: "Limner | None" = None) -> None:
-    """Plan, then for each image send its partial previews and the final image.
+def stream_generate(svc: "Service", req: ImageRequest, channel: EventChannel) -> None:
+    """Plan (here, on the server's Limner: ~2 ms), then for each image send its partial
+    previews and the final image, each rendered on a worker.
 
     Each picture is rendered by ``Limner.generate(plan=...)``, which moderates the Plan's
     words (its prompt included) and checks the output options first: a refusal or a bad
     option raises before the first event, so the client gets a plain JSON error.
-
-    Args:
-        previewer: draws the partial previews (default ``limner``); the server passes a
-            draft-renderer Limner when the main renderer is a neural one, since the draft is
-            the composition a diffusion renderer starts from and costs a fraction of it.
+    Previews are drawn by ``svc.preview``: the draft renderer, the composition a diffusion
+    renderer starts from, at a fraction of its cost.
     """
-    plans = limner.plans(req.prompt, n=req.n, size=req.size, seed=req.seed,
-                         quality=req.quality, background=req.background)
-    renderer = limner.renderer.name
-
-    def event(lim: "Limner", plan: "Plan", **kw: Any) -> dict:
-        image = lim.generate(plan=plan, output_format=req.output_format,
-                             output_compression=req.output_compression,
-                             moderation=req.moderation).images[0]
-        return stream_event("image_generation", image, req, renderer, **kw)
-
+    plans = svc.limner.plans(req.prompt, n=req.n, size=req.size, seed=req.seed,
+                             quality=req.quality, background=req.background)
+    renderer = svc.served[0]
     for i, plan in enumerate(plans):
         for j, preview in enumerate(partial_plans(plan, req.partial_images)):
             if channel.cancelled.is_set():
                 return
-            channel.emit(event(previewer or limner, preview, partial_index=j, final=plan))
+            image = svc.preview(preview, req)
+            channel.emit(stream_event("image_generation", image, req, renderer,
+                                      partial_index=j, final=plan))
         if channel.cancelled.is_set():
             return
-        channel.emit(event(limner, plan, image_index=i))
+        image = svc.execute(render_plan, plan, req)
+        channel.emit(stream_event("image_generation", image, req, renderer, image_index=i))
     channel.put(EventChannel.END)
 
 
-def stream_edit(limner: "Limner", req: ImageRequest, channel: EventChannel) -> None:
+def stream_edit(svc: "Service", req: ImageRequest, channel: EventChannel) -> None:
     """Edit, then send each image as ``image_edit.completed`` (edits have no previews)."""
-    result = run_edit(limner, req)
+    result = svc.execute(run_edit, req)
     for i, img in enumerate(result.images):
         channel.emit(stream_event("image_edit", img, req, result.renderer, image_index=i))
     channel.put(EventChannel.END)
@@ -756,14 +939,25 @@ def stream_edit(limner: "Limner", req: ImageRequest, channel: EventChannel) -> N
 
 # --- the app -------------------------------------------------------------------------------
 class Service:
-    """What every request shares: one Limner, one work queue, the options."""
+    """What every request shares: the Limner (or worker processes each holding one), one
+    bounded work queue, the options.
+
+    The queue's threads admit and order the work in both kinds; with worker processes each
+    thread hands its job to a process and waits, so ``workers`` jobs run truly in parallel.
+    """
 
     def __init__(self, limner: "Limner", options: ServerOptions):
         self.limner = limner
         self.options = options
         renderer = getattr(limner, "renderer_name", "draft")
-        workers = options.workers or (2 if renderer == "draft" else 1)
+        self.worker_kind = choose_worker_kind(limner, options.worker_kind)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+            (os.cpu_count() or 1)
+        workers = options.workers or (cores if self.worker_kind == "process"
+                                      else 2 if renderer == "draft" else 1)
         self.queue = WorkQueue(workers, options.queue)
+        self.processes = (ProcessWorkers(workers, limner_spec(limner))
+                          if self.worker_kind == "process" else None)
         self.served = tuple(dict.fromkeys((renderer, "limner")))
         self.planner = getattr(limner, "planner_name", "rules")
         self.started = time.time()
@@ -772,15 +966,32 @@ class Service:
 
     @property
     def previewer(self) -> "Limner":
-        """Who draws partial images: the Limner itself on the draft renderer, else a draft
-        Limner (renderer only: previews render given Plans, so its planner never loads)."""
-        if self.served[0] == "draft":
-            return self.limner
+        """Who draws partial images on a neural renderer: a draft Limner (renderer only:
+        previews render given Plans, so its planner never loads)."""
         if self._previewer is None:
             from limner.api import Limner
 
             self._previewer = Limner(renderer="draft", font=getattr(self.limner, "font", None))
         return self._previewer
+
+    def execute(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(limner, *args)`` on this worker: in a worker process (its own Limner) or
+        right here on the shared one. Called from the WorkQueue's threads."""
+        if self.processes is None:
+            return fn(self.limner, *args)
+        try:
+            return self.processes.call(fn, *args)
+        except (BrokenProcessPool, RuntimeError):   # RuntimeError: the pool was shut down
+            if self.queue.stats()["closed"]:
+                raise ShuttingDown() from None
+            raise
+
+    def preview(self, plan: "Plan", req: ImageRequest) -> "GeneratedImage":
+        """A partial image: drawn by the worker on the draft renderer, else by a draft
+        Limner on this thread (cheap next to the neural render that follows)."""
+        if self.served[0] == "draft":
+            return self.execute(render_plan, plan, req)
+        return render_plan(self.previewer, plan, req)
 
     def submit(self, fn: Callable[[], Any]) -> Future:
         """Queue work; 429 with Retry-After when the queue is full, 503 when stopping."""
@@ -806,12 +1017,24 @@ class Service:
             raise error_from_exception(e) from None
 
     def warm_up(self) -> None:
-        """Load the planner and renderer and draw one small image now, so no request pays
-        for first-use costs (moderation rules compile, fonts and sprites load)."""
-        _ = self.limner.planner, self.limner.renderer
-        self.limner.generate('a sign that says "limner" next to a cup', size="256x256",
-                             seed=0)
+        """Load the planner and renderer and draw one small image now (in every worker
+        process too), so no request pays for first-use costs. With worker processes the
+        server's own Limner only plans (streams), so its renderer is not loaded here."""
+        if self.processes is None:
+            _ = self.limner.planner, self.limner.renderer
+            warm_limner(self.limner)
+        else:
+            self.limner.plans('a sign that says "limner" next to a cup', size="256x256")
+            self.processes.warm_up()
         self.ready = True
+
+    def close(self, grace_seconds: float) -> None:
+        """Stop: fail waiting jobs, let running ones finish within ``grace_seconds``, then
+        stop the worker processes (terminating any still busy)."""
+        self.queue.drain()
+        finished = self.queue.join(grace_seconds)
+        if self.processes is not None:
+            self.processes.close(kill=not finished)
 
 
 def shutting_down() -> ApiError:
@@ -973,9 +1196,8 @@ def _routes(svc: Service) -> list[tuple[str, Callable, list[str]]]:
     async def generations(request: "Request") -> Any:
         req = parse_generation(await json_body(request), svc.served)
         if req.stream:
-            return await stream_response(
-                svc, lambda ch: stream_generate(svc.limner, req, ch, svc.previewer))
-        result = await svc.run(lambda: run_generate(svc.limner, req))
+            return await stream_response(svc, lambda ch: stream_generate(svc, req, ch))
+        result = await svc.run(lambda: svc.execute(run_generate, req))
         return JSONResponse(images_response(req, result, svc.served, svc.planner))
 
     async def edits(request: "Request") -> Any:
@@ -988,13 +1210,14 @@ def _routes(svc: Service) -> list[tuple[str, Callable, list[str]]]:
             raise bad_request(None, "send multipart/form-data (image, mask files) or "
                                     "application/json (images as data URLs)", code=None)
         if req.stream:
-            return await stream_response(svc, lambda ch: stream_edit(svc.limner, req, ch))
-        result = await svc.run(lambda: run_edit(svc.limner, req))
+            return await stream_response(svc, lambda ch: stream_edit(svc, req, ch))
+        result = await svc.run(lambda: svc.execute(run_edit, req))
         return JSONResponse(images_response(req, result, svc.served, svc.planner))
 
     async def describe(request: "Request") -> Any:
         image, question = await parse_describe(request)
-        answer = await svc.run(lambda: svc.limner.describe(image, question=question))
+        # On the server's own Limner (a thread): OCR and any VLM load once, not per process.
+        answer = await svc.run(lambda: run_describe(svc.limner, image, question))
         return JSONResponse({"object": "limner.description", "created": int(time.time()),
                              "description": answer})
 
@@ -1013,7 +1236,8 @@ def _routes(svc: Service) -> list[tuple[str, Callable, list[str]]]:
         stats = svc.queue.stats()
         status = "shutting_down" if stats["closed"] else ("ok" if svc.ready else "starting")
         return JSONResponse({"status": status, "renderer": svc.served[0],
-                             "planner": svc.planner, "queue": stats,
+                             "planner": svc.planner, "worker_kind": svc.worker_kind,
+                             "queue": stats,
                              "uptime_seconds": round(time.time() - svc.started, 1)},
                             status_code=200 if status == "ok" else 503)
 
@@ -1142,8 +1366,7 @@ def create_app(limner: "Limner | None" = None,
             await asyncio.to_thread(svc.warm_up)
         svc.ready = True
         yield
-        svc.queue.drain()
-        await asyncio.to_thread(svc.queue.join, options.grace_seconds)
+        await asyncio.to_thread(svc.close, options.grace_seconds)
 
     from limner import __version__
 

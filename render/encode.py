@@ -24,9 +24,12 @@ if TYPE_CHECKING:
 
 FORMATS = ("png", "jpeg", "webp")
 DEFAULT_QUALITY = 92          # jpeg/webp quality when no compression is given
-# zlib level for PNG (scripts/bench_render.py --png-levels, a 4K draft): level 4 takes 0.78x
-# the time of Pillow's default 6 for 1.05x the bytes; level 1 0.50x the time for 1.37x.
-PNG_LEVEL = 4
+# zlib level for PNG (scripts/bench_render.py --png-levels, a 4K draft): level 4 took 0.78x
+# the time of Pillow's default 6 for 1.05x the bytes, level 1 0.50x the time for 1.37x. Level 3
+# is the last of zlib's fast (greedy) levels: on a 1024x1024 draft the lead measured 39 ms /
+# 180 KiB against level 4's 57 ms / 157 KiB and level 1's 37 ms / 194 KiB, and encoding is
+# over half of a served draft image's cost (scripts/bench_server.py).
+PNG_LEVEL = 3
 NS_LIMNER = "https://limner.example/ns/1.0/"
 NS_IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 NS_XMP = "http://ns.adobe.com/xap/1.0/"

@@ -13,6 +13,7 @@ the whole run stops the server itself. Localhost only.
 
     python3 scripts/bench_server.py                  # defaults: 1024x1024 png
     python3 scripts/bench_server.py --format webp --workers 2 --queue 64
+    python3 scripts/bench_server.py --worker-kind thread   # default for draft: process
 """
 
 from __future__ import annotations
@@ -50,11 +51,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The server's child processes (its workers), from /proc; empty where there is none."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(p) for p in fh.read().split()]
+    except OSError:
+        return []
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def start_server(port: int, args: argparse.Namespace) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "limner", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--queue", str(args.queue), "--renderer", "draft"]
     if args.workers:
         cmd += ["--workers", str(args.workers)]
+    if args.worker_kind:
+        cmd += ["--worker-kind", args.worker_kind]
     repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     proc = subprocess.Popen(cmd, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -177,6 +197,8 @@ def main() -> int:
     ap.add_argument("--size", default="1024x1024")
     ap.add_argument("--format", default="png", choices=("png", "jpeg", "webp"))
     ap.add_argument("--workers", type=int, default=None, help="server workers (default: auto)")
+    ap.add_argument("--worker-kind", default=None, choices=("thread", "process"),
+                    help="server worker kind (default: the server's choice, process for draft)")
     ap.add_argument("--queue", type=int, default=32, help="server queue (default 32)")
     ap.add_argument("--requests", type=int, default=160, help="max requests per phase")
     ap.add_argument("--seconds", type=float, default=25.0, help="max seconds per phase")
@@ -187,10 +209,13 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start_server(port, args)
+    children = worker_pids(proc.pid)
     try:
         asyncio.run(closed_loop(base, 2, argparse.Namespace(**{**vars(args), "requests": 6})))
+        health = httpx.get(f"{base}/healthz", timeout=10).json()
         print(f"limner serve, draft renderer, {args.size} {args.format}, {os.cpu_count()} cores, "
-              f"queue {args.queue}, workers {args.workers or 'auto'}")
+              f"queue {args.queue}, {health['queue']['workers']} {health['worker_kind']} "
+              f"workers ({len(children)} child processes)")
         print(f"{'conc':>4} {'sent':>5} {'ok':>5} {'429':>5} {'img/s':>7} {'p50 s':>7} "
               f"{'p99 s':>7} {'KiB':>6}")
         rates = {}
@@ -219,6 +244,7 @@ def main() -> int:
               f"{b['healthy_after']}; a request after: {b['generate_after']}")
         passed = lost == 0 and b["healthy_after"] and b["generate_after"] == 200
         print("burst goal (all answered 200/429, server healthy):", "met" if passed else "MISSED")
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
         return 0 if passed else 1
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -226,6 +252,9 @@ def main() -> int:
             proc.wait(60)
         except subprocess.TimeoutExpired:
             proc.kill()
+        time.sleep(0.5)
+        left = [p for p in children if alive(p)]
+        print(f"server stopped (exit {proc.returncode}); worker processes left: {len(left)}")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,10 @@ def shared_limner() -> Limner:
     return lim
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(shared_limner):
+    """The default server (worker processes for this plain draft Limner), shared by every
+    module: starting its processes costs seconds."""
     srv = RunningServer(shared_limner, ServerOptions(workers=2, queue=16))
     yield srv
     srv.stop()

@@ -255,7 +255,7 @@ class GatedLimner(Limner):
 def strict():
     lim = GatedLimner()
     srv = RunningServer(lim, ServerOptions(api_key="sk-test", workers=1, queue=0,
-                                           max_body_bytes=300_000))
+                                           max_body_bytes=300_000, worker_kind="thread"))
     yield srv, lim
     lim.gate.set()
     srv.stop()
@@ -313,7 +313,8 @@ def test_full_queue_is_429_with_retry_after(strict):
 
 def test_shutdown_finishes_running_and_fails_waiting_cleanly(shared_limner):
     lim = GatedLimner()
-    srv = RunningServer(lim, ServerOptions(workers=1, queue=4, grace_seconds=20))
+    srv = RunningServer(lim, ServerOptions(workers=1, queue=4, grace_seconds=20,
+                                           worker_kind="thread"))
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -382,18 +383,108 @@ def test_wrong_key_with_a_large_upload_still_reads_401(strict):
 
 
 def test_service_defaults_follow_the_renderer():
-    """Nothing loads here: Limner builds its parts on first use."""
+    """Nothing loads here: Limner builds its parts on first use, processes start on the
+    first job."""
     from limner.server import Service
 
     neural = Service(Limner(renderer="sdxl"), ServerOptions())
     draft = Service(Limner(), ServerOptions(workers=3))
+    llm_planned = Service(Limner(planner="llm"), ServerOptions())
+    custom = Service(GatedLimner(), ServerOptions())
+    threads = Service(Limner(), ServerOptions(worker_kind="thread"))
+    services = (neural, draft, llm_planned, custom, threads)
     try:
         assert neural.queue.workers == 1 and neural.served[0] == "sdxl"
+        assert neural.worker_kind == "thread" and neural.processes is None
         assert neural.previewer.renderer_name == "draft" and neural.previewer is not neural.limner
-        assert draft.queue.workers == 3 and draft.previewer is draft.limner
+        assert draft.worker_kind == "process" and draft.queue.workers == 3
+        assert draft.processes.count == 3 and draft.processes.pids() == []
+        assert llm_planned.worker_kind == "thread" and custom.worker_kind == "thread"
+        assert threads.worker_kind == "thread" and threads.queue.workers == 2
     finally:
-        neural.queue.drain()
-        draft.queue.drain()
+        for svc in services:
+            svc.close(1)
+    with pytest.raises(ValueError, match="worker_kind must be one of thread, process"):
+        Service(Limner(), ServerOptions(worker_kind="fork"))
+
+
+def test_same_seed_same_bytes_in_processes_and_threads(server, strict):
+    """The default server runs worker processes, the strict one threads: one seed, one file."""
+    srv, _ = strict
+    assert server.service.worker_kind == "process" and srv.service.worker_kind == "thread"
+    kw = dict(prompt=POSTER, size="512x512", n=2, extra_body={"seed": 7})
+    a = server.client().images.generate(**kw)
+    b = srv.client("sk-test").images.generate(**kw)
+    assert [d.b64_json for d in a.data] == [d.b64_json for d in b.data]
+    assert [_plan(d) for d in a.data] == [_plan(d) for d in b.data]
+    stream = dict(prompt=POSTER, size="512x512", stream=True, partial_images=1, seed=7)
+    events = [_stream_events(s.url, stream, key) for s, key in ((server, None),
+                                                                (srv, "sk-test"))]
+    assert [e["b64_json"] for e in events[0]] == [e["b64_json"] for e in events[1]]
+    assert events[0][-1]["b64_json"] == a.data[0].b64_json
+
+
+def _stream_events(url: str, body: dict, key: str | None) -> list[dict]:
+    import json
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    r = httpx.post(f"{url}/v1/images/generations", json=body, headers=headers, timeout=60)
+    assert r.status_code == 200, r.text
+    return [json.loads(line[6:]) for line in r.text.splitlines() if line.startswith("data: ")]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:                      # a zombie is dead, only not yet reaped
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_process_workers_survive_a_crash_and_stop_with_the_server():
+    """Worker processes: a killed worker is replaced; on shutdown the running request
+    finishes, the waiting ones get 503 and no worker process is left behind."""
+    srv = RunningServer(Limner(), ServerOptions(workers=1, queue=4, grace_seconds=30,
+                                                worker_kind="process"))
+    first = srv.service.processes.pids()
+    assert len(first) == 1 and _alive(first[0])         # started by the warm-up
+    os.kill(first[0], 9)
+    ok = httpx.post(f"{srv.url}/v1/images/generations", timeout=60,
+                    json={"prompt": "a cup", "size": "256x256", "seed": 3})
+    assert ok.status_code == 200, ok.text
+    pids = srv.service.processes.pids()
+    assert pids and pids != first
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def call(body):
+        r = httpx.post(f"{srv.url}/v1/images/generations", json=body, timeout=120)
+        with lock:
+            statuses.append(r.status_code)
+            assert r.status_code == 200 or r.json()["error"]["code"] == "server_shutting_down"
+
+    heavy = threading.Thread(target=call, args=({"prompt": POSTER, "size": "1536x1536",
+                                                 "n": 6},))
+    heavy.start()
+    deadline = time.monotonic() + 20
+    while srv.service.queue.stats()["running"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    waiting = [threading.Thread(target=call, args=({"prompt": "a cup", "size": "256x256"},))
+               for _ in range(3)]
+    for t in waiting:
+        t.start()
+    while srv.service.queue.stats()["waiting"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    srv.stop(60)
+    for t in [heavy, *waiting]:
+        t.join(60)
+    assert not srv.thread.is_alive()
+    assert sorted(statuses) == [200, 503, 503, 503]
+    assert not any(_alive(p) for p in pids)
 
 
 def test_page_assets_come_from_a_fixed_list(server):
