@@ -253,8 +253,12 @@ def serve(
     api_key: Optional[str] = typer.Option(None, "--api-key", envvar="LIMNER_API_KEY",
                                           help="require 'Authorization: Bearer KEY' on /v1/"),
     workers: Optional[int] = typer.Option(None, "--workers",
-                                          help="requests rendered at once (default: 2 for "
-                                               "draft, 1 for neural renderers)"),
+                                          help="requests rendered at once (default: one "
+                                               "per core for worker processes, 2 threads "
+                                               "for draft, 1 for neural renderers)"),
+    worker_kind: Optional[str] = typer.Option(
+        None, "--worker-kind", help="thread|process (default: process for the draft renderer "
+                                    "with the rules planner, else thread: one shared model)"),
     queue: int = typer.Option(32, "--queue", help="requests that may wait; more get 429"),
     max_body_mb: float = typer.Option(64.0, "--max-body-mb", help="larger bodies get 413"),
     grace: float = typer.Option(30.0, "--grace", help="seconds running requests may take to "
@@ -284,6 +288,8 @@ def serve(
         _fail(f"--workers must be at least 1; got {workers}")
     if queue < 0 or max_body_mb <= 0 or grace < 0:
         _fail("--queue and --grace must be >= 0 and --max-body-mb > 0")
+    if worker_kind not in (None, "thread", "process"):
+        _fail(f"--worker-kind must be thread or process; got {worker_kind!r}")
     if font is not None and not font.is_file():
         _fail(f"--font {font}: no such file")
     from limner.server import ServerOptions, serve as run_server
@@ -292,6 +298,8 @@ def serve(
         typer.echo(f"limner: warning: serving on {host} with no --api-key", err=True)
     options = ServerOptions(
         api_key=api_key, workers=workers, queue=queue,
+        # On Ray the replicas are the parallelism: each keeps one Limner in threads.
+        worker_kind=worker_kind or ("thread" if ray or ray_address else None),
         max_body_bytes=int(max_body_mb * 1024 * 1024), grace_seconds=grace, planner=planner,
         renderer=renderer, model=model, device=device, font=str(font) if font else None)
     if ray or ray_address:
