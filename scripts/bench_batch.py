@@ -10,10 +10,10 @@ Wall time runs from the command's start to its exit (interpreter, worker process
 actors included): what a user waits for. Beside it, the busy rate: images / (sum of the
 per-image seconds in the manifest / workers), which leaves out process and actor start-up
 (a worker's first-image warm-up stays in), the warm rate (each worker's first image left
-out too), and the CPU seconds the local runs used. On a
-machine shared with other sessions (Linux autogroup gives each session a fair share, so two
-local workers split one session's share) wall-clock ratios say little; the load average is
-printed so runs can be compared.
+out too), and the CPU seconds the local runs used. The busy and warm rates assume the workers
+were busy at the same time; only the wall-clock ratio does not. A machine check (2 processes
+of plain arithmetic vs 1, before and after) shows how much a second process can gain on the
+machine at that moment: on a machine shared with other work it can be far below 2.
 Goal (issue 9): 2 workers >= 1.8x one worker on 2 cores.
 """
 
@@ -87,6 +87,26 @@ def warm_rate(rows: list[dict]) -> float:
     return sum(len(x) for x in rest) / busy if busy > 0 else 0.0
 
 
+def _spin(n: int) -> float:
+    t0 = time.perf_counter()
+    x = 0
+    for i in range(n):
+        x += i * i
+    return time.perf_counter() - t0
+
+
+def process_ceiling(n: int = 10_000_000) -> float:
+    """What a second process can add here at all: throughput of 2 processes of plain
+    arithmetic over 1 (about 2.0 on 2 idle cores; no limner code involved)."""
+    import multiprocessing
+
+    one = _spin(n)
+    t0 = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        pool.map(_spin, [n, n])
+    return 2 * one / (time.perf_counter() - t0)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=200)
@@ -97,6 +117,9 @@ def main() -> int:
     print(f"cores: {os.cpu_count()}  size: {args.size}  images per run: {args.images}  "
           f"load average before: {os.getloadavg()[0]:.1f} (other work on the machine skews "
           f"the ratios; compare runs made at low load)")
+    ceiling = process_ceiling()
+    print(f"machine check: 2 processes of plain arithmetic = {ceiling:.2f}x one "
+          f"(the most any 2-process run can gain here now)")
     with tempfile.TemporaryDirectory() as d:
         pf = Path(d) / "prompts.jsonl"
         pf.write_text("".join(json.dumps({"id": f"b{i:04d}", "prompt": p, "seed": i}) + "\n"
@@ -104,7 +127,8 @@ def main() -> int:
         one = run("1 worker", pf, args.size, 1, [])
         two = run("2 workers", pf, args.size, 2, ["--workers", "2"])
         ray_fig = None if args.no_ray else bench_ray(pf, args.size)
-    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}; machine check again: "
+          f"{process_ceiling():.2f}x")
     print(f"CPU seconds, 2 workers / 1 worker: {two['cpu'] / one['cpu']:.2f}x (the extra is "
           f"the second process's start-up and warm-up; near 1 means the work splits cleanly)")
     for fig in [two] + ([ray_fig] if ray_fig else []):
