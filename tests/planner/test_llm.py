@@ -65,7 +65,8 @@ def test_reply_schema_lists_only_the_prompts_quoted_texts():
     schema = reply_schema(limits, ["MORNING BREW", "老王面馆"])
     props = schema["properties"]
     assert list(props)[0] == "thinking" and schema["required"] == list(props)
-    assert props["texts"]["items"]["properties"]["content"]["enum"] == ["MORNING BREW", "老王面馆"]
+    content = props["texts"]["items"]["properties"]["content"]
+    assert content["enum"] == ["MORNING BREW", "老王面馆"]
     assert props["texts"]["maxItems"] == 2
     assert "texts" not in reply_schema(limits, [])["properties"]
     assert "thinking" not in reply_schema(ReplyLimits(thinking_chars=0), [])["properties"]
@@ -248,7 +249,7 @@ def tiny_dir(tmp_path_factory):
 def test_tiny_model_plans_are_valid_anchored_and_reproducible(tiny_dir, tmp_path):
     planner = LLMPlanner(tiny_dir, reply=TINY_LIMITS, max_new_tokens=400, temperature=1.0,
                          cache_dir=str(tmp_path))
-    for row in _rows()[:6]:
+    for row in [_rows()[i] for i in (0, 4, 7)]:          # English, Chinese, Arabic texts
         rules = RulesPlanner().plan(row["prompt"], seed=5)
         plan = planner.plan(row["prompt"], seed=5)
         Plan.model_validate_json(plan.to_json())
@@ -263,8 +264,13 @@ def test_tiny_model_plans_are_valid_anchored_and_reproducible(tiny_dir, tmp_path
 
 # --- the real SmolLM2-135M-Instruct GGUF --------------------------------------------------------
 @pytest.fixture(scope="module")
-def smol(tmp_path_factory):
-    planner = LLMPlanner("smollm2-135m", cache_dir=str(tmp_path_factory.mktemp("llm_cache")),
+def smol_home(tmp_path_factory):
+    return tmp_path_factory.mktemp("smol_home")
+
+
+@pytest.fixture(scope="module")
+def smol(smol_home):
+    planner = LLMPlanner("smollm2-135m", cache_dir=str(smol_home / "cache" / "llm"),
                          batch_size=32)
     planner.llm   # load once for the module
     return planner
@@ -316,17 +322,22 @@ def test_real_gguf_reply_cache_makes_reruns_instant_and_identical(smol, dev_plan
     assert unloaded.plan(prompt, seed=3) == first and unloaded._llm is None
 
 
-def test_cli_plans_with_the_real_model(smol, monkeypatch, capsys):
-    """limner plan --planner llm --model smollm2-135m --json, end to end in-process (the model
-    is the module's loaded one, so the test does not pay the load twice)."""
+def test_cli_plans_with_the_real_model_from_the_reply_cache(smol_home, dev_plans, monkeypatch,
+                                                           capsys):
+    """limner plan --planner llm --model smollm2-135m --json, end to end in-process: the
+    module's replies are in the cache under LIMNER_HOME, so the CLI must not load the model."""
     from limner.cli import main
 
-    monkeypatch.setattr("model.llm.load", lambda *a, **k: smol.llm)
+    def no_load(*a, **k):
+        raise AssertionError("the reply should have come from the cache")
+
+    monkeypatch.setenv("LIMNER_HOME", str(smol_home))
+    monkeypatch.setattr("model.llm.load", no_load)
+    rows, plans = dev_plans
+    i = next(i for i, r in enumerate(rows) if r["id"] == "d02")
     code = main(["plan", "--planner", "llm", "--model", "smollm2-135m", "--json",
-                 'A sign that says "OPEN" above three red apples'])
-    out = capsys.readouterr().out
-    plan = Plan.from_json(out)
-    assert code == 0 and plan.planner == "llm:smollm2-135m"
-    assert [t.content for t in plan.texts] == ["OPEN"]
+                 rows[i]["prompt"]])
+    plan = Plan.from_json(capsys.readouterr().out)
+    assert code == 0 and plan == plans[i]
     apples = [o for o in plan.objects if o.label == "apple"]
-    assert len(apples) == 3 and all(o.color == "red" for o in apples)
+    assert len(apples) == 3 and all(o.color == "green" for o in apples)
