@@ -32,6 +32,11 @@ Extensions to OpenAI's contract (the contract itself stays valid for these reque
   renderer, the composition it starts from. Edits send none (the contract allows the final
   image to come before the partials asked for).
 
+Workers: for the draft renderer with the rules planner, each worker is a process with its
+own Limner (rendering and PNG encoding hold the GIL, so threads would share one core); for
+neural renderers or planners, threads share the one loaded model (``--worker-kind`` overrides).
+Either way the same Plan and seed give the same bytes.
+
 No path or filename from a client is ever used: uploads are read into memory (Starlette may
 spool a large one to an anonymous temporary file) and handed to Limner as bytes or images.
 """
@@ -195,8 +200,9 @@ class _Job:
 class WorkQueue:
     """A fixed set of worker threads fed by a bounded queue.
 
-    Threads, not processes: the Limner (planner + renderer, possibly GBs of weights) is loaded
-    once and shared. ``submit`` never blocks: with every worker busy and ``capacity`` jobs
+    The threads run the jobs on a shared Limner (a neural model, possibly GBs of weights, is
+    loaded once) or, with worker processes, each hands its job to a process and waits (see
+    Service.execute). ``submit`` never blocks: with every worker busy and ``capacity`` jobs
     waiting, it raises QueueFull so the server can say 429 at once instead of piling up.
 
     Args:

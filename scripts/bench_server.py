@@ -29,6 +29,7 @@ import sys
 import time
 
 import httpx
+from bench_batch import process_ceiling  # scripts/ is this script's sys.path[0]
 
 GOAL_IMAGES_PER_S = 20.0
 GOAL_CORES = 2
@@ -66,6 +67,19 @@ def alive(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])      # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def start_server(port: int, args: argparse.Namespace) -> subprocess.Popen:
@@ -141,6 +155,8 @@ async def burst(base: str, count: int, args: argparse.Namespace) -> dict:
         t0 = time.perf_counter()
         results = await asyncio.gather(*(one(client, 10_000 + i, args) for i in range(count)))
         wall = time.perf_counter() - t0
+    # A new connection: the burst's idle keep-alive ones may have been closed by the server.
+    async with httpx.AsyncClient(base_url=base, timeout=600) as client:
         health = await client.get("/healthz")
         after = await one(client, 99_999, args)
     statuses = [r[0] for r in results]
@@ -206,6 +222,8 @@ def main() -> int:
     args = ap.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} (other work on the machine "
           "lowers every figure)")
+    print(f"machine check before: 2 processes of plain arithmetic = {process_ceiling():.2f}x "
+          "one (2.0 = two free cores; what worker processes can gain here at all)")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start_server(port, args)
@@ -217,15 +235,19 @@ def main() -> int:
               f"queue {args.queue}, {health['queue']['workers']} {health['worker_kind']} "
               f"workers ({len(children)} child processes)")
         print(f"{'conc':>4} {'sent':>5} {'ok':>5} {'429':>5} {'img/s':>7} {'p50 s':>7} "
-              f"{'p99 s':>7} {'KiB':>6}")
+              f"{'p99 s':>7} {'KiB':>6} {'cores':>6}  (cores: server CPU s / wall s, workers "
+              "included; threads cannot pass ~1)")
         rates = {}
+        server_pids = [proc.pid] + worker_pids(proc.pid)
         for c in (1, 8, 32):
+            cpu0 = cpu_seconds(server_pids)
             r = asyncio.run(closed_loop(base, c, args))
+            cores = (cpu_seconds(server_pids) - cpu0) / r["wall_s"]
             rates[c] = r["images_per_s"]
             print(f"{c:>4} {r['sent']:>5} {r['ok']:>5} {r['rejected_429']:>5} "
                   f"{r['images_per_s']:>7.2f} {r['p50_s']:>7.3f} {r['p99_s']:>7.3f} "
-                  f"{r['mean_bytes'] / 1024:>6.0f}" + (f"  other: {r['other']}"
-                                                       if r["other"] else ""))
+                  f"{r['mean_bytes'] / 1024:>6.0f} {cores:>6.2f}" + (
+                      f"  other: {r['other']}" if r["other"] else ""))
         direct = direct_rate(args)
         print(f"direct Limner.generate, one thread, no server: {direct:.2f} images/s; "
               f"server at concurrency 1 = {rates[1] / direct:.2f}x that")
@@ -244,7 +266,8 @@ def main() -> int:
               f"{b['healthy_after']}; a request after: {b['generate_after']}")
         passed = lost == 0 and b["healthy_after"] and b["generate_after"] == 200
         print("burst goal (all answered 200/429, server healthy):", "met" if passed else "MISSED")
-        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        print(f"load average after: {os.getloadavg()[0]:.1f}; machine check after: "
+              f"{process_ceiling():.2f}x")
         return 0 if passed else 1
     finally:
         proc.send_signal(signal.SIGTERM)
