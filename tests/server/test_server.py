@@ -495,3 +495,10 @@ def test_page_assets_come_from_a_fixed_list(server):
         "content-type"].startswith("text/javascript")
     for path in ("/web/server.py", "/web/..%2Fserver.py", "/web/%2e%2e/api.py", "/web/"):
         assert httpx.get(f"{server.url}{path}", timeout=30).status_code == 404, path
+
+
+def test_cli_worker_kind_is_checked(capsys):
+    from limner.cli import main
+
+    assert main(["serve", "--worker-kind", "fork", "--port", "18998"]) == 2
+    assert "--worker-kind must be thread or process; got 'fork'" in capsys.readouterr().err
