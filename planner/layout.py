@@ -83,6 +83,10 @@ GROUND_BANDS = {
     "forest": (0.8, 0.98), "mountain": (0.84, 0.98), "city": (0.87, 0.98),
     "rain": (0.84, 0.98), "night": (0.84, 0.98), "sunset": (0.74, 0.98),
 }
+# Things usually seen in the air, which a scene's ground does not pull down.
+_AIRBORNE = set("""sun moon star cloud rainbow balloon kite airplane plane jet helicopter drone
+ufo comet planet firework snowflake raindrop lightning butterfly bee dragonfly bat bird eagle
+hawk seagull gull crow pigeon parrot swallow""".split())
 _SIZE_SCALE = {"small": 0.5, "medium": 0.75, "large": 1.0}
 _HEAD_WEAR = {"hat", "cap", "crown", "helmet", "sunglasses", "glasses", "goggles",
               "headphones", "mask", "bow", "beanie", "bandana", "earmuffs", "hood"}
@@ -515,12 +519,16 @@ def _soft_choice(a: _Group, b: _Group, slot: dict[str, tuple[int, int]]) -> tupl
 
 
 def _soft_edges(groups: dict[str, _Group], order: _Order, rng: random.Random,
-                wide: bool) -> None:
+                wide: bool, floor: bool = False) -> None:
+    """Default edges; ``floor``: the backdrop has a ground, so up to six object groups
+    stand side by side on it instead of stacking (a tall canvas would stack them)."""
     ents = [k for k in order.keys if groups[k].kind == "entity"]
     perm = ents[:]
     rng.shuffle(perm)
     n = len(perm)
     cols = (n if wide else 1) if n <= 3 else max(1, round(math.sqrt(n * (1.6 if wide else 0.6))))
+    if floor and n <= 6:
+        cols = n
     slot = {k: divmod(i, cols) for i, k in enumerate(perm)}
 
     index = {k: i for i, k in enumerate(order.keys)}
@@ -673,11 +681,9 @@ def place_instances(cell: Rect, n: int, aspect: float, canvas: tuple[int, int],
     W, H = canvas
     cw, ch = (cell[2] - cell[0]) * W, (cell[3] - cell[1]) * H
     options = []
-    for cols in range(1, n + 1):
-        rows = math.ceil(n / cols)
-        sw, sh = cw / cols, ch / rows
-        bw = min(sw * 0.9, sh * 0.9 * aspect)
-        options.append((bw * bw / aspect, cols, rows))
+    for c in range(1, n + 1):      # not ``cols``: that is the caller's fixed choice
+        bw = _slot_width(cw, ch, n, aspect, c)
+        options.append((bw * bw / aspect, c, math.ceil(n / c)))
     best = max(o[0] for o in options)
     _, pick, rows = rng.choice([o for o in options if o[0] >= 0.8 * best])
     cols = min(cols, n) if cols else pick
@@ -888,10 +894,86 @@ def _resting(scene: Scene, groups: dict[str, _Group], parent_of: dict) -> dict[s
     return align
 
 
+def _grounded(scene: Scene, grid: dict[str, _Group], order: _Order,
+              bg: Background) -> dict[str, tuple[str, tuple[float, float]]]:
+    """Grid groups that stand on the backdrop's ground band or fly above it.
+
+    On a scene with a ground (GROUND_BANDS) an entity group rests on the band unless
+    something is stated or laid out below it (then it must stay above that) or the prompt
+    gave it a vertical position; a thing of the air (moon, kite, bird) with nothing above
+    it goes above the horizon instead. Moving a group inside its own cell, towards the side
+    where nothing else is, keeps every relation; columns are unchanged.
+
+    Returns:
+        ``{grid key: ("ground" | "sky", (band top, band bottom))}``.
+    """
+    band = GROUND_BANDS.get(bg.scene or "") if bg.kind == "scene" else None
+    if band is None:
+        return {}
+    out = {}
+    for k, g in grid.items():
+        if g.kind != "entity" or not g.ref:
+            continue
+        e = scene.entities[int(g.ref.split(":")[1])]
+        _, v_pos = _split_position(e.position)
+        if v_pos or e.position == "center":
+            continue           # the prompt said where it goes
+        if _head(e.label) in _AIRBORNE:
+            if not any(k in after for after in order.reach["y"].values()):
+                out[k] = ("sky", band)      # nothing above it: up in the sky
+        elif not order.reach["y"].get(k):
+            out[k] = ("ground", band)       # nothing below it: on the ground
+    return out
+
+
+def _in_sky(area: Rect, band: tuple[float, float]) -> Rect:
+    """The part of ``area`` above the horizon, when there is a useful amount of it."""
+    x0, y0, x1, y1 = area
+    return (x0, y0, x1, band[0]) if band[0] - y0 >= 0.15 else area
+
+
+def _slot_width(cw: float, ch: float, n: int, aspect: float, cols: int) -> float:
+    """Pixel width of one instance when n of them fill a cw x ch area in ``cols`` columns."""
+    rows = math.ceil(n / cols)
+    return min(cw / cols * 0.9, ch / rows * 0.9 * aspect)
+
+
+def ground_instances(area: Rect, band: tuple[float, float], n: int, aspect: float,
+                     canvas: tuple[int, int], rng: random.Random,
+                     scale: float = 1.0) -> list[Rect] | None:
+    """n instances standing on a ground band: every bottom edge inside ``band``.
+
+    Either one row whose bottoms sit on the band (tall things may rise above the horizon)
+    or, when that would make them much smaller, rows packed inside the band itself (front
+    and back rows on the floor), whichever gives the larger instances.
+
+    Args:
+        area: where the group may go (its cell), normalised.
+        band: (top, bottom) of the ground as fractions of the height.
+        n, aspect, canvas, rng, scale: as for ``place_instances``.
+    Returns:
+        The boxes, or None when ``area`` does not reach the ground.
+    """
+    W, H = canvas
+    x0, y0, x1, y1 = area
+    bottom = min(y1, band[1])
+    top = max(y0, band[0])
+    if bottom < band[0] + 0.02:
+        return None
+    cw = (x1 - x0) * W
+    one_row = _slot_width(cw, (bottom - y0) * H, n, aspect, n)
+    in_band = max(_slot_width(cw, (bottom - top) * H, n, aspect, c) for c in range(1, n + 1))
+    if one_row >= in_band:
+        return place_instances((x0, y0, x1, bottom), n, aspect, canvas, rng, "bottom", scale,
+                               cols=n)
+    return place_instances((x0, top, x1, bottom), n, aspect, canvas, rng, "bottom", scale)
+
+
 def _place_all(scene: Scene, groups: dict[str, _Group], parent_of: dict,
-               cells: dict[str, Rect], canvas: tuple[int, int],
-               rng: random.Random) -> dict[str, list[Rect]]:
-    """Boxes for every group: texts, grid entities, then attached children."""
+               cells: dict[str, Rect], canvas: tuple[int, int], rng: random.Random,
+               ground: dict[str, tuple[str, tuple[float, float]]]) -> dict[str, list[Rect]]:
+    """Boxes for every group: texts, grid entities (standing on ``ground`` bands where
+    given), then attached children."""
     modes: dict[str, set[str]] = {}
     for c, (p, rel) in parent_of.items():
         label = scene.entities[int(groups[c].ref.split(":")[1])].label
@@ -912,8 +994,13 @@ def _place_all(scene: Scene, groups: dict[str, _Group], parent_of: dict,
             boxes[k] = _child_boxes(label, len(g.instances), rel, boxes[p], cell, canvas, rng)
         else:
             area = _parent_area(cell, modes.get(k, set()))
-            boxes[k] = place_instances(area, len(g.instances), _label_aspect(label), canvas, rng,
-                                       valign.get(k), factors[int(g.ref.split(":")[1])])
+            factor = factors[int(g.ref.split(":")[1])]
+            where, band = ground.get(k, ("", (0.0, 1.0)))
+            stand = ground_instances(area, band, len(g.instances), _label_aspect(label),
+                                     canvas, rng, factor) if where == "ground" else None
+            area = _in_sky(area, band) if where == "sky" else area
+            boxes[k] = stand or place_instances(area, len(g.instances), _label_aspect(label),
+                                                canvas, rng, valign.get(k), factor)
     return boxes
 
 
@@ -976,7 +1063,8 @@ def _elements(scene: Scene, groups: dict[str, _Group], parent_of: dict,
 
 def _ordered(scene: Scene, groups: dict[str, _Group], by_ref: dict[str, list[str]],
              parent_of: dict, stacks: dict[str, list[str]], seed: int,
-             canvas: tuple[int, int]) -> tuple[random.Random, dict[str, _Group], _Order]:
+             canvas: tuple[int, int],
+             floor: bool = False) -> tuple[random.Random, dict[str, _Group], _Order]:
     """The grid groups and their X/Y order: stated relations, positions, then defaults."""
     rng = random.Random(seed)
     member_of = {m: key for key, chain in stacks.items() for m in chain}
@@ -991,7 +1079,7 @@ def _ordered(scene: Scene, groups: dict[str, _Group], by_ref: dict[str, list[str
     absolute = _relation_edges(scene, order, owners, rng, deferred)
     _position_edges(grid, order, absolute)
     _beside_edges(order, deferred, rng)
-    _soft_edges(grid, order, rng, wide=canvas[0] >= 0.9 * canvas[1])
+    _soft_edges(grid, order, rng, wide=canvas[0] >= 0.9 * canvas[1], floor=floor)
     return rng, grid, order
 
 
@@ -1013,16 +1101,18 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
     groups, by_ref = _build_groups(scene)
     parent_of = _attachments(scene, by_ref)
     stacks = _stacks(scene, groups, by_ref, parent_of)
-    rng, grid, order = _ordered(scene, groups, by_ref, parent_of, stacks, seed, canvas)
+    bg = _resolve_background(scene, background)
+    floor = bg.kind == "scene" and bg.scene in GROUND_BANDS
+    rng, grid, order = _ordered(scene, groups, by_ref, parent_of, stacks, seed, canvas, floor)
     if stacks and order.dropped:
         # a fact needs something between stacked groups after all: no stacks then
-        plain = _ordered(scene, groups, by_ref, parent_of, {}, seed, canvas)
+        plain = _ordered(scene, groups, by_ref, parent_of, {}, seed, canvas, floor)
         if len(plain[2].dropped) < len(order.dropped):
             stacks, (rng, grid, order) = {}, plain
     cells = _grid(scene, grid, order, canvas, rng)
     cells.update(_split_stacks(scene, groups, stacks, cells))
-    boxes = _place_all(scene, groups, parent_of, cells, canvas, rng)
-    bg = _resolve_background(scene, background)
+    boxes = _place_all(scene, groups, parent_of, cells, canvas, rng,
+                       _grounded(scene, grid, order, bg))
     reasoning = scene.reasoning
     if order.dropped:
         reasoning += " | contradictory, not kept: " + "; ".join(dict.fromkeys(order.dropped))

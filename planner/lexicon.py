@@ -242,11 +242,26 @@ SCENE_WORDS = {
     "rain": "rain", "storm": "rain", "studio": "studio", "street": "street",
     "alley": "street", "mountains": "mountain", "hills": "mountain", "kitchen": "kitchen",
     "table": "table", "tabletop": "table", "countertop": "kitchen", "counter": "kitchen",
+    "midnight": "night", "starlight": "night", "moonlight": "night", "evening": "sunset",
+    "twilight": "sunset", "floor": "room", "ground": "field", "lawn": "field",
+}
+# Everyday nouns that are things to draw ("a table with four chairs") but name where the
+# picture is set when something sits on/in/under them, uncounted and uncoloured ("apples on
+# a table", "a boat on the lake", "a tent under the stars"): noun -> (scene, prepositions).
+_SURFACE = frozenset({"on", "upon", "onto", "atop", "across", "along"})
+_WATERS = frozenset({"on", "in", "into", "across", "upon"})
+PLACE_NOUNS = {
+    "table": ("table", _SURFACE), "desk": ("table", _SURFACE), "road": ("street", _SURFACE),
+    "grass": ("field", _SURFACE | {"in"}), "sand": ("beach", _SURFACE | {"in"}),
+    "wall": ("wall", _SURFACE), "water": ("water", _WATERS), "lake": ("water", _WATERS),
+    "river": ("water", _WATERS), "ocean": ("water", _WATERS),
+    "star": ("night", frozenset({"under", "beneath", "underneath", "below"})),
 }
 # Scene words after "in/on/at" that name a place even with a relation word before them.
 SCENE_BARE = {"underwater": "underwater", "at night": "night", "outdoors": "field",
               "indoors": "room", "under the sea": "underwater", "in space": "space",
-              "snowy": "snow", "rainy": "rain", "starry": "night", "nighttime": "night"}
+              "snowy": "snow", "rainy": "rain", "starry": "night", "nighttime": "night",
+              "night-sky": "night", "starlit": "night", "moonlit": "night"}
 # Representative colours of each scene, for the scene tint and text contrast.
 SCENE_COLORS = {
     "sky": "#9fd3f5", "sunset": "#f4a259", "beach": "#f3e0b5", "field": "#9ccc65",

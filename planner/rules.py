@@ -460,6 +460,18 @@ def _label_from(nouns: list[str]) -> str:
     return head
 
 
+def _scene_word(word: str) -> str | None:
+    """The scene a word names on its own ("beach", "night-sky", "starry"), else None;
+    everyday nouns such as "table" only name a scene as a place (see PLACE_NOUNS)."""
+    for w in (word, word.replace("-", " ")):
+        if w in lx.SCENE_BARE:
+            return lx.SCENE_BARE[w]
+        if w in lx.SCENE_WORDS and w not in lx.COMMON_NOUNS:
+            return lx.SCENE_WORDS[w]
+    parts = word.split("-")
+    return _scene_word(parts[0]) if len(parts) > 1 and parts[0] else None
+
+
 def _classify(words: list[tuple[str, str]], colors: list[str]) -> tuple[str, list[str]]:
     """Kind of a noun phrase by its head, and the nouns that name the object."""
     if not words:
@@ -479,9 +491,13 @@ def _classify(words: list[tuple[str, str]], colors: list[str]) -> tuple[str, lis
         while nouns and (nouns[-1] in lx.PICTURE_WORDS or nouns[-1] in lx.IMAGE_MODIFIERS
                          or nouns[-1] in lx.DOC_WORDS):
             nouns.pop()
+        if nouns and all(_scene_word(w) for w in nouns):
+            return "doc", [_scene_word(nouns[0])]        # "a beach photo": the setting
         return ("entity", nouns) if nouns else ("doc", [])
     if head in lx.DOC_WORDS:
-        return "doc", []
+        # "a night sky poster", "a night-sky banner": the topic before it is a setting
+        setting = next((_scene_word(w) for w in names[:-1] if _scene_word(w)), None)
+        return "doc", [setting] if setting else []
     if head in _TEXT_REFS:
         return "textref", []
     if head in lx.NON_OBJECTS:
@@ -500,7 +516,8 @@ def _classify(words: list[tuple[str, str]], colors: list[str]) -> tuple[str, lis
 def parse_np(toks: list[str], i: int) -> _NP | None:
     """The noun phrase starting at ``toks[i]`` (determiner, count, colours, modifiers, nouns,
     and "of" continuations for measures and containers), or None when none starts there."""
-    if toks[i] in _PRONOUNS and (i + 1 >= len(toks) or _pos(toks[i + 1]) != "noun"):
+    if toks[i] in _PRONOUNS and (i + 1 >= len(toks) or toks[i + 1] in _STOP
+                                 or _pos(toks[i + 1]) != "noun"):      # "below it and ..."
         return _NP("pronoun", i + 1, head=toks[i])
     count, pair, definite, j = _read_count(toks, i)
     words, colors, j = _read_words(toks, j)
@@ -515,10 +532,12 @@ def parse_np(toks: list[str], i: int) -> _NP | None:
     if kind == "scene":
         np_.label = lx.SCENE_WORDS.get(nouns[0], nouns[0])
         return np_
+    if kind == "doc" and nouns:
+        np_.label = nouns[0]            # a scene name already (see _classify)
     head = names[-1] if names else ""
     of_next = j + 1 < len(toks) and toks[j] == "of"
     if of_next and head in lx.PICTURE_WORDS | lx.DOC_WORDS:
-        return _NP("doc", j, head=head)
+        return _NP("doc", j, head=head, label=nouns[0] if kind == "doc" and nouns else "")
     measure = "glass" if head == "glasses" else singular(head)
     if of_next and measure in lx.PORTIONS | lx.CONTAINERS | lx.ARRANGEMENTS:
         inner = parse_np(toks, j + 1)
@@ -802,7 +821,7 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
         if nxt.startswith("qtext") or not pend:
             return None, pend
         return f.last_text(), pend
-    if np_.kind == "scene":
+    if np_.kind in ("scene", "doc") and np_.label:
         f.scene = np_.label if f.scene is None or np_.label in _TIME_SCENES else f.scene
     elif np_.kind == "bg":
         f.bg_colors += list(np_.colors)
@@ -840,6 +859,10 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
                 if same(f.entities[k]):
                     f.mentions.append(f"entity:{k}")
                     return f"entity:{k}", pend
+    place = _place_scene(f, np_, pend, toks, np_start)
+    if place is not None:          # "apples on a table": where the picture is set
+        f.scene = place if f.scene is None or place in _TIME_SCENES else f.scene
+        return None, None
     box = None
     if np_.container is not None:
         c = np_.container
@@ -851,6 +874,27 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
     if box:
         f.relate(ref, "in", box)
     return ref, pend
+
+
+def _place_scene(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
+                 np_start: int) -> str | None:
+    """The scene an everyday noun names when it is where something is, not a thing the user
+    counted or described: "three apples on a table", "a boat on the lake", "a tent under
+    the stars". A counted, coloured or sized one ("on two tables", "on a blue table", "on
+    a small table"), one used as a container, or one not after a place preposition ("under
+    a table", "a table with chairs") stays an object.
+
+    Returns:
+        The SCENES name, or None when the noun phrase is an object.
+    """
+    prep = toks[np_start - 1] if np_start else ""
+    entry = lx.PLACE_NOUNS.get(np_.label.split()[-1])
+    if entry is None or pend is None or prep not in entry[1] or np_.colors or np_.size \
+            or np_.container is not None or np_.explicit and np_.count != 1:
+        return None
+    if any(e["label"] == np_.label for e in f.entities):
+        return None
+    return entry[0]
 
 
 def _pronoun(f: _Facts, subject: str | None) -> str | None:

@@ -6,7 +6,8 @@ import math
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from planner.layout import contrast_color, size_for_aspect, solve
+from planner.layout import (GROUND_BANDS, contrast_color, ground_instances, place_instances,
+                            size_for_aspect, solve)
 from planner.scene import Entity, Scene, SceneRelation, TextItem
 from planner.schema import MAX_AREA, MAX_SIDE, Background
 
@@ -240,3 +241,128 @@ def test_scenes_from_other_planners():
     assert all(centre(cat.box)[0] < centre(e.box)[0] for e in plan.objects if e is not cat)
     assert all(centre(dog.box)[1] < centre(e.box)[1] for e in plan.objects if e is not dog
                and e is not cat)
+
+
+# --- standing on a scene's ground -----------------------------------------------------------------
+GROUND_LABELS = ["cat", "dog", "apple", "tree", "pumpkin", "cow", "mug", "palm tree", "chair"]
+
+
+@st.composite
+def grounded_scenes(draw):
+    """Entities side by side (left/right facts only) on a scene with a ground."""
+    n = draw(st.integers(1, 4))
+    ents = tuple(Entity(label=draw(st.sampled_from(GROUND_LABELS)), count=draw(st.integers(1, 12)))
+                 for _ in range(n))
+    rels = tuple(SceneRelation(subject=f"entity:{i}", relation="left of", target=f"entity:{i + 1}")
+                 for i in range(n - 1) if draw(st.booleans()))
+    scene_name = draw(st.sampled_from(sorted(GROUND_BANDS)))
+    aspect = draw(st.sampled_from([None, (16, 9), (9, 16), (3, 1), (4, 3)]))
+    return Scene(prompt="generated", entities=ents, relations=rels, aspect=aspect,
+                 background=Background(kind="scene", scene=scene_name))
+
+
+@FAST
+@given(grounded_scenes(), st.integers(0, 10_000))
+def test_things_stand_on_the_scene_ground(scene, seed):
+    """On a porch, table, field ... every object's bottom edge lies in the ground band, while
+    counts, stated relations and the no-overlap rule still hold."""
+    plan = solve(scene, seed=seed)
+    top, bottom = GROUND_BANDS[scene.background.scene]
+    assert len(plan.objects) == sum(e.count for e in scene.entities)
+    for o in plan.objects:
+        assert top <= o.box[3] <= bottom, (o.label, o.box, scene.background.scene)
+    for rel in scene.relations:
+        assert expected_holds(plan, scene, rel)
+    boxes = [o.box for o in plan.objects]
+    for i, p in enumerate(boxes):
+        for q in boxes[i + 1:]:
+            assert not (p[0] < q[2] and q[0] < p[2] and p[1] < q[3] and q[1] < p[3]), (p, q)
+
+
+@FAST
+@given(grounded_scenes(), st.integers(0, 10_000))
+def test_ground_keeps_vertical_facts(scene, seed):
+    """A thing stated above another, a title, and a caption at the bottom keep their order;
+    the thing with nothing below it still stands on the ground."""
+    ents = scene.entities[:2] if len(scene.entities) > 1 else scene.entities + (
+        Entity(label="dog"),)
+    s = scene.model_copy(update={
+        "entities": ents,
+        "texts": (TextItem(content="HARVEST", role="title"),
+                  TextItem(content="est. 1990", role="caption", position="bottom")),
+        "relations": (SceneRelation(subject="entity:0", relation="above", target="entity:1"),)})
+    plan = solve(s, seed=seed)
+    for rel in s.relations:
+        assert expected_holds(plan, s, rel)
+    title, caption = plan.texts
+    for o in plan.objects:
+        assert centre(title.box)[1] < centre(o.box)[1] < centre(caption.box)[1]
+
+
+def test_things_of_the_air_fly_and_top_positions_stay_up():
+    """A kite on a beach goes above the horizon, the bucket stands on the sand; a thing the
+    prompt put at the top stays at the top."""
+    band = GROUND_BANDS["beach"]
+    beach = Background(kind="scene", scene="beach")
+    for seed in range(6):
+        plan = solve(Scene(entities=(Entity(label="kite"), Entity(label="bucket")),
+                           background=beach), seed=seed)
+        boxes = {o.label: o.box for o in plan.objects}
+        assert band[0] <= boxes["bucket"][3] <= band[1]
+        assert boxes["kite"][3] <= band[0], boxes
+        plan = solve(Scene(entities=(Entity(label="crab", position="top"),
+                                     Entity(label="bucket")), background=beach), seed=seed)
+        boxes = {o.label: o.box for o in plan.objects}
+        assert boxes["crab"][3] < band[0] <= boxes["bucket"][3], boxes
+
+
+def test_no_ground_without_a_ground_scene():
+    """Plain, sky and water backdrops keep the free layout (nothing to stand on)."""
+    for bg in (None, Background(kind="scene", scene="sky"), Background(kind="scene", scene="water")):
+        scene = Scene(entities=(Entity(label="apple", count=5),), background=bg)
+        bottoms = {round(o.box[3], 3) for o in solve(scene, seed=1).objects}
+        assert len(bottoms) > 1       # jittered in their slots, not lined up on a floor
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 16), st.floats(0.3, 3.0), st.sampled_from(sorted(GROUND_BANDS)),
+       st.integers(0, 10_000))
+def test_ground_instances_bottoms_in_band(n, aspect, scene_name, seed):
+    import random
+
+    band = GROUND_BANDS[scene_name]
+    cell = (0.05, 0.05, 0.95, 0.95)
+    boxes = ground_instances(cell, band, n, aspect, (1024, 768), random.Random(seed))
+    assert len(boxes) == n
+    for b in boxes:
+        assert band[0] <= b[3] <= min(band[1], cell[3]) + 1e-9 and cell[1] <= b[1]
+    assert ground_instances((0.1, 0.05, 0.9, 0.3), band, n, aspect, (1024, 768),
+                            random.Random(seed)) is None      # the cell never reaches it
+
+
+def test_place_instances_uses_rows_when_they_are_larger_and_honours_cols():
+    import random
+
+    many = place_instances((0, 0, 1, 1), 12, 1.0, (1024, 1024), random.Random(0), "bottom")
+    assert len({round(b[3], 3) for b in many}) > 1 and min(b[2] - b[0] for b in many) > 0.15
+    one_row = place_instances((0, 0, 1, 1), 12, 1.0, (1024, 1024), random.Random(0), "bottom",
+                              cols=12)
+    assert {round(b[3], 6) for b in one_row} == {1.0}
+
+
+def test_ground_bands_match_the_drawn_backdrops():
+    """Every band is a SCENES name the backdrop painter draws, and the painter changes from
+    sky or wall to ground where the band starts (mean colour of the band vs the strip just
+    above it)."""
+    import numpy as np
+
+    from planner.schema import SCENES
+    from render.backgrounds import SCENE_PAINTERS, draw_background
+
+    for name, (top, bottom) in GROUND_BANDS.items():
+        assert name in SCENES and name in SCENE_PAINTERS and 0 < top < bottom <= 1
+        img = np.asarray(draw_background(Background(kind="scene", scene=name), (128, 128),
+                                         seed=3).convert("RGB")).astype(float)
+        band = img[int((top + 0.01) * 128):int(bottom * 128)].reshape(-1, 3).mean(0)
+        above = img[int((top - 0.12) * 128):int((top - 0.02) * 128)].reshape(-1, 3).mean(0)
+        assert np.linalg.norm(band - above) > 20, name
