@@ -899,10 +899,10 @@ def _grounded(scene: Scene, grid: dict[str, _Group], order: _Order,
     """Grid groups that stand on the backdrop's ground band or fly above it.
 
     On a scene with a ground (GROUND_BANDS) an entity group rests on the band unless
-    something is stated or laid out below it (then it must stay above that) or the prompt
-    gave it a vertical position; a thing of the air (moon, kite, bird) with nothing above
-    it goes above the horizon instead. Moving a group inside its own cell, towards the side
-    where nothing else is, keeps every relation; columns are unchanged.
+    something is stated or laid out below it (the ground is the lowest thing) or the prompt
+    gave it a vertical position; a thing of the air (moon, kite, bird) goes above the
+    horizon instead. Both only move a group inside its own cell, and cells ordered on an
+    axis do not overlap on it, so every relation still holds.
 
     Returns:
         ``{grid key: ("ground" | "sky", (band top, band bottom))}``.
@@ -919,8 +919,7 @@ def _grounded(scene: Scene, grid: dict[str, _Group], order: _Order,
         if v_pos or e.position == "center":
             continue           # the prompt said where it goes
         if _head(e.label) in _AIRBORNE:
-            if not any(k in after for after in order.reach["y"].values()):
-                out[k] = ("sky", band)      # nothing above it: up in the sky
+            out[k] = ("sky", band)          # the part of its cell above the horizon
         elif not order.reach["y"].get(k):
             out[k] = ("ground", band)       # nothing below it: on the ground
     return out
