@@ -23,6 +23,12 @@ the decoding seed and everything that shapes the reply (schema, instructions, bu
 rerun is instant and identical. Decoding is greedy by default, so the reply does not depend on
 the seed (the layout still does); with ``temperature > 0`` sampling is seeded with the seed.
 
+Edits (``LLMPlanner.revise``): the rules reviser first, and its answer (or refusal) whenever
+it reads the instruction, so the model never makes an edit worse; an instruction no rule reads
+goes to the model, which writes an ``EditScript`` under ``revise_schema`` (the Plan's ids, the
+instruction's quoted strings), checked by ``check_script``, retried like a plan reply, and
+applied by ``planner.revise.apply_ops``.
+
 No torch here: the model is loaded through model/llm.py on first use.
 """
 
@@ -517,6 +523,151 @@ class ReplyCache:
         os.replace(tmp, path)
 
 
+# --- revising: the model writes an EditScript -------------------------------------------------
+REVISE_PROMPT = (
+    "You edit a picture's plan. Its elements are listed with their ids. Reply with the edit "
+    "operations that carry out the instruction, naming elements by their ids. Texts to write "
+    "are the instruction's quoted words. Change nothing the instruction does not name.")
+# The rules reviser's refusals that mean "no rule reads these words" (a model may): its other
+# refusals ("nothing matches 'the dog'", "elements cannot be rotated") answer a readable
+# instruction, and a model would only guess. tests/planner/test_llm_revise.py pins both kinds.
+UNREAD_MARKERS = ("could not understand the edit", "is not one the rules know")
+_SELECTOR_REF = "#/$defs/Selector"
+_DROP_KEYS = ("title", "description", "default", "discriminator")
+
+
+def _where(box: Sequence[float]) -> str:
+    """A box's place in words (thirds of the canvas), for the model's view of the Plan."""
+    x, y = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    col = "left" if x < 1 / 3 else "right" if x > 2 / 3 else "center"
+    row = "top" if y < 1 / 3 else "bottom" if y > 2 / 3 else "middle"
+    return f"{row} {col}"
+
+
+def plan_summary(plan: Plan) -> str:
+    """The Plan as short lines: canvas, background, then each element's id, label or text,
+    colour and place."""
+    bg = plan.canvas.background
+    lines = [f"canvas {plan.canvas.width}x{plan.canvas.height}, background {bg.kind} "
+             f"{bg.scene or bg.color or ''}".rstrip()]
+    for e in plan.elements:
+        what = f"text {e.content!r} ({e.role})" if e.kind == "text" else f"object {e.label!r}"
+        lines.append(f"{e.id}: {what}, colour {e.color or 'default'}, at {_where(e.box)}")
+    return "\n".join(lines)
+
+
+def revise_messages(plan: Plan, instruction: str) -> list[dict]:
+    """The chat sent to the model to revise ``plan`` by ``instruction``."""
+    user = f"Plan:\n{plan_summary(plan)}\nInstruction: {instruction}"
+    return [{"role": "system", "content": REVISE_PROMPT}, {"role": "user", "content": user}]
+
+
+def _narrow(node: Any, defs: dict, limits, name: str = "") -> Any:
+    """``edit_json_schema()`` with every ``$ref`` inlined and every free value bounded."""
+    if isinstance(node, list):
+        return [_narrow(n, defs, limits, name) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return defs[node["$ref"].rsplit("/", 1)[1]]
+    if name == "color":
+        nullable = any(a.get("type") == "null" for a in node.get("anyOf", ()))
+        return _nullable(COLORS) if nullable else {"enum": list(COLORS)}
+    if name == "colors":
+        return {"type": "array", "items": {"enum": list(COLORS)}, "maxItems": 3}
+    if name == "scene":
+        return _nullable(SCENES)
+    out = {k: _narrow(v, defs, limits) for k, v in node.items()
+           if k not in _DROP_KEYS and k != "properties"}
+    if "properties" in node:
+        out["properties"] = {k: _narrow(v, defs, limits, k) for k, v in node["properties"].items()}
+    if out.get("type") == "string" and not {"enum", "const", "pattern"} & set(out):
+        return _string(limits.name_chars)
+    if out.get("type") == "array" and "maxItems" not in out and "prefixItems" not in out:
+        out["maxItems"] = 3
+    if out.get("type") == "integer" and "maximum" not in out:
+        out.update(minimum=0, maximum=4096 if name in ("width", "height") else 16)
+    if "oneOf" in out:
+        out["anyOf"] = out.pop("oneOf")
+    return out
+
+
+def revise_schema(plan: Plan, quoted: Sequence[str], limits) -> dict:
+    """The JSON Schema the model's edit is decoded under: an ``EditScript`` narrowed to this
+    Plan and instruction.
+
+    Args:
+        plan: the Plan being edited; selectors may only name its element ids.
+        quoted: the instruction's quoted strings; new or changed texts must be one of them
+            (no quotes: no text operations).
+        limits: ``model.llm.ReplyLimits`` (``objects`` bounds the number of operations,
+            ``name_chars`` every free string).
+    Returns:
+        A self-contained JSON Schema (no ``$ref``); whatever validates against it validates
+        as an ``EditScript``.
+    """
+    from planner.revise import edit_json_schema
+
+    schema = edit_json_schema()
+    raw_defs = schema["$defs"]
+    ids = [e.id for e in plan.elements]
+    defs = {"Selector": _object({"ids": {"type": "array", "items": {"enum": ids},
+                                          "minItems": 1, "maxItems": max(1, len(ids))}})}
+    for name in ("Background", "Style"):
+        defs[name] = _narrow(raw_defs[name], defs, limits)
+    ops = []
+    for ref in schema["properties"]["ops"]["items"]["oneOf"]:
+        d = dict(raw_defs[ref["$ref"].rsplit("/", 1)[1]])
+        required = [r for r in d.get("required", ()) if r != "op"]
+        targets = [r for r in required if d["properties"][r].get("$ref") == _SELECTOR_REF]
+        texts = d["properties"]["op"]["const"] in ("add_text", "set_text")
+        if (targets and not ids) or (texts and not quoted):
+            continue
+        d["required"] = ["op", *required]
+        if not ids:   # optional anchors cannot name anything in an empty Plan
+            d["properties"] = {k: v for k, v in d["properties"].items()
+                               if _SELECTOR_REF not in json.dumps(v)}
+        op = _narrow(d, defs, limits)
+        if texts:
+            op["properties"]["content"] = {"enum": list(dict.fromkeys(quoted))}
+        ops.append(op)
+    return {"type": "object", "properties": {"ops": {
+        "type": "array", "items": {"anyOf": ops}, "minItems": 1,
+        "maxItems": max(1, limits.objects)}}, "required": ["ops"], "additionalProperties": False}
+
+
+def check_script(text: str, plan: Plan, quoted: Sequence[str]) -> tuple:
+    """The model's reply as edit operations, its hard facts checked.
+
+    Args:
+        text: the raw reply.
+        plan: the Plan being edited (every id a selector names must be one of its elements).
+        quoted: the instruction's quoted strings (a text operation's content must be one of
+            them, verbatim).
+    Returns:
+        The ``EditOp`` models, in order.
+    Raises:
+        ValueError: not an ``EditScript``, no operation, an unknown id or a text that is not
+            the instruction's.
+    """
+    from planner.revise import EditScript, Selector
+
+    script = EditScript.model_validate(parse_reply(text))
+    if not script.ops:
+        raise ValueError("the reply has no edit operation")
+    known = {e.id for e in plan.elements}
+    for op in script.ops:
+        for value in dict(op).values():
+            unknown = set(value.ids) - known if isinstance(value, Selector) else set()
+            if unknown:
+                raise ValueError(f"{op.op!r} names unknown element ids {sorted(unknown)}; the "
+                                 f"Plan has {sorted(known)}")
+        if op.op in ("add_text", "set_text") and op.content not in quoted:
+            raise ValueError(f"{op.op!r} writes {op.content!r}, which is not a quoted string "
+                             f"of the instruction {list(quoted)}")
+    return script.ops
+
+
 def assemble(scene: Scene, *, size: tuple[int, int] | None, seed: int, quality: str,
              background: str, planner: str) -> Plan:
     """Scene → Plan with the rules planner's layout solver (the same boxes for the same facts)."""
@@ -637,12 +788,64 @@ class LLMPlanner:
                 for p, f, q, r in zip(prompts, facts, quoted, replies)]
 
     def revise(self, plan: Plan, instruction: str) -> Plan:
-        """Revise a Plan with an instruction (the shared reviser, ``planner.revise``)."""
+        """Revise a Plan with an instruction: the rules first, the model when they cannot read it.
+
+        The rules reviser (``planner.revise.revise``) runs first; whatever it understands is
+        its answer, so this planner never edits worse than the rules. Only when it raises
+        ``PlanError`` saying it could not read the instruction (``UNREAD_MARKERS``) does the
+        model write an ``EditScript`` (``revise_schema``: elements
+        named by their ids, texts only the instruction's quoted strings), checked by
+        ``check_script`` and applied with ``planner.revise.apply_ops``; a reply that fails
+        is retried (at most ``MAX_RETRIES`` times), then refused.
+
+        Raises:
+            PlanError: an empty instruction, or no usable reply (``.raw`` is the last one).
+        """
         from planner.revise import revise
 
-        return revise(plan, instruction)
+        try:
+            return revise(plan, instruction)
+        except PlanError as e:
+            if not any(marker in str(e) for marker in UNREAD_MARKERS):
+                raise
+            rules_error = str(e)
+        return self._revise_with_model(plan, instruction, rules_error)
 
     # --- internals ------------------------------------------------------------------------------
+    def _revise_with_model(self, plan: Plan, instruction: str, rules_error: str) -> Plan:
+        """The model's EditScript for an instruction the rules could not read, applied."""
+        from planner.revise import _protect_quotes, apply_ops
+
+        quoted = list(dict.fromkeys(_protect_quotes(instruction)[1]))
+        o = self.options
+        key = ReplyCache.key(
+            version=PROMPT_VERSION, task="revise", model=self.identity(),
+            plan=hashlib.sha256(plan.canonical_json().encode("utf-8")).hexdigest(),
+            instruction=instruction, seed=plan.seed if o.temperature > 0 else None,
+            temperature=o.temperature, system=REVISE_PROMPT, max_new_tokens=self._budget(),
+            schema=revise_schema(plan, quoted, self.preset.reply))
+        replies = [self.cache.get(key)] if self.cache else []
+        limits, raw, why = self.preset.reply, "", ""
+        for attempt in range(MAX_RETRIES + 1):
+            if attempt:
+                limits = tighter(limits)
+            if not replies or replies[-1] is None:
+                replies = self._decode([revise_messages(plan, instruction)],
+                                       [revise_schema(plan, quoted, limits)], plan.seed, attempt)
+            raw = replies.pop()
+            try:
+                revised = apply_ops(plan, check_script(raw, plan, quoted))
+            except (ValueError, PlanError) as e:
+                why = str(e).splitlines()[0]
+                continue
+            if self.cache:
+                self.cache.put(key, raw, model=self.model_name, instruction=instruction)
+            return revised
+        raise PlanError(
+            f"the rules could not read the edit {instruction!r} ({rules_error}) and the "
+            f"{self.model_name} model gave no usable edit after {MAX_RETRIES + 1} attempts "
+            f"({why}); raw reply: {raw[:200]!r}", raw=raw)
+
     def _plan_one(self, prompt: str, facts: Scene, quoted: list[str], reply: dict,
                   size, seed: int, quality: str, background: str) -> Plan:
         ev = Evidence.of(prompt, quoted, self.preset.trust)
@@ -683,7 +886,7 @@ class LLMPlanner:
                 break
             if attempt:
                 limits = tighter(limits)
-            texts = self._decode([prompts[i] for i in pending],
+            texts = self._decode([messages_for(prompts[i]) for i in pending],
                                  [reply_schema(limits, quoted[i]) for i in pending],
                                  seed, attempt)
             failed = []
@@ -705,17 +908,17 @@ class LLMPlanner:
                 f"{raw[i][:200]!r}", raw=raw[i])
         return replies  # type: ignore[return-value]
 
-    def _decode(self, prompts: list[str], schemas: list[dict], seed: int,
+    def _decode(self, chats: list[list[dict]], schemas: list[dict], seed: int,
                 attempt: int) -> list[str]:
         """Decode in batches; a retry samples (seeded) to leave a degenerate greedy path."""
         temperature = self.options.temperature if attempt == 0 else \
             max(self.options.temperature, 0.7)
         out: list[str] = []
         step = max(1, self.options.batch_size)
-        for start in range(0, len(prompts), step):
+        for start in range(0, len(chats), step):
             self.calls += 1
             out += self.llm.generate_json_batch(
-                [messages_for(p) for p in prompts[start:start + step]],
+                chats[start:start + step],
                 schemas[start:start + step], self._budget(), seed + 7919 * attempt,
                 temperature)
         return out
