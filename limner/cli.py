@@ -19,6 +19,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="limner: plan, then draw. Local, open-weights image generation.")
 
 
+RENDERER_HELP = ("draft, a diffusion preset (sdxl, sdxl-lightning, sdxl-turbo, sd35, "
+                 "flux-schnell, flux-dev, pixart) or a local pipeline directory")
+
+
 class UserError(Exception):
     """Raised by commands for a user mistake; main() prints it on one line, exit 2."""
 
@@ -114,9 +118,7 @@ def generate(
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
-                                 help="draft, a diffusion preset (sdxl, sdxl-lightning, "
-                                      "sdxl-turbo, sd35, flux-schnell, flux-dev, pixart) "
-                                      "or a local pipeline directory"),
+                                 help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
@@ -209,9 +211,7 @@ def batch(
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
-                                 help="draft, a diffusion preset (sdxl, sdxl-lightning, "
-                                      "sdxl-turbo, sd35, flux-schnell, flux-dev, pixart) "
-                                      "or a local pipeline directory"),
+                                 help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
@@ -266,9 +266,7 @@ def serve(
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
-                                 help="draft, a diffusion preset (sdxl, sdxl-lightning, "
-                                      "sdxl-turbo, sd35, flux-schnell, flux-dev, pixart) "
-                                      "or a local pipeline directory"),
+                                 help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     ray: bool = typer.Option(False, "--ray", help="deploy on Ray Serve (limner[ray])"),
@@ -355,9 +353,7 @@ def edit(
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
-                                 help="draft, a diffusion preset (sdxl, sdxl-lightning, "
-                                      "sdxl-turbo, sd35, flux-schnell, flux-dev, pixart) "
-                                      "or a local pipeline directory"),
+                                 help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing -o file"),
 ) -> None:
