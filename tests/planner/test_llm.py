@@ -20,6 +20,7 @@ from planner.llm import (COLORS, ENV_MODEL, Evidence, LLMPlanner, configured_mod
 from planner.rules import RulesPlanner, understand
 from planner.scene import POSITIONS, Entity, Scene, SceneRelation, TextItem
 from planner.schema import Plan, PlanError
+from scripted_llm import Scripted
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEV = os.path.join(os.path.dirname(ROOT), "shared", "eval", "dev_prompts.jsonl")
@@ -42,21 +43,6 @@ def _score_plan():
 
 def _passing_checks(plan: Plan, expect: dict, score) -> set:
     return {(kind, i) for i, (kind, ok, _) in enumerate(score(plan, expect)["checks"]) if ok}
-
-
-class Scripted:
-    """A stand-in model: replies from a list (the last one repeats), records every call."""
-
-    def __init__(self, *replies: str):
-        self.replies = list(replies)
-        self.calls: list[dict] = []
-
-    def generate_json_batch(self, conversations, json_schemas, max_new_tokens, seed=0,
-                            temperature=0.0):
-        self.calls.append({"schemas": json_schemas, "seed": seed, "temperature": temperature,
-                           "budget": max_new_tokens})
-        text = self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
-        return [text] * len(conversations)
 
 
 # --- the reply schema ---------------------------------------------------------------------------

@@ -14,26 +14,12 @@ from planner.llm import MAX_RETRIES, LLMPlanner, revise_schema
 from planner.revise import EditScript, revise
 from planner.rules import RulesPlanner
 from planner.schema import Plan, PlanError
+from scripted_llm import Scripted
 
 PROMPT = 'a poster titled "HELLO" with a red apple left of a cup'
 UNREADABLE = 'zorp the cup "NEW"'      # no verb the rules know
 TINY_LIMITS = ReplyLimits(thinking_chars=8, objects=1, name_chars=6, attributes=1,
                           attribute_chars=4, relations=1, style_chars=4)
-
-
-class Scripted:
-    """A stand-in model: replies from a list (the last one repeats), records every call."""
-
-    def __init__(self, *replies: str):
-        self.replies = list(replies)
-        self.calls: list[dict] = []
-
-    def generate_json_batch(self, conversations, json_schemas, max_new_tokens, seed=0,
-                            temperature=0.0):
-        self.calls.append({"messages": conversations[0], "schema": json_schemas[0],
-                           "temperature": temperature})
-        text = self.replies[min(len(self.calls) - 1, len(self.replies) - 1)]
-        return [text] * len(conversations)
 
 
 def _ops(*ops: dict) -> str:
