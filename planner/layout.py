@@ -37,8 +37,9 @@ import random
 from dataclasses import dataclass, field
 
 from planner.scene import Scene
-from planner.schema import (DEFAULT_SIZE, MAX_AREA, MAX_RATIO, MAX_SIDE, SIZE_MULTIPLE, Background,
-                            Canvas, ObjectElement, Plan, TextElement, check_size)
+from planner.schema import (DEFAULT_SIZE, MAX_AREA, MAX_RATIO, MAX_SIDE, MAX_TEXT_CHARS,
+                            SIZE_MULTIPLE, Background, Canvas, ObjectElement, Plan, PlanError,
+                            TextElement, check_element_count, check_size)
 
 DEFAULT_BACKGROUND = "#f4f1ea"
 TEXT_EM = {"title": 0.085, "heading": 0.062, "label": 0.042, "body": 0.048, "caption": 0.04}
@@ -1046,11 +1047,14 @@ def _elements(scene: Scene, groups: dict[str, _Group], parent_of: dict,
                                      label=e.label, color=e.color, description=e.description,
                                      subject_id=sid, reference=e.reference))
     n = 0
+    taken = {el.id for el in out}
     for i, t in enumerate(scene.texts):
         key = f"text:{i}"
         if key not in boxes:
             continue
         n += 1
+        while f"text-{n}" in taken:      # an object labelled "text" took this id
+            n += 1
         h_pos, _ = _split_position(t.position)
         out.append(TextElement(id=f"text-{n}", box=r4(boxes[key][0]), z=10, content=t.content,
                                script=t.script, color=t.color or text_default, font=t.font,
@@ -1096,6 +1100,12 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
     Returns:
         A valid Plan.
     """
+    check_element_count(sum(e.count for e in scene.entities) + len(scene.texts))
+    for t in scene.texts:
+        if len(t.content) > MAX_TEXT_CHARS:
+            raise PlanError(f"a quoted text is {len(t.content)} characters; the maximum is "
+                            f"{MAX_TEXT_CHARS} (MAX_TEXT_CHARS) per text: split it or shorten "
+                            "it", param="prompt")
     canvas = canvas_size(scene, size)
     groups, by_ref = _build_groups(scene)
     parent_of = _attachments(scene, by_ref)

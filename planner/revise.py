@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from planner.scene import Position, Relation
 from planner.schema import (
     SCENES, Background, Box, Canvas, ObjectElement, Plan, PlanError, SizeError, Style,
-    TextElement, check_size,
+    TextElement, check_prompt, check_size,
 )
 
 Which = Literal["all", "any", "main", "left", "right", "top", "bottom", "center", "largest",
@@ -191,8 +191,9 @@ def revise(plan: Plan, instruction: str, *, references: int = 0) -> Plan:
     Raises:
         PlanError: naming the clause that was not understood or matched nothing.
     """
-    if not isinstance(instruction, str) or not instruction.strip():
-        raise PlanError("edit instruction must not be empty")
+    check_prompt(instruction, "instruction")
+    if not instruction.strip():
+        raise PlanError("edit instruction must not be empty", param="instruction")
     ctx = _Context(references=references, plan=plan)
     for clause in split_clauses(instruction, plan, ctx):
         ops = parse_clause(clause, plan, ctx)

@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from planner import lexicon as lx
 from planner.scene import Entity, Scene, SceneRelation, TextItem
-from planner.schema import Background, Plan, Style
+from planner.schema import Background, Plan, Style, check_prompt
 
 # --- quoted text -------------------------------------------------------------------------------
 _QUOTE_PAIRS = (("“", "”"), ("„", "“"), ("«", "»"), ("‹", "›"), ("「", "」"), ("『", "』"),
@@ -231,7 +231,9 @@ _SIZE_WORDS = {"small": "small", "tiny": "small", "little": "small", "mini": "sm
 _PRONOUNS = {"it", "them", "this", "that", "these", "those"}
 _TIME_SCENES = {"night", "sunset", "rain", "snow"}   # override a place: "a city at night"
 _TEXT_REFS = {"text", "title", "heading", "headline", "word", "words", "caption", "label",
-              "lettering", "letters", "slogan", "tagline", "subtitle", "message", "name"}
+              "lettering", "letters", "slogan", "tagline", "subtitle", "message", "name",
+              "texts", "titles", "headings", "headlines", "captions", "labels", "slogans",
+              "taglines", "subtitles", "messages"}
 _VERB_FORMS = {"sits", "stands", "lies", "hangs", "floats", "flies", "rests", "sleeps", "is",
                "are", "sitting", "standing", "lying", "hanging", "floating", "flying",
                "resting", "sleeping", "parked", "perched", "placed", "positioned", "located",
@@ -1601,6 +1603,7 @@ def understand(prompt: str) -> Scene:
         The Scene: entities with counts/colours/positions, exact texts with their scripts,
         relations, background, aspect/size/scale and style.
     """
+    check_prompt(prompt)
     quotes = find_quotes(prompt)
     contents = [q[2] for q in quotes]
     bare = _mask_quotes(prompt, quotes, ascii_marks=False)

@@ -26,6 +26,11 @@ MIN_SIDE = 16
 MAX_RATIO = 3.0
 DEFAULT_SIZE = (1024, 1024)
 
+# Caps that bound the cost of one request (planning, layout and drawing grow with them).
+MAX_PROMPT_CHARS = 32000     # OpenAI's limit for GPT Image prompts; edit instructions too
+MAX_ELEMENTS = 200           # object instances plus texts in one Plan
+MAX_TEXT_CHARS = 1000        # one text element's content (a long paragraph)
+
 QUALITIES = ("low", "medium", "high", "auto")
 SCENES = (
     "sky", "sunset", "beach", "field", "night", "room", "table", "wall", "city", "water",
@@ -215,6 +220,9 @@ class TextElement(_Element):
     def _content(cls, v: str) -> str:
         if not v.strip():
             raise ValueError("text content must not be empty")
+        if len(v) > MAX_TEXT_CHARS:
+            raise ValueError(f"text content is {len(v)} characters; the maximum is "
+                             f"{MAX_TEXT_CHARS} (MAX_TEXT_CHARS) per text")
         return v
 
 
@@ -238,6 +246,9 @@ class Plan(_Frozen):
 
     @model_validator(mode="after")
     def _ids(self) -> "Plan":
+        if len(self.elements) > MAX_ELEMENTS:
+            raise ValueError(f"the Plan has {len(self.elements)} elements; the maximum is "
+                             f"{MAX_ELEMENTS} (MAX_ELEMENTS)")
         seen: set[str] = set()
         for el in self.elements:
             if el.id in seen:
@@ -292,6 +303,32 @@ class PlanError(ValueError):
     ``raw`` carries the model's raw text when an LLM planner gave up.
     """
 
-    def __init__(self, message: str, raw: str | None = None):
+    def __init__(self, message: str, raw: str | None = None, param: str | None = None):
         super().__init__(message)
         self.raw = raw
+        self.param = param
+
+
+def check_prompt(text: object, param: str = "prompt") -> str:
+    """The one length and type check for prompts and edit instructions.
+
+    Raises:
+        PlanError: naming ``param`` and the cap.
+    """
+    if not isinstance(text, str):
+        raise PlanError(f"{param} must be a string; got {type(text).__name__}", param=param)
+    if len(text) > MAX_PROMPT_CHARS:
+        raise PlanError(f"{param} is {len(text)} characters; the maximum is "
+                        f"{MAX_PROMPT_CHARS} (MAX_PROMPT_CHARS)", param=param)
+    return text
+
+
+def check_element_count(count: int) -> None:
+    """Refuse a request for more elements than a Plan holds, before any layout work.
+
+    Raises:
+        PlanError: naming the cap.
+    """
+    if count > MAX_ELEMENTS:
+        raise PlanError(f"the prompt asks for {count} objects and texts; a Plan holds at most "
+                        f"{MAX_ELEMENTS} (MAX_ELEMENTS): ask for fewer", param="prompt")
