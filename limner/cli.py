@@ -565,9 +565,9 @@ def describe(
 def _user_error_types() -> tuple[type[BaseException], ...]:
     from limner.api import LimnerError
     from planner.schema import PlanError, SizeError
-    from render.base import RenderError
+    from model.errors import ModelError
 
-    return (UserError, LimnerError, PlanError, SizeError, RenderError)
+    return (UserError, LimnerError, PlanError, SizeError, ModelError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -158,7 +158,7 @@ def error_from_exception(exc: BaseException) -> ApiError:
     """Map what Limner raises to an OpenAI-shaped error (user mistakes are 400s)."""
     from limner.api import LimnerError
     from planner.schema import PlanError, SizeError
-    from render.base import RenderError
+    from model.errors import ModelError
 
     if isinstance(exc, ApiError):
         return exc
@@ -171,7 +171,7 @@ def error_from_exception(exc: BaseException) -> ApiError:
         return ApiError(400, str(exc), param=exc.param, code=exc.code or "invalid_value")
     if isinstance(exc, SizeError):
         return bad_request("size", str(exc))
-    if isinstance(exc, (PlanError, RenderError)):
+    if isinstance(exc, (PlanError, ModelError)):
         return ApiError(400, str(exc), param=getattr(exc, "param", None), code=None)
     if isinstance(exc, BrokenProcessPool):
         log.error("a worker process stopped: %s", exc)

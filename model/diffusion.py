@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from model.config import CONFIG_DIR, ConfigError, build, load_presets
-from render.base import RenderError
+from model.errors import ModelError
 
 FAMILIES = ("sdxl", "sd3", "flux", "pixart")
 QUALITY_TIERS = ("low", "medium", "high")
@@ -122,7 +123,7 @@ def resolve_preset(name: str) -> tuple[str, RendererPreset]:
     family's first shipped preset.
 
     Raises:
-        RenderError: unknown name, unreadable directory or a YAML file with != 1 preset.
+        ModelError: unknown name, unreadable directory or a YAML file with != 1 preset.
     """
     presets = load_renderer_presets()
     if name in presets:
@@ -131,21 +132,21 @@ def resolve_preset(name: str) -> tuple[str, RendererPreset]:
         try:
             found = load_renderer_presets(name)
         except (OSError, ConfigError) as e:
-            raise RenderError(f"renderer preset file {name}: {e}") from None
+            raise ModelError(f"renderer preset file {name}: {e}") from None
         if len(found) != 1:
-            raise RenderError(f"renderer preset file {name} must hold exactly one preset")
+            raise ModelError(f"renderer preset file {name} must hold exactly one preset")
         return next(iter(found.items()))
     path = Path(name).expanduser()
     if path.is_dir():
         family = family_of_directory(path)
         if family is None:
-            raise RenderError(
+            raise ModelError(
                 f"{path} is not a diffusers pipeline of a supported family (model_index.json "
                 f"with one of: {', '.join(sorted(_CLASS_FAMILY))})")
         base = next(p for p in presets.values() if p.family == family)
         return path.name, dataclasses.replace(base, repo=str(path), variant=None,
                                               unet_weights=None)
-    raise RenderError(f"unknown renderer {name!r}; choose one of: draft, "
+    raise ModelError(f"unknown renderer {name!r}; choose one of: draft, "
                       f"{', '.join(presets)}, or a local pipeline directory")
 
 
@@ -172,14 +173,14 @@ def resolve_device(requested: str | None, what: str) -> str:
     """Check ``requested`` against the machine; None → ``cuda`` when there is one.
 
     Raises:
-        RenderError: no GPU and no explicit ``cpu``, or a device this torch cannot use.
+        ModelError: no GPU and no explicit ``cpu``, or a device this torch cannot use.
     """
     import torch
 
     if requested is None:
         if torch.cuda.is_available():
             return "cuda"
-        raise RenderError(
+        raise ModelError(
             f"renderer {what!r} needs a CUDA GPU, and torch.cuda.is_available() is False "
             f"here (torch {torch.__version__}): install a CUDA build of torch on a machine "
             "with an NVIDIA GPU, pass --device cpu to run it on the CPU anyway (minutes per "
@@ -190,15 +191,15 @@ def resolve_device(requested: str | None, what: str) -> str:
     if dev == "mps":
         if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
             return dev
-        raise RenderError("device 'mps' is not available with this torch build")
+        raise ModelError("device 'mps' is not available with this torch build")
     if dev == "cuda" or (dev.startswith("cuda:") and dev[5:].isdigit()):
         if not torch.cuda.is_available():
-            raise RenderError(
+            raise ModelError(
                 f"device {requested!r} asked, but torch.cuda.is_available() is False "
                 f"(torch {torch.__version__}): install a CUDA build of torch, or pass "
                 "--device cpu")
         return dev
-    raise RenderError(f"device must be cpu, cuda, cuda:N or mps; got {requested!r}")
+    raise ModelError(f"device must be cpu, cuda, cuda:N or mps; got {requested!r}")
 
 
 def _torch_dtype(preset: RendererPreset, options: LoadOptions, device: str):
@@ -206,16 +207,16 @@ def _torch_dtype(preset: RendererPreset, options: LoadOptions, device: str):
 
     name = options.dtype or ("float32" if device == "cpu" else preset.dtype)
     if name not in DTYPES:
-        raise RenderError(f"dtype must be one of {', '.join(DTYPES)}; got {name!r}")
+        raise ModelError(f"dtype must be one of {', '.join(DTYPES)}; got {name!r}")
     return getattr(torch, name)
 
 
-def _missing_weights(preset: RendererPreset, error: Exception) -> RenderError:
+def _missing_weights(preset: RendererPreset, error: Exception) -> ModelError:
     from huggingface_hub import constants
 
     if Path(preset.repo).expanduser().exists():
-        return RenderError(f"could not load the pipeline in {preset.repo}: {error}")
-    return RenderError(
+        return ModelError(f"could not load the pipeline in {preset.repo}: {error}")
+    return ModelError(
         f"weights for {preset.repo!r} are not in the Hugging Face cache "
         f"({constants.HF_HUB_CACHE}): download them first with "
         f"`hf download {preset.repo}` (gated repos need `hf auth login` and the licence "
@@ -279,7 +280,7 @@ def _load_unet_weights(pipe, spec: WeightsFile, local_files_only: bool) -> None:
             path = hf_hub_download(spec.repo, spec.weight_name,
                                    local_files_only=local_files_only)
         except Exception as e:  # hub errors are many types; all mean "not here"
-            raise RenderError(
+            raise ModelError(
                 f"{spec.weight_name} from {spec.repo!r} is not downloaded ({type(e).__name__}):"
                 f" run `hf download {spec.repo} {spec.weight_name}`") from None
     state = load_file(path)
@@ -288,9 +289,9 @@ def _load_unet_weights(pipe, spec: WeightsFile, local_files_only: bool) -> None:
 
 def _place(pipe, device: str, options: LoadOptions) -> None:
     if options.offload not in OFFLOAD:
-        raise RenderError(f"offload must be one of {', '.join(OFFLOAD)}; got {options.offload!r}")
+        raise ModelError(f"offload must be one of {', '.join(OFFLOAD)}; got {options.offload!r}")
     if options.offload != "none" and device == "cpu":
-        raise RenderError("offload moves weights between CPU and GPU: it needs a CUDA device")
+        raise ModelError("offload moves weights between CPU and GPU: it needs a CUDA device")
     if options.offload == "model":
         pipe.enable_model_cpu_offload(device=device)
     elif options.offload == "sequential":
@@ -318,7 +319,7 @@ def load_pipeline(preset: RendererPreset, options: LoadOptions, name: str = ""):
     Returns:
         The diffusers pipeline, progress bar off.
     Raises:
-        RenderError: no usable device, or weights not found (naming what to download and
+        ModelError: no usable device, or weights not found (naming what to download and
             where they are looked for).
     """
     device = resolve_device(options.device, name or preset.repo)
@@ -348,7 +349,51 @@ def related_pipeline(pipe, family: str, kind: str):
     cls_name = PIPELINES[family][index]
     if cls_name is None:
         return None
-    other = _class(cls_name).from_pipe(pipe)
+    return derived_pipeline(pipe, _class(cls_name))
+
+
+@contextmanager
+def quiet_diffusers():
+    """Silence diffusers' warnings for the block (errors still show)."""
+    import logging
+
+    root = logging.getLogger("diffusers")
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        root.setLevel(level)
+
+
+def _module_dtypes(pipe) -> dict:
+    import torch
+
+    return {name: m.dtype for name, m in pipe.components.items()
+            if isinstance(m, torch.nn.Module) and hasattr(m, "dtype")}
+
+
+def derived_pipeline(pipe, cls):
+    """A ``cls`` pipeline sharing ``pipe``'s loaded modules, which keep their dtype and device.
+
+    ``from_pipe`` converts every shared module to its ``torch_dtype`` argument (float32 when
+    none is given, diffusers >= 0.33): passing the loaded dtype makes that a no-op. A pipeline
+    whose modules hold several dtypes (an fp32 VAE beside a half-precision denoiser) is built
+    from its components directly, so nothing is converted at all.
+    """
+    before = _module_dtypes(pipe)
+    if len(set(before.values())) <= 1:
+        with quiet_diffusers():   # its "cast with to()" warning: the cast is a no-op here
+            other = cls.from_pipe(pipe, torch_dtype=denoiser(pipe).dtype)
+    else:
+        expected, optional = cls._get_signature_keys(cls)
+        comps = {k: v for k, v in pipe.components.items() if k in expected}
+        config = {k: pipe.config[k] for k in optional if k in pipe.config}
+        other = cls(**comps, **config)
+    changed = {k: (v, d) for k, v in before.items()
+               if (d := _module_dtypes(pipe).get(k)) is not None and d != v}
+    if changed:  # a diffusers version that converts anyway: say so rather than run on
+        raise ModelError(f"building {cls.__name__} changed the dtype of {changed}")
     other.set_progress_bar_config(disable=True)
     return other
 

@@ -97,12 +97,12 @@ def _sd3() -> dict:
 
     tok, t5 = clip_tokenizer(), t5_tokenizer()
     transformer = SD3Transformer2DModel(
-        sample_size=16, patch_size=2, in_channels=4, num_layers=1, attention_head_dim=8,
+        sample_size=16, patch_size=2, in_channels=16, num_layers=1, attention_head_dim=8,
         num_attention_heads=4, caption_projection_dim=_TEXT_WIDTH,
         joint_attention_dim=_TEXT_WIDTH, pooled_projection_dim=2 * _TEXT_WIDTH,
-        out_channels=4)
+        out_channels=16)   # 16 latent channels as the real SD3 (its inpaint pipeline checks)
     return dict(transformer=transformer, scheduler=FlowMatchEulerDiscreteScheduler(shift=3.0),
-                vae=_vae(4, shift_factor=0.0609, scaling_factor=1.5035),
+                vae=_vae(16, shift_factor=0.0609, scaling_factor=1.5035),
                 text_encoder=_clip_text(True, len(tok)), tokenizer=tok,
                 text_encoder_2=_clip_text(True, len(tok)), tokenizer_2=clip_tokenizer(),
                 text_encoder_3=_t5_encoder(len(t5)), tokenizer_3=t5,

@@ -15,15 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from model.config import ConfigError, load_presets
-from render.base import RenderError
+from model.errors import ModelError
 
 if TYPE_CHECKING:
     from PIL import Image
 
 
-class VLMError(RenderError):
+class VLMError(ModelError):
     """A VLM that cannot be loaded or asked: says which preset/path and how to get the
-    weights (a RenderError, so the CLI prints it on one line)."""
+    weights (a ModelError, so the CLI prints it on one line)."""
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,10 @@ if TYPE_CHECKING:  # PIL stays a lazy import for callers that only plan
     from PIL import Image
 
 
-class RenderError(RuntimeError):
+from model.errors import ModelError
+
+
+class RenderError(ModelError):
     """A Plan that cannot be rendered here: the message says what is missing and how to fix it."""
 
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from model.diffusion import (LoadOptions, RendererPreset, Tier, denoiser, known_presets,
                              load_pipeline, related_pipeline, resolve_preset)
+from model.errors import ModelError
 from planner.schema import Plan, TextElement
 from render.base import RenderError, RenderOptions, RenderResult, as_plan_list
 from render.regional import RegionLayout, Segment, regional_attention
@@ -238,7 +239,7 @@ def encode_segments(pipe, family: str, texts: list[list[str]], preset: RendererP
                               preset.max_sequence_length, device)
         rest = [s for t in texts for s in t[1:]]
         if not rest:
-            return _with_negative(g, gn, g), [g.tokens.shape[1]]
+            return _with_negative(g, gn, gn), [g.tokens.shape[1]]
         # Element segments are sized to the element prompts; the negative prompt is cut to
         # that length there (it is whole in the global segment).
         with _quiet_truncation():
@@ -465,10 +466,15 @@ class DiffusionRenderer:
         if unknown:
             raise RenderError(f"unknown diffusion renderer option(s) {', '.join(unknown)}; "
                               f"allowed: {', '.join(sorted(_LOAD_KEYS | _KNOBS))}")
-        preset_name, preset = resolve_preset(name)
         load = LoadOptions(**{k: v for k, v in kwargs.items() if k in _LOAD_KEYS})
         knobs = DiffusionOptions(**{k: v for k, v in kwargs.items() if k in _KNOBS})
-        pipe = load_pipeline(preset, load, preset_name)
+        try:
+            preset_name, preset = resolve_preset(name)
+            pipe = load_pipeline(preset, load, preset_name)
+        except ModelError as e:
+            if isinstance(e, RenderError):
+                raise
+            raise RenderError(str(e)) from None
         return cls(pipe, preset, preset_name, knobs, font=font)
 
     def tier(self, quality: str) -> Tier:

@@ -194,7 +194,7 @@ def pipeline_inpaint(renderer, image: "Image.Image", plan: Plan, mask: "Image.Im
     strength = max(tier.strength, 0.5) if tier.strength < 1.0 else 1.0
     embeds, _ = encode_segments(renderer.pipe, renderer.family, [[prompt_segments(plan)[0][0]]],
                                 renderer.preset, renderer.options.negative_prompt,
-                                tier.guidance > 1.0)
+                                tier.guidance > 1.0, renderer.device)
     out = inpainter(image=init, mask_image=mask.resize(size, Image.NEAREST), strength=strength,
                     num_inference_steps=max(tier.steps, int(np.ceil(1.0 / strength))),
                     guidance_scale=tier.guidance, height=size[1], width=size[0],

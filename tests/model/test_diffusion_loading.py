@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from model.config import ConfigError
+from model.errors import ModelError
 from model.diffusion import (LoadOptions, load_pipeline, load_renderer_presets,
                              own_aligned_memory, resolve_device, resolve_preset)
 from model.tiny import FAMILIES, build_tiny
@@ -71,11 +72,11 @@ def test_unknown_preset_key_is_an_error(tmp_path):
 
 
 def test_gpu_preset_without_gpu_says_what_is_needed(no_cuda):
-    with pytest.raises(RenderError, match=r"needs a CUDA GPU.*--device cpu"):
+    with pytest.raises(ModelError, match=r"needs a CUDA GPU.*--device cpu"):
         resolve_device(None, "sdxl")
-    with pytest.raises(RenderError, match="cuda.is_available"):
+    with pytest.raises(ModelError, match="cuda.is_available"):
         resolve_device("cuda", "sdxl")
-    with pytest.raises(RenderError, match="cpu, cuda, cuda:N or mps"):
+    with pytest.raises(ModelError, match="cpu, cuda, cuda:N or mps"):
         resolve_device("tpu", "sdxl")
     assert resolve_device("cpu", "sdxl") == "cpu"
     with pytest.raises(RenderError, match="needs a CUDA GPU"):
