@@ -62,6 +62,9 @@ class PlannerPreset:
             own words back them) or ``full`` (large models: implicit objects are welcome too).
         max_new_tokens: token budget of one reply.
         reply: bounds of the reply's JSON.
+        enable_thinking: passed to the chat template of hybrid thinking models (Qwen3,
+            SmolLM3): False asks for the answer without a reasoning block (the JSON grammar
+            would forbid one anyway). None passes nothing.
     """
 
     repo: str | None = None
@@ -73,6 +76,7 @@ class PlannerPreset:
     max_new_tokens: int = 384
     reply: ReplyLimits = field(default_factory=ReplyLimits)
     description: str = ""
+    enable_thinking: bool | None = None
 
     def __post_init__(self) -> None:
         from model.config import ConfigError
@@ -239,8 +243,11 @@ def load(preset: PlannerPreset, *, device: str | None = None, local_files_only: 
         if not weights.gguf_file:
             raise ValueError("the llama-cpp backend needs a .gguf model")
         return LlamaCppLLM(weights.gguf_path)
+    chat_kwargs = ({} if preset.enable_thinking is None
+                   else {"enable_thinking": preset.enable_thinking})
     return TransformersLLM.from_weights(weights, device=device,
-                                        local_files_only=local_files_only)
+                                        local_files_only=local_files_only,
+                                        chat_kwargs=chat_kwargs)
 
 
 def _pick_device(device: str | None) -> tuple[str, Any]:
@@ -254,10 +261,10 @@ def _pick_device(device: str | None) -> tuple[str, Any]:
     return device, dtype
 
 
-def _chat_text(tokenizer, messages: Sequence[dict]) -> str:
+def _chat_text(tokenizer, messages: Sequence[dict], **chat_kwargs: Any) -> str:
     if getattr(tokenizer, "chat_template", None):
         return tokenizer.apply_chat_template(list(messages), tokenize=False,
-                                             add_generation_prompt=True)
+                                             add_generation_prompt=True, **chat_kwargs)
     # A model without a chat template (a base model): a plain role-tagged transcript.
     lines = [f"{m['role']}: {m['content']}" for m in messages]
     return "\n".join(lines) + "\nassistant: "
@@ -268,11 +275,13 @@ class TransformersLLM:
 
     backend = "transformers"
 
-    def __init__(self, model, tokenizer, device: str, load_seconds: float = 0.0):
+    def __init__(self, model, tokenizer, device: str, load_seconds: float = 0.0,
+                 chat_kwargs: dict | None = None):
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
         self.load_seconds = load_seconds
+        self.chat_kwargs = dict(chat_kwargs or {})
         self._compiler = None
         self._grammars: dict[str, Any] = {}
         if tokenizer.pad_token_id is None:
@@ -281,7 +290,8 @@ class TransformersLLM:
 
     @classmethod
     def from_weights(cls, weights: Weights, *, device: str | None = None,
-                     local_files_only: bool = True) -> "TransformersLLM":
+                     local_files_only: bool = True,
+                     chat_kwargs: dict | None = None) -> "TransformersLLM":
         """``from_pretrained`` on a directory or cached repo; GGUF via ``gguf_file=``."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -293,7 +303,7 @@ class TransformersLLM:
         tokenizer = AutoTokenizer.from_pretrained(weights.location, **kw)
         model = AutoModelForCausalLM.from_pretrained(weights.location, dtype=dtype, **kw)
         model.to(device).eval()
-        return cls(model, tokenizer, device, time.perf_counter() - start)
+        return cls(model, tokenizer, device, time.perf_counter() - start, chat_kwargs)
 
     def _grammar(self, json_schema: dict):
         import xgrammar as xgr
@@ -302,8 +312,9 @@ class TransformersLLM:
         if key not in self._grammars:
             if self._compiler is None:
                 # The model's vocab can be larger than the tokenizer's (padding rows).
-                info = xgr.TokenizerInfo.from_huggingface(
-                    self.tokenizer, vocab_size=self.model.config.vocab_size)
+                # A vision-language model keeps its vocabulary in its text config.
+                vocab = self.model.config.get_text_config().vocab_size
+                info = xgr.TokenizerInfo.from_huggingface(self.tokenizer, vocab_size=vocab)
                 self._compiler = xgr.GrammarCompiler(info)
             if len(self._grammars) > 256:
                 self._grammars.clear()
@@ -333,7 +344,7 @@ class TransformersLLM:
         import torch
         from xgrammar.contrib.hf import LogitsProcessor
 
-        texts = [_chat_text(self.tokenizer, m) for m in conversations]
+        texts = [_chat_text(self.tokenizer, m, **self.chat_kwargs) for m in conversations]
         enc = self.tokenizer(texts, return_tensors="pt", padding=True,
                              add_special_tokens=False).to(self.device)
         processor = LogitsProcessor([self._grammar(s) for s in json_schemas])

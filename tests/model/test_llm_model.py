@@ -186,3 +186,38 @@ def test_llama_cpp_backend_passes_the_schema_as_a_grammar(monkeypatch, tmp_path)
     assert out == ['{"objects": []}']
     assert seen["path"] == str(gguf) and seen["schema"] == schema
     assert (seen["grammar"], seen["max_tokens"], seen["seed"]) == ("grammar", 50, 4)
+
+
+def test_2026_presets_name_real_repos_and_trust():
+    presets = planner_presets()
+    want = {"qwen3-0.6b": ("Qwen/Qwen3-0.6B", "grounded"),
+            "qwen3-8b": ("Qwen/Qwen3-8B", "full"),
+            "gemma-3-4b-it": ("google/gemma-3-4b-it", "grounded"),
+            "gemma-3-27b-it": ("google/gemma-3-27b-it", "full"),
+            "smollm3-3b": ("HuggingFaceTB/SmolLM3-3B", "grounded")}
+    for name, (repo, trust) in want.items():
+        assert (presets[name].repo, presets[name].trust) == (repo, trust)
+    assert presets["qwen3-8b"].enable_thinking is False
+    assert presets["qwen3-4b-instruct-2507"].enable_thinking is None
+
+
+def test_enable_thinking_reaches_the_chat_template(tiny_dir, monkeypatch):
+    """Hybrid thinking models get ``enable_thinking`` in their chat template's context."""
+    from model.llm import TransformersLLM, Weights
+
+    seen = []
+    llm = TransformersLLM.from_weights(Weights(str(tiny_dir)), device="cpu",
+                                       chat_kwargs={"enable_thinking": False})
+    llm.tokenizer.chat_template = (
+        "{% for m in messages %}{{ m['content'] }}{% endfor %}"
+        "{% if enable_thinking is defined and not enable_thinking %}<nothink>{% endif %}")
+    original = llm.tokenizer.apply_chat_template
+
+    def spy(*a, **kw):
+        out = original(*a, **kw)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(llm.tokenizer, "apply_chat_template", spy)
+    llm.generate_json([{"role": "user", "content": "x"}], reply_schema(LIMITS, []), 4)
+    assert seen and seen[0].endswith("<nothink>")
