@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from planner.schema import Plan, PlanError, SizeError, parse_size
+from planner.schema import MAX_SEED, Plan, PlanError, SizeError, check_seed, parse_size
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -90,6 +90,19 @@ def _check_output(fmt: str, compression: int | None, transparent: bool) -> None:
         raise LimnerError(str(e), param) from None
 
 
+def _seed(seed: Any, n: int = 1) -> int:
+    """``seed`` checked (planner.schema.check_seed, as the server does), with room for the
+    ``n - 1`` seeds after it that variants use."""
+    try:
+        check_seed(seed)
+    except PlanError as e:
+        raise LimnerError(str(e), "seed") from None
+    if seed + n - 1 > MAX_SEED:
+        raise LimnerError(f"seed {seed} with n={n} runs past the largest seed {MAX_SEED} "
+                          f"(variants use seed, seed+1, ...)", "seed")
+    return seed
+
+
 def _size(size: str | tuple[int, int] | None) -> tuple[int, int] | None:
     try:
         return parse_size(size)
@@ -149,7 +162,7 @@ class Limner:
             raise LimnerError("prompt must not be empty", "prompt")
         _choice(quality, QUALITIES, "quality")
         _choice(background, BACKGROUNDS, "background")
-        return self.planner.plan(prompt, size=_size(size), seed=0 if seed is None else seed,
+        return self.planner.plan(prompt, size=_size(size), seed=0 if seed is None else _seed(seed),
                                  quality=quality, background=background)
 
     def plans(self, prompt: str, *, n: int = 1, **kwargs: Any) -> list[Plan]:
@@ -158,7 +171,7 @@ class Limner:
         if not isinstance(n, int) or not 1 <= n <= MAX_N:
             raise LimnerError(f"n must be an integer from 1 to {MAX_N}; got {n!r}", "n")
         seed = kwargs.pop("seed", None)
-        base = 0 if seed is None else seed
+        base = 0 if seed is None else _seed(seed, n)
         return [self.plan(prompt, seed=base + i, **kwargs) for i in range(n)]
 
     # --- generation --------------------------------------------------------------------
@@ -188,6 +201,7 @@ class Limner:
         if plan is not None:
             if not isinstance(n, int) or not 1 <= n <= MAX_N:
                 raise LimnerError(f"n must be an integer from 1 to {MAX_N}; got {n!r}", "n")
+            _seed(plan.seed, n)
             plans = [plan if i == 0 else plan.model_copy(update={"seed": plan.seed + i})
                      for i in range(n)]
         else:
@@ -267,6 +281,8 @@ class Limner:
         _choice(input_fidelity, ("low", "high"), "input_fidelity")
         if not isinstance(n, int) or not 1 <= n <= MAX_N:
             raise LimnerError(f"n must be an integer from 1 to {MAX_N}; got {n!r}", "n")
+        if seed is not None:
+            _seed(seed, n)
         if plan is not None and not isinstance(plan, Plan):
             try:
                 plan = Plan.model_validate(plan)

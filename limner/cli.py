@@ -160,8 +160,8 @@ def generate(
             # Each file is written as soon as it is ready: an interrupted -n 10 keeps its work.
             try:
                 img.save(str(targets[i]), overwrite=overwrite)
-            except FileExistsError as e:
-                _fail(str(e))
+            except FileExistsError:
+                _fail(f"{targets[i]} exists; pass --overwrite to replace it")
             except OSError as e:  # unwritable directory, full disk, a directory named so
                 _fail(f"cannot write {targets[i]}: {e.strerror or e}")
             advance(f"{targets[i]}  {img.plan.canvas.width}x{img.plan.canvas.height}  "

@@ -71,11 +71,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("limner.server")
 
-MAX_PROMPT_CHARS = 32000
+from planner.schema import MAX_PROMPT_CHARS  # noqa: E402  (the one prompt cap)
 MAX_INPUT_IMAGES = 16
 MAX_PARTIAL_IMAGES = 3
-MAX_SEED = 2**31 - 1
-MAX_INPUT_PIXELS = 40_000_000     # a decompression-bomb guard for uploads
 INPUT_FORMATS = ("PNG", "JPEG", "WEBP")
 QUALITY_ALIASES = {"standard": "medium", "hd": "high"}
 MODEL_ALIASES = ("gpt-image-2", "gpt-image-2-2026-04-21", "gpt-image-1.5", "gpt-image-1",
@@ -484,6 +482,7 @@ class ImageRequest:
     images: tuple[bytes, ...] = ()
     mask: bytes | None = None
     input_sizes: tuple[tuple[int, int], ...] = field(default=(), compare=False)
+    notes: tuple[str, ...] = field(default=(), compare=False)   # options accepted, ignored
 
 
 class _Fields:
@@ -549,7 +548,7 @@ def parse_common(f: _Fields, model: str) -> dict:
     Args:
         f: the request's fields. model: the resolved model id.
     """
-    from planner.schema import SizeError, parse_size
+    from planner.schema import MAX_SEED, SizeError, parse_size
 
     prompt = f.text("prompt", required=True, max_len=MAX_PROMPT_CHARS)
     size = f.text("size", "auto")
@@ -567,17 +566,42 @@ def parse_common(f: _Fields, model: str) -> dict:
                                              "returns images inline and serves no URLs")
     f.text("user")                  # accepted: limner keeps no accounts
     f.text("safety_identifier")
-    seed = f.integer("seed", 0, MAX_SEED, None)
+    seed = _seed(f)
+    output_format = f.choice("output_format", ("png", "jpeg", "webp"), "png")
+    compression = f.integer("output_compression", 0, 100, None)
+    stream = f.boolean("stream", False)
+    partial_images = f.integer("partial_images", 0, MAX_PARTIAL_IMAGES, 0)
+    notes = []
+    # OpenAI ignores options that do not apply (its own examples send some): so does limner,
+    # and says so; what cannot be honoured (response_format url, ...) is still refused.
+    if compression is not None and output_format == "png":
+        notes.append("output_compression ignored: png is lossless")
+        compression = None
+    if partial_images and not stream:
+        notes.append("partial_images ignored: previews come only with stream=true")
     return dict(
         prompt=prompt, model=model, n=f.integer("n", 1, 10, 1),
         size="auto" if wh is None else f"{wh[0]}x{wh[1]}", quality=quality,
         background=f.choice("background", ("transparent", "opaque", "auto"), "auto"),
-        output_format=f.choice("output_format", ("png", "jpeg", "webp"), "png"),
-        output_compression=f.integer("output_compression", 0, 100, None),
+        output_format=output_format, output_compression=compression,
         moderation=f.choice("moderation", ("low", "auto"), "auto"),
-        stream=f.boolean("stream", False),
-        partial_images=f.integer("partial_images", 0, MAX_PARTIAL_IMAGES, 0),
-        seed=secrets.randbelow(MAX_SEED + 1) if seed is None else seed)
+        stream=stream, partial_images=partial_images,
+        seed=secrets.randbelow(MAX_SEED + 1) if seed is None else seed, notes=tuple(notes))
+
+
+def _seed(f: _Fields) -> int | None:
+    """The seed field, checked by planner.schema.check_seed (the CLI and Python API's check)."""
+    from planner.schema import PlanError, check_seed
+
+    v = f.get("seed")
+    if v is None:
+        return None
+    if f.form and isinstance(v, str) and re.fullmatch(r"\s*-?\d+\s*", v):
+        v = int(v)
+    try:
+        return check_seed(v)
+    except PlanError as e:
+        raise bad_request("seed", str(e)) from None
 
 
 def resolve_model(name: Any, served: tuple[str, ...]) -> str:
@@ -600,10 +624,12 @@ def parse_generation(body: Any, served: tuple[str, ...]) -> ImageRequest:
     if not isinstance(body, dict):
         raise bad_request(None, "the request body must be a JSON object", code=None)
     f = _Fields(body, GENERATION_FIELDS, form=False)
-    if f.get("style") is not None:
-        raise bad_request("style", "style (vivid|natural) is a dall-e-3 option; describe the "
-                                   "style in the prompt instead")
-    return ImageRequest(**parse_common(f, resolve_model(f.get("model"), served)))
+    kwargs = parse_common(f, resolve_model(f.get("model"), served))
+    style = f.choice("style", ("vivid", "natural"), "vivid") if f.get("style") else None
+    if style is not None:
+        kwargs["notes"] += (f"style {style!r} ignored: it is a dall-e-3 option; describe the "
+                            "style in the prompt",)
+    return ImageRequest(**kwargs)
 
 
 def check_image(data: bytes, param: str, *, need_alpha: bool = False) -> tuple[int, int]:
@@ -615,6 +641,8 @@ def check_image(data: bytes, param: str, *, need_alpha: bool = False) -> tuple[i
         ApiError: 400 naming ``param``.
     """
     from PIL import Image
+
+    from render.references import MAX_PIXELS as MAX_INPUT_PIXELS   # the CLI's cap too
 
     try:
         with Image.open(io.BytesIO(data)) as im:
@@ -677,6 +705,8 @@ def _edit_request(f: _Fields, images: list[bytes], mask: bytes | None,
             raise bad_request("mask", f"mask is {msize[0]}x{msize[1]} but the first image is "
                                       f"{sizes[0][0]}x{sizes[0][1]}: they must match")
     kwargs = parse_common(f, resolve_model(f.get("model"), served))
+    if kwargs["stream"] and kwargs["partial_images"]:
+        kwargs["notes"] += ("partial_images ignored: edits stream only their final images",)
     fidelity = f.choice("input_fidelity", ("high", "low"), "low")
     return ImageRequest(**kwargs, input_fidelity=fidelity, images=tuple(images), mask=mask,
                         input_sizes=sizes)
@@ -780,7 +810,8 @@ def images_response(req: ImageRequest, result: Any, served: tuple[str, ...],
     return {"created": int(time.time()), "data": data,
             **_image_meta(images[0].plan, req.output_format, result.renderer),
             "usage": usage(req.prompt, req.input_sizes, [img.plan.size for img in images]),
-            "limner": {"renderer": result.renderer, "planner": planner, "model": served[0]}}
+            "limner": {"renderer": result.renderer, "planner": planner, "model": served[0],
+                       **({"notes": list(req.notes)} if req.notes else {})}}
 
 
 def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, renderer: str, *,
@@ -796,7 +827,9 @@ def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, renderer
              "created_at": int(time.time()),
              **_image_meta(final or img.plan, req.output_format, renderer)}
     if partial_index is not None:
+        # OpenAI's partial event has no image index: with n > 1 it goes in limner's block
         event["partial_image_index"] = partial_index
+        event["limner"] = {"image_index": image_index}
     else:
         inputs = req.input_sizes if image_index == 0 else ()
         prompt = req.prompt if image_index == 0 else ""
@@ -807,23 +840,29 @@ def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, renderer
 
 
 def partial_plans(plan: "Plan", count: int) -> list["Plan"]:
-    """``count`` progressive previews of a Plan: half-size canvases holding the background
-    and then the first 1/count, 2/count, ... of its elements in drawing order (by z)."""
+    """``count`` progressive previews of a Plan, each sharper and fuller than the one before:
+    preview j (of count) is drawn at (j+1)/(count+1) of the final size and holds the first
+    (j+1)/(count+1) of its elements in drawing order (by z), at least one when there are any.
+    The growing canvas makes every preview differ, even for a Plan of one element."""
     from planner.schema import SizeError, check_size
 
     if count <= 0:
         return []
     w, h = plan.size
-    small = (max(16, round(w / 32) * 16), max(16, round(h / 32) * 16))
-    try:
-        check_size(*small)
-    except SizeError:          # an extreme ratio that halving would break: keep the size
-        small = (w, h)
-    canvas = plan.canvas.model_copy(update={"width": small[0], "height": small[1]})
     ordered = sorted(plan.elements, key=lambda el: el.z)
-    return [plan.model_copy(update={"canvas": canvas,
-                                    "elements": tuple(ordered[:len(ordered) * j // count])})
-            for j in range(count)]
+    previews = []
+    for j in range(count):
+        f = (j + 1) / (count + 1)
+        small = (max(16, round(w * f / 16) * 16), max(16, round(h * f / 16) * 16))
+        try:
+            check_size(*small)
+        except SizeError:      # an extreme ratio that shrinking would break: keep the size
+            small = (w, h)
+        canvas = plan.canvas.model_copy(update={"width": small[0], "height": small[1]})
+        shown = max(math.ceil(len(ordered) * f), min(1, len(ordered)))
+        previews.append(plan.model_copy(update={"canvas": canvas,
+                                                "elements": tuple(ordered[:shown])}))
+    return previews
 
 
 # --- work done on a worker (called with the worker's Limner first) --------------------------
@@ -927,7 +966,7 @@ def stream_generate(svc: "Service", req: ImageRequest, channel: EventChannel) ->
                 return
             image = svc.preview(preview, req)
             channel.emit(stream_event("image_generation", image, req, renderer,
-                                      partial_index=j, final=plan))
+                                      partial_index=j, image_index=i, final=plan))
         if channel.cancelled.is_set():
             return
         image = svc.execute(render_plan, plan, req)

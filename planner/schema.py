@@ -30,6 +30,7 @@ DEFAULT_SIZE = (1024, 1024)
 MAX_PROMPT_CHARS = 32000     # OpenAI's limit for GPT Image prompts; edit instructions too
 MAX_ELEMENTS = 200           # object instances plus texts in one Plan
 MAX_TEXT_CHARS = 1000        # one text element's content (a long paragraph)
+MAX_SEED = 2**31 - 1         # seeds are 0..MAX_SEED everywhere (CLI, Python, server)
 
 QUALITIES = ("low", "medium", "high", "auto")
 SCENES = (
@@ -321,6 +322,19 @@ def check_prompt(text: object, param: str = "prompt") -> str:
         raise PlanError(f"{param} is {len(text)} characters; the maximum is "
                         f"{MAX_PROMPT_CHARS} (MAX_PROMPT_CHARS)", param=param)
     return text
+
+
+def check_seed(seed: object, param: str = "seed") -> int:
+    """The one seed check (CLI, Python API and server all call it): an integer from 0 to
+    MAX_SEED, so a seed written in a file reproduces the same image everywhere.
+
+    Raises:
+        PlanError: naming ``param`` and the range.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise PlanError(f"{param} must be an integer from 0 to {MAX_SEED}; got {seed!r}",
+                        param=param)
+    return seed
 
 
 def check_element_count(count: int) -> None:

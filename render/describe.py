@@ -44,7 +44,13 @@ def _load(image: Any) -> tuple["Image.Image", bytes | None]:
     """(PIL image, original file bytes or None) from a path, bytes or a PIL image."""
     from PIL import Image, UnidentifiedImageError
 
+    from render.references import MAX_PIXELS, ImageInputError, check_pixels
+
     if isinstance(image, Image.Image):
+        try:
+            check_pixels(image.size, "image")
+        except ImageInputError as e:
+            raise DescribeError(str(e)) from None
         return image, None
     if isinstance(image, (str, Path)):
         p = Path(image)
@@ -56,8 +62,14 @@ def _load(image: Any) -> tuple["Image.Image", bytes | None]:
                             f"{type(image).__name__}")
     try:
         im = Image.open(io.BytesIO(image))
+        check_pixels(im.size, "image")      # before decoding: a few KB can declare gigapixels
         im.load()
-    except (UnidentifiedImageError, OSError):
+    except ImageInputError as e:
+        raise DescribeError(str(e)) from None
+    except Image.DecompressionBombError:
+        raise DescribeError(f"image: declares more than {MAX_PIXELS} pixels "
+                            "(decompression-bomb guard)") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise DescribeError("not a readable image: Pillow cannot decode it "
                             "(png, jpeg, webp, gif, bmp, tiff, ... expected)") from None
     return im, bytes(image)

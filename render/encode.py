@@ -244,7 +244,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, overwrite: bool = False) 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists() and not overwrite:
-        raise FileExistsError(f"{target} exists; pass --overwrite to replace it")
+        raise FileExistsError(f"{target} exists; pass overwrite=True to replace it")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
@@ -260,7 +260,7 @@ def write_atomic(path: str | os.PathLike, data: bytes, overwrite: bool = False) 
                 os.link(tmp, target)
             except FileExistsError:
                 raise FileExistsError(
-                    f"{target} exists; pass --overwrite to replace it") from None
+                    f"{target} exists; pass overwrite=True to replace it") from None
             except OSError:  # filesystems without hard links
                 os.replace(tmp, target)
     finally:

@@ -105,7 +105,7 @@ def open_image(item: Any, param: str = "image") -> "Image.Image":
     from PIL import Image
 
     if isinstance(item, Image.Image):
-        _check_pixels(item.size, param)
+        check_pixels(item.size, param)
         return item
     data = read_bytes(item, param)
     try:
@@ -119,7 +119,7 @@ def open_image(item: Any, param: str = "image") -> "Image.Image":
     if fmt not in FORMATS:
         raise ImageInputError(f"{param}: format {fmt or 'unknown'!r} is not accepted; use "
                               f"{', '.join(FORMATS)}", param)
-    _check_pixels(im.size, param)
+    check_pixels(im.size, param)
     try:
         im.load()
     except Image.DecompressionBombError:
@@ -135,7 +135,9 @@ def _bomb(param: str) -> ImageInputError:
                            "(decompression-bomb guard)", param)
 
 
-def _check_pixels(size: tuple[int, int], param: str) -> None:
+def check_pixels(size: tuple[int, int], param: str) -> None:
+    """The one pixel cap for user images (CLI, Python API and server): ImageInputError
+    naming ``param`` above MAX_PIXELS or for an image without pixels."""
     w, h = size
     if w * h > MAX_PIXELS:
         raise ImageInputError(f"{param}: {w}x{h} is {w * h} pixels, over the limit of "

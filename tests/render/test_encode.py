@@ -103,7 +103,7 @@ def test_read_plan_of_a_foreign_image_is_none():
 def test_write_atomic_refuses_to_overwrite(tmp_path):
     target = tmp_path / "sub" / "out.png"
     assert write_atomic(target, b"one") == str(target)
-    with pytest.raises(FileExistsError, match="--overwrite"):
+    with pytest.raises(FileExistsError, match="overwrite=True"):
         write_atomic(target, b"two")
     assert target.read_bytes() == b"one"
     write_atomic(target, b"three", overwrite=True)

@@ -152,7 +152,10 @@ def test_stream_generation_partials_then_completed(server):
     assert [e.type for e in events] == ["image_generation.partial_image"] * 2 + [
         "image_generation.completed"]
     assert [e.partial_image_index for e in events[:2]] == [0, 1]
-    assert decode_b64(events[0].b64_json).size == (256, 256)   # previews are half size
+    # previews grow (1/3, 2/3 of the final size here) and each differs from the last
+    assert [decode_b64(e.b64_json).size for e in events[:2]] == [(176, 176), (336, 336)]
+    assert events[0].b64_json != events[1].b64_json
+    assert [e.model_extra["limner"]["image_index"] for e in events[:2]] == [0, 0]
     done = events[-1]
     assert done.size == "512x512" and done.usage.output_tokens == 256
     # streaming and not streaming give the same image for the same seed
