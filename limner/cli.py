@@ -530,7 +530,9 @@ def verify(
 def describe(
     image: Path = typer.Argument(..., help="an image file"),
     question: Optional[str] = typer.Option(None, "--question", "-q",
-                                           help="ask the VLM about the image"),
+                                           help="a question: how many X / what colour "
+                                                "is X / what does it say are answered from "
+                                                "the Plan and OCR; others need --vlm"),
     vlm: Optional[str] = typer.Option(None, "--vlm",
                                       help="VLM preset (configs/vlm.yaml) or model dir"),
     json_out: bool = typer.Option(False, "--json", help="print the description as JSON"),

@@ -442,8 +442,16 @@ def describe(image: Any, question: str | None = None, vlm: str | None = None,
         if question:
             out["answer"] = model.ask(im, question)
     elif question:
-        out["note"] = ("no VLM configured: pass --vlm PRESET (configs/vlm.yaml) or set "
-                       "LIMNER_VLM to answer questions")
+        facts = answer_from_facts(question, im, plan_part, text)
+        if facts is not None:
+            out["answer"] = facts.pop("answer")
+            out["answer_facts"] = facts
+        else:
+            out["note"] = (
+                "this question needs a vision-language model: the image's Plan and OCR "
+                "answer only how many X, what colour X is and what the text says. "
+                "Pass --vlm PRESET (configs/vlm.yaml; Limner(...).describe(vlm=...)) or set "
+                "LIMNER_VLM to a preset name or a local model directory")
     return out
 
 
@@ -496,3 +504,95 @@ def summary_sentence(d: dict) -> str:
     if colors:
         parts.append("mostly " + ", ".join(dict.fromkeys(colors)))
     return f"{d['width']}x{d['height']} image: " + "; ".join(parts)
+
+
+# --- questions answered from what the Plan and OCR know ----------------------------------------
+_REPLY = {   # script -> (count, colour, text, nothing found); {n} {label} {color} {texts}
+    "Latn": ("There {be} {n} {label}{s}.", "The {label} is {color}.", "It says {texts}.",
+             "There is no {label} in this image's Plan."),
+    "Hans": ("有{n}个。", "{label}是{color}。", "写着{texts}。", "图中的计划里没有{label}。"),
+    "Hant": ("有{n}個。", "{label}是{color}。", "寫著{texts}。", "圖中的計劃裡沒有{label}。"),
+    "Jpan": ("{n}つあります。", "{label}は{color}です。", "{texts}と書いてあります。",
+             "この画像のプランに{label}はありません。"),
+    "Kore": ("{n}개 있어요.", "{label}은(는) {color}이에요.", "{texts}라고 쓰여 있어요.",
+             "이 이미지의 계획에는 {label}이(가) 없어요."),
+}
+_QUOTES = {"Latn": '"{}"', "Hans": "“{}”", "Hant": "「{}」", "Jpan": "「{}」", "Kore": '"{}"'}
+
+
+def answer_from_facts(question: str, im: "Image.Image", plan_part: dict | None,
+                      text: list[dict]) -> dict | None:
+    """Answer "how many X", "what colour is X", "what does (X) say" from the embedded Plan
+    and the OCR lines, in the question's language (en, zh, ja, ko).
+
+    Returns:
+        ``{"answer", "kind", "label", "value", "source"}``, or None when the question is
+        none of these or the facts cannot answer it (then a VLM is needed).
+    """
+    from planner.questions import label_matches, read_question
+
+    q = read_question(question)
+    if q is None:
+        return None
+    frames = _REPLY.get(q.script, _REPLY["Latn"])
+    els = plan_part["elements"] if plan_part else []
+    if q.kind == "text":
+        return _answer_text(q, els, text, frames)
+    if not plan_part or q.label is None:
+        return None        # counting or colouring things needs the Plan (or a VLM)
+    hits = [e for e in els if e["kind"] == "object" and label_matches(q.label, e["label"])]
+    base = {"kind": q.kind, "label": q.label, "source": "plan"}
+    if not hits:
+        return {**base, "value": 0, "answer": frames[3].format(label=q.label)}
+    if q.kind == "count":
+        n = len(hits)
+        return {**base, "value": n, "answer": frames[0].format(
+            n=n, label=q.label, s="" if n == 1 else "s", be="is" if n == 1 else "are")}
+    colors = [_element_color(e, im) for e in hits]
+    names = list(dict.fromkeys(c for c, _ in colors))
+    source = "plan" if all(s == "plan" for _, s in colors) else "pixels"
+    return {**base, "source": source, "value": names,
+            "answer": frames[1].format(label=q.label, color=", ".join(names))}
+
+
+def _element_color(el: dict, im: "Image.Image") -> tuple[str, str]:
+    """An element's colour: the Plan's when it names one, else the most common colour of
+    the pixels inside its box."""
+    if el.get("color"):
+        from render.color import basic_name, parse_color
+
+        value = el["color"]
+        rgb = parse_color(value)
+        named = value if not value.strip().startswith(("#", "rgb")) else \
+            (basic_name(rgb) if rgb else value)
+        return named, "plan"
+    x0, y0, x1, y1 = box_to_pixels(tuple(el["box"]), im.width, im.height)
+    top = dominant_colors(im.crop((x0, y0, x1, y1)), k=1)
+    return (top[0]["name"] if top else "unknown"), "pixels"
+
+
+def _answer_text(q, els: list[dict], text: list[dict], frames) -> dict | None:
+    """Texts of the Plan (exact) or, without a Plan, the OCR lines; restricted to the named
+    object's box when the Plan has that object."""
+    box = None
+    if q.label:
+        from planner.questions import label_matches
+
+        owner = next((e for e in els if e["kind"] == "object"
+                      and label_matches(q.label, e["label"])), None)
+        box = owner["box"] if owner else None
+
+    def inside(b) -> bool:
+        if box is None:
+            return True
+        cx, cy = (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+        return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+    planned = [e["content"] for e in els if e["kind"] == "text" and inside(e["box"])]
+    found, source = (planned, "plan") if planned else \
+        ([t["text"] for t in text if inside(t["box"])], "ocr")
+    if not found:
+        return None
+    quote = _QUOTES.get(q.script, '"{}"')
+    return {"kind": "text", "label": q.label, "value": found, "source": source,
+            "answer": frames[2].format(texts=", ".join(quote.format(t) for t in found))}

@@ -135,7 +135,9 @@ def test_cli_describe(tmp_path, capsys):
     _plain_image().save(path)
     assert main(["describe", str(path), "-q", "what does it say?"]) == 0
     out = capsys.readouterr().out
-    assert "text: 'SALE'" in out and "layout:" in out and "no VLM configured" in out
+    assert "text: 'SALE'" in out and "layout:" in out and 'It says "SALE".' in out
+    assert main(["describe", str(path), "-q", "is it a sale for shoes?"]) == 0
+    assert "needs a vision-language model" in capsys.readouterr().out
     assert main(["describe", str(tmp_path / "nope.png")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
