@@ -1,0 +1,771 @@
+"""Real model sizes without a GPU: every family built on torch's meta device.
+
+Each entry of configs/architectures.yaml is built at its published size with
+``with torch.device("meta")`` (shapes and dtypes, no weights, no memory), then run with meta
+tensors through
+  * the bare diffusers call (``pipe(prompt=..., height, width, steps, guidance)``, text encoding,
+    sampling and VAE decode included), and
+  * limner's whole render path (Plan → encode → regional layout → SDEdit sampler → VAE decode →
+    finish), with and without regional prompting, at 1024² and one 4K tiled render.
+It prints per family: parameters and weight bytes in the preset's dtype; FLOPs per image
+(torch.utils.flop_counter.FlopCounterMode); peak live activation bytes (a dispatch-mode tracker
+of live tensor storage: weights excluded, everything the run allocates included); a predicted
+H200 time from a stated roofline; and which offload each card size needs.
+
+What is patched, in this script only (never in the product code), because meta tensors hold no
+values:
+  * tokenizers → ``MetaTokenizer``: right-length id tensors (length estimated from the words,
+    see ``estimate_tokens``), no vocabulary. The text encoders then run for real on meta.
+  * ``torch.nn.functional.scaled_dot_product_attention`` → the fused kernels a GPU runs
+    (flash attention without a mask, memory-efficient attention with one): on meta the math
+    fallback would materialise every (S x S) score matrix, which an H200 never does. Same
+    FLOPs; the memory is what the GPU allocates.
+  * ``VaeImageProcessor.pt_to_numpy`` → zeros of the right shape for meta tensors (numpy needs
+    values), so limner's code after the sampler (upscale, keying, text layer) runs on a blank
+    image of the real size.
+  * Repeated calls of the denoiser and the VAE with the same input shapes are run once and
+    replayed: the first call is counted op by op, later calls add the same FLOPs and the same
+    activation peak on top of what is live at that moment (costs do not depend on values).
+
+Usage:
+  python3 scripts/simulate_gpu.py                 # every family, a table
+  python3 scripts/simulate_gpu.py --family flux-dev --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import math
+import re
+import sys
+import time
+import weakref
+from pathlib import Path
+from typing import Any, Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# --- the roofline ------------------------------------------------------------------------
+# NVIDIA H200 SXM: 989 TFLOP/s dense BF16/FP16 tensor-core peak, 4.8 TB/s HBM3e, 141 GB.
+H200_TFLOPS = 989.0
+H200_TBPS = 4.8
+COMPUTE_EFFICIENCY = 0.40   # share of peak FLOP/s a diffusion step sustains (assumed)
+MEMORY_EFFICIENCY = 0.80    # share of peak HBM bandwidth when a call is weight-bound (assumed)
+CARDS_GB = (24, 48, 80)
+CUDA_OVERHEAD_GB = 1.5      # CUDA context, allocator slack, cuBLAS workspaces (assumed)
+
+PROMPT = ('a poster of a red fox sitting next to a blue bird on a wooden bench in an autumn '
+          'park, with the title "AUTUMN" at the top')
+NEGATIVE = "text, letters, watermark, blurry, deformed"
+
+_DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
+
+
+# --- counting: FLOPs (torch's counter) and live activation bytes (our tracker) -------------
+
+class LiveBytes:
+    """A TorchDispatchMode that tracks the bytes of live tensor storage created inside it.
+
+    Every tensor an op returns is registered under its storage; a storage counts until the
+    last tensor registered on it is garbage. Tensors that existed before (the weights) are
+    never counted. ``peak`` is the high-water mark of ``live``.
+    """
+
+    def __init__(self):
+        from torch.utils._python_dispatch import TorchDispatchMode
+
+        tracker = self
+
+        class _Mode(TorchDispatchMode):
+            def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                tracker._register(out)
+                return out
+
+        self.mode = _Mode()
+        self.live = 0
+        self.peak = 0
+        self._storages: dict[int, list[int]] = {}
+
+    def _register(self, out) -> None:
+        import torch
+        from torch.utils._pytree import tree_flatten
+
+        for t in tree_flatten(out)[0]:
+            if not isinstance(t, torch.Tensor):
+                continue
+            storage = t.untyped_storage()
+            key = storage._cdata
+            entry = self._storages.get(key)
+            if entry is None:
+                entry = self._storages[key] = [storage.nbytes(), 0]
+                self.live += entry[0]
+            entry[1] += 1
+            weakref.finalize(t, self._release, key)
+        self.peak = max(self.peak, self.live)
+
+    def _release(self, key: int) -> None:
+        entry = self._storages.get(key)
+        if entry is None:
+            return
+        entry[1] -= 1
+        if entry[1] == 0:
+            self.live -= entry[0]
+            del self._storages[key]
+
+    def bump(self, transient: int) -> None:
+        """A replayed call: its own peak above what is live now."""
+        self.peak = max(self.peak, self.live + transient)
+
+
+class Meter:
+    """FLOPs, live bytes and roofline seconds of one run."""
+
+    def __init__(self):
+        from torch.utils.flop_counter import FlopCounterMode
+
+        self.flops = FlopCounterMode(display=False)
+        self.bytes = LiveBytes()
+        self.seconds = 0.0       # roofline time of replayed/recorded module calls
+        self.module_flops = 0    # FLOPs already covered by ``seconds``
+        self.calls: dict[str, int] = {}
+        self.call_flops: dict[str, int] = {}
+
+    def __enter__(self):
+        self.bytes.mode.__enter__()
+        self.flops.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.flops.__exit__(*exc)
+        self.bytes.mode.__exit__(*exc)
+
+    @property
+    def total_flops(self) -> int:
+        return self.flops.get_total_flops()
+
+    def add_flops(self, counts: dict) -> None:
+        glob = self.flops.flop_counts["Global"]
+        for op, n in counts.items():
+            glob[op] += n
+
+    def predicted_seconds(self) -> float:
+        """Roofline: module calls at max(compute, weight reads); everything else compute."""
+        rest = max(0, self.total_flops - self.module_flops)
+        return self.seconds + rest / (H200_TFLOPS * 1e12 * COMPUTE_EFFICIENCY)
+
+
+_METER: Meter | None = None
+
+
+def roofline(flops: float, weight_bytes: float) -> float:
+    return max(flops / (H200_TFLOPS * 1e12 * COMPUTE_EFFICIENCY),
+               weight_bytes / (H200_TBPS * 1e12 * MEMORY_EFFICIENCY))
+
+
+def memoize_forward(module, name: str) -> None:
+    """Run ``module.forward`` once per distinct input signature, replay it after (see the
+    module docstring). Outputs must be tensors or tuples/lists/dicts/BaseOutputs of tensors."""
+    import torch
+    from torch.utils._pytree import tree_flatten, tree_map
+
+    inner = module.forward
+    weight_bytes = sum(p.numel() * p.element_size() for p in module.parameters())
+    memo: dict = {}
+
+    def signature(args, kwargs):
+        leaves = tree_flatten((args, kwargs))[0]
+        return tuple((tuple(x.shape), x.dtype) if isinstance(x, torch.Tensor)
+                     else (x if isinstance(x, (int, float, str, bool, type(None))) else type(x))
+                     for x in leaves) + (tuple(sorted(kwargs)), _processor_state(module))
+
+    def forward(*args, **kwargs):
+        meter = _METER
+        if meter is None:
+            return inner(*args, **kwargs)
+        key = signature(args, kwargs)
+        meter.calls[name] = meter.calls.get(name, 0) + 1
+        if key in memo:
+            flops, transient, spec = memo[key]
+            meter.add_flops(flops)
+            meter.call_flops[name] = meter.call_flops.get(name, 0) + sum(flops.values())
+            meter.bytes.bump(transient)
+            meter.seconds += roofline(sum(flops.values()), weight_bytes)
+            meter.module_flops += sum(flops.values())
+            return tree_map(lambda s: torch.empty(s.shape, dtype=s.dtype, device="meta")
+                            if isinstance(s, _Spec) else s, spec)
+        before = dict(meter.flops.flop_counts["Global"])
+        live0, peak0 = meter.bytes.live, meter.bytes.peak
+        meter.bytes.peak = live0
+        out = inner(*args, **kwargs)
+        transient = meter.bytes.peak - live0
+        meter.bytes.peak = max(peak0, meter.bytes.peak)
+        after = meter.flops.flop_counts["Global"]
+        flops = {op: n - before.get(op, 0) for op, n in after.items() if n - before.get(op, 0)}
+        total = sum(flops.values())
+        meter.call_flops[name] = meter.call_flops.get(name, 0) + total
+        meter.seconds += roofline(total, weight_bytes)
+        meter.module_flops += total
+        leaves = tree_flatten(out)[0]
+        if all(isinstance(x, torch.Tensor) or x is None for x in leaves):
+            memo[key] = (flops, transient, tree_map(
+                lambda x: _Spec(tuple(x.shape), x.dtype) if isinstance(x, torch.Tensor) else x,
+                out))
+        return out
+
+    module.forward = forward
+
+
+@dataclasses.dataclass(frozen=True)
+class _Spec:
+    shape: tuple
+    dtype: Any
+
+
+def _processor_state(module) -> tuple:
+    """Which attention processors are installed (regional or not): part of the memo key."""
+    procs = getattr(module, "attn_processors", None)
+    if not isinstance(procs, dict):
+        return ()
+    return tuple(sorted({type(p).__name__ for p in procs.values()}))
+
+
+# --- meta stand-ins for what needs values ---------------------------------------------------
+
+def estimate_tokens(text: str) -> int:
+    """Sub-word tokens of ``text``: 1.3 per word or punctuation mark (a BPE/unigram average
+    for English), plus 2 special tokens. No vocabulary ships here, so this is an estimate."""
+    return math.ceil(1.3 * len(re.findall(r"\w+|[^\w\s]", text))) + 2
+
+
+class MetaTokenizer:
+    """Stands in for a tokenizer: ids and masks of the right length (zeros), no vocabulary."""
+
+    def __init__(self, model_max_length: int = 512):
+        self.model_max_length = model_max_length
+        self.pad_token_id = 0
+        self.eos_token_id = 1
+        self.bos_token_id = 0
+        self.padding_side = "right"
+        self.chat_template = None
+
+    def __len__(self):
+        return 32000
+
+    def __call__(self, text=None, text_pair=None, padding=False, truncation=None,
+                 max_length=None, return_tensors=None, add_special_tokens=True,
+                 return_attention_mask=True, return_length=False, **kwargs):
+        import torch
+        from transformers import BatchEncoding
+
+        texts = [text] if isinstance(text, str) else list(text or [""])
+        lengths = [estimate_tokens(t) if add_special_tokens else estimate_tokens(t) - 2
+                   for t in texts]
+        if truncation and (max_length or self.model_max_length):
+            cap = max_length or self.model_max_length
+            lengths = [min(n, cap) for n in lengths]
+        if padding == "max_length":
+            width = max_length or self.model_max_length
+        elif padding in (True, "longest"):
+            width = max(lengths)
+        elif return_tensors is None:
+            return BatchEncoding({"input_ids": [[0] * n for n in lengths],
+                                  "attention_mask": [[1] * n for n in lengths]})
+        else:
+            width = max(lengths)
+        ids = torch.zeros(len(texts), width, dtype=torch.long)
+        mask = (torch.arange(width)[None] < torch.tensor(lengths)[:, None]).long()
+        enc = {"input_ids": ids, "attention_mask": mask}
+        if return_length:
+            enc["length"] = torch.tensor(lengths)
+        return BatchEncoding(enc)
+
+    added_tokens_encoder: dict = {}
+
+    def tokenize(self, text, **kwargs):
+        return re.findall(r"\w+|[^\w\s]", text)
+
+    def batch_decode(self, ids, **kwargs):
+        return ["" for _ in ids]
+
+    def decode(self, ids, **kwargs):
+        return ""
+
+    def apply_chat_template(self, messages, tokenize=False, **kwargs):
+        if isinstance(messages, dict):
+            messages = [messages]
+        text = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
+        return text if not tokenize else self(text, **kwargs)
+
+
+@contextlib.contextmanager
+def meta_patches():
+    """The script-only patches listed in the module docstring."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+    from diffusers.image_processor import VaeImageProcessor
+
+    orig_sdpa = F.scaled_dot_product_attention
+    orig_np = VaeImageProcessor.pt_to_numpy
+
+    def sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+             enable_gqa=False):
+        if query.device.type != "meta":
+            return orig_sdpa(query, key, value, attn_mask=attn_mask, dropout_p=dropout_p,
+                             is_causal=is_causal, scale=scale, enable_gqa=enable_gqa)
+        if key.shape[-3] != query.shape[-3]:           # grouped-query attention
+            rep = query.shape[-3] // key.shape[-3]
+            key = key.repeat_interleave(rep, dim=-3)
+            value = value.repeat_interleave(rep, dim=-3)
+        shape = query.shape
+        q, k, v = (x.reshape(-1, *x.shape[-3:]) if x.dim() != 4 else x
+                   for x in (query, key, value))
+        if attn_mask is None:
+            out = torch.ops.aten._scaled_dot_product_flash_attention(
+                q, k, v, is_causal=is_causal, scale=scale)[0]
+        else:
+            if attn_mask.dtype == torch.bool:   # the kernel takes an additive bias
+                attn_mask = torch.zeros(attn_mask.shape, dtype=q.dtype, device=q.device)
+            while attn_mask.dim() < 4:
+                attn_mask = attn_mask.unsqueeze(0)
+            bias = attn_mask.expand(q.shape[0], q.shape[1], q.shape[2], k.shape[2])
+            out = torch.ops.aten._scaled_dot_product_efficient_attention(
+                q, k, v, bias, False, is_causal=is_causal, scale=scale)[0]
+        return out.reshape(*shape[:-1], value.shape[-1])
+
+    def pt_to_numpy(images):
+        if images.device.type == "meta":
+            b, c, h, w = images.shape
+            return np.zeros((b, h, w, c), dtype=np.float32)
+        return orig_np(images)
+
+    F.scaled_dot_product_attention = sdpa
+    torch.nn.functional.scaled_dot_product_attention = sdpa
+    VaeImageProcessor.pt_to_numpy = staticmethod(pt_to_numpy)
+    try:
+        yield
+    finally:
+        F.scaled_dot_product_attention = orig_sdpa
+        VaeImageProcessor.pt_to_numpy = staticmethod(orig_np)
+
+
+# --- building a pipeline on meta ------------------------------------------------------------
+
+def build_pipeline(arch, *, layers: dict | None = None):
+    """The architecture's pipeline with every module on meta in the preset's dtype.
+
+    Args:
+        arch: a model.architectures.Architecture.
+        layers: optional config overrides applied to every component that has the key (the
+            smoke test shrinks depth with it).
+    """
+    import inspect
+
+    import diffusers
+    import torch
+
+    from model.architectures import component_class
+
+    dtype = getattr(torch, arch.dtype)
+    modules = {}
+    with torch.device("meta"):
+        for name, comp in arch.components.items():
+            cls = component_class(comp.cls)
+            values = dict(comp.config)
+            for k, v in (layers or {}).items():
+                if k in values:
+                    values[k] = v
+            config_class = getattr(cls, "config_class", None)
+            if config_class is not None and hasattr(config_class, "model_type"):
+                model = cls(config_class(**values))
+            else:
+                model = cls(**values)
+            modules[name] = model.to(dtype).eval()
+    pipe_cls = getattr(diffusers, arch.pipeline)
+    params = inspect.signature(pipe_cls.__init__).parameters
+    kwargs: dict[str, Any] = {}
+    for pname in params:
+        if pname == "self":
+            continue
+        if pname in modules:
+            kwargs[pname] = modules[pname]
+        elif pname.startswith("tokenizer"):
+            kwargs[pname] = MetaTokenizer(_tokenizer_length(arch, pname))
+        elif pname == "scheduler" and arch.scheduler is not None:
+            kwargs[pname] = component_class(arch.scheduler.cls)(**arch.scheduler.config)
+        elif params[pname].default is inspect.Parameter.empty:
+            kwargs[pname] = None
+    pipe = pipe_cls(**kwargs)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def _tokenizer_length(arch, pname: str) -> int:
+    """model_max_length of a tokenizer: 77 beside a CLIP encoder, else 512."""
+    enc = arch.components.get(pname.replace("tokenizer", "text_encoder"))
+    return 77 if enc is not None and enc.cls.startswith("CLIP") else 512
+
+
+def denoiser(pipe):
+    return pipe.unet if getattr(pipe, "unet", None) is not None else pipe.transformer
+
+
+def instrument(pipe) -> None:
+    """Memoize the modules that run many times with the same shapes."""
+    memoize_forward(denoiser(pipe), "denoiser")
+    vae = pipe.vae
+    for part in ("encoder", "decoder"):
+        sub = getattr(vae, part, None)
+        if sub is not None:
+            memoize_forward(sub, f"vae.{part}")
+
+
+def weight_bytes(pipe) -> dict[str, int]:
+    out = {}
+    for name, comp in pipe.components.items():
+        if hasattr(comp, "parameters"):
+            out[name] = sum(p.numel() * p.element_size() for p in comp.parameters())
+    return out
+
+
+def param_counts(pipe) -> dict[str, int]:
+    return {name: sum(p.numel() for p in comp.parameters())
+            for name, comp in pipe.components.items() if hasattr(comp, "parameters")}
+
+
+# --- the runs -------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class Run:
+    flops: int
+    peak: int
+    seconds: float
+    calls: dict
+    per_call: dict
+    error: str | None = None
+
+
+def measure(fn: Callable[[], Any]) -> Run:
+    """FLOPs, peak live bytes and roofline seconds of ``fn()`` (errors are reported)."""
+    import gc
+
+    import torch
+
+    global _METER
+    gc.collect()
+    meter = Meter()
+    _METER = meter
+    error = None
+    try:
+        with torch.no_grad(), meter_patches(), meter:
+            fn()
+    except Exception as e:   # a shape or memory bug at real size: report it, keep going
+        error = f"{type(e).__name__}: {e}"[:400]
+    finally:
+        _METER = None
+    per_call = {k: meter.call_flops.get(k, 0) / n / 1e12 for k, n in meter.calls.items() if n}
+    return Run(meter.total_flops, meter.bytes.peak, meter.predicted_seconds(), meter.calls,
+               per_call, error)
+
+
+meter_patches = meta_patches
+
+
+def sampling_of(arch) -> tuple[int, float, tuple[int, int]]:
+    """(steps, guidance, native size) of the architecture: its preset's medium tier."""
+    if arch.preset:
+        from model.diffusion import load_renderer_presets
+
+        preset = load_renderer_presets()[arch.preset]
+        tier = preset.tier("medium")
+        return tier.steps, tier.guidance, tuple(preset.native)
+    s = arch.sampling
+    return s.steps, s.guidance, tuple(s.size)
+
+
+def bare_call(pipe, arch, size: tuple[int, int]) -> Callable[[], Any]:
+    """The plain diffusers call a user would write: prompt in, decoded image out."""
+    import inspect
+
+    import torch
+
+    steps, guidance, _ = sampling_of(arch)
+    params = inspect.signature(pipe.__call__).parameters
+    kwargs: dict[str, Any] = dict(prompt=PROMPT, height=size[1], width=size[0],
+                                  num_inference_steps=steps, output_type="pt",
+                                  generator=torch.Generator("cpu").manual_seed(0))
+    if "guidance_scale" in params:
+        kwargs["guidance_scale"] = guidance
+    if "negative_prompt" in params and guidance > 1.0 and arch.family != "flux":
+        kwargs["negative_prompt"] = NEGATIVE
+    if "use_resolution_binning" in params:
+        kwargs["use_resolution_binning"] = False
+    msl = max_sequence_length(arch)
+    if msl and "max_sequence_length" in params:
+        kwargs["max_sequence_length"] = msl
+    return lambda: pipe(**kwargs)
+
+
+def max_sequence_length(arch) -> int | None:
+    """The preset's text length (limner uses it; the bare call is given the same)."""
+    if not arch.preset:
+        return None
+    from model.diffusion import load_renderer_presets
+
+    return load_renderer_presets()[arch.preset].max_sequence_length
+
+
+def bare_tiles(pipe, arch, size: tuple[int, int], native: tuple[int, int]) -> Callable:
+    """The same 4K job done by hand with diffusers: a native render, then tiled img2img with
+    limner's tile grid, strength and step count (what limner's upscale does, bare)."""
+    import inspect
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from render.tiling import tile_starts
+
+    steps, guidance, _ = sampling_of(arch)
+    strength, overlap = 0.3, int(min(native) * 0.25)
+    steps = max(steps, int(np.ceil(1.0 / strength)))
+    xs = tile_starts(size[0], native[0], overlap)
+    ys = tile_starts(size[1], native[1], overlap)
+    i2i = _img2img(pipe)
+    params = inspect.signature(i2i.__call__).parameters if i2i is not None else {}
+
+    def run():
+        bare_call(pipe, arch, native)()
+        if i2i is None:
+            return
+        tile = Image.new("RGB", native)
+        for _ in range(len(xs) * len(ys)):
+            kw: dict[str, Any] = dict(prompt=PROMPT, image=tile, strength=strength,
+                                      num_inference_steps=steps, output_type="pt",
+                                      generator=torch.Generator("cpu").manual_seed(0))
+            if guidance > 1.0 and arch.family != "flux":
+                kw["negative_prompt"] = NEGATIVE
+            kw["guidance_scale"] = guidance
+            msl = max_sequence_length(arch)
+            if msl and "max_sequence_length" in params:
+                kw["max_sequence_length"] = msl
+            i2i(**kw)
+
+    return run
+
+
+def _img2img(pipe):
+    """The family's img2img pipeline over the same modules (same dtype), or None."""
+    import diffusers
+
+    name = type(pipe).__name__.replace("Pipeline", "Img2ImgPipeline")
+    cls = getattr(diffusers, name, None)
+    if cls is None:
+        return None
+    dtype = denoiser(pipe).dtype
+    other = cls.from_pipe(pipe, torch_dtype=dtype)
+    other.set_progress_bar_config(disable=True)
+    return other
+
+
+# --- limner's path --------------------------------------------------------------------------
+
+def make_plan(size: tuple[int, int]):
+    """The Plan limner's rules planner makes of PROMPT at ``size``."""
+    from limner.api import Limner
+
+    return Limner().plan(PROMPT, size=f"{size[0]}x{size[1]}", seed=1, quality="medium")
+
+
+def limner_renderer(pipe, arch, regional: bool):
+    """limner's renderer around the meta pipeline, as ``Limner(renderer=...)`` builds it."""
+    from model.diffusion import resolve_preset
+    from render.diffusion import DiffusionOptions, DiffusionRenderer
+
+    name, preset = resolve_preset(arch.preset)
+    return DiffusionRenderer(pipe, preset, name, DiffusionOptions(regional=regional))
+
+
+def limner_call(pipe, arch, size: tuple[int, int], regional: bool) -> Callable:
+    renderer = limner_renderer(pipe, arch, regional)
+    plan = make_plan(size)
+    return lambda: renderer.render([plan])
+
+
+# --- per family -----------------------------------------------------------------------------
+
+def offload_advice(weights: dict[str, int], peak: int) -> dict[str, str]:
+    """none / model / sequential per card size.
+
+    none: every module resident + peak activations + overhead fit. model
+    (enable_model_cpu_offload): the largest module + peak activations fit (one module on the
+    GPU at a time). sequential: otherwise (weights stream layer by layer).
+    """
+    total = sum(weights.values())
+    largest = max(weights.values()) if weights else 0
+    out = {}
+    for gb in CARDS_GB:
+        budget = gb * 1e9 - CUDA_OVERHEAD_GB * 1e9
+        if total + peak <= budget:
+            out[f"{gb}GB"] = "none"
+        elif largest + peak <= budget:
+            out[f"{gb}GB"] = "model"
+        else:
+            out[f"{gb}GB"] = "sequential"
+    return out
+
+
+def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
+             big=(4096, 4096), limner: bool = True, tiled: bool = True) -> dict:
+    """Every measurement of one family; returns the JSON object.
+
+    Each measurement gets a freshly built meta pipeline, so a run that changes a module
+    (dtype, device, processors) cannot leak into the next one.
+    """
+    t0 = time.time()
+
+    def fresh():
+        pipe = build_pipeline(arch, layers=layers)
+        instrument(pipe)
+        return pipe
+
+    pipe = fresh()
+    counts = param_counts(pipe)
+    wbytes = weight_bytes(pipe)
+    steps, guidance, native = sampling_of(arch)
+    res: dict[str, Any] = dict(family=name, repo=arch.repo, dtype=arch.dtype,
+                               params=sum(counts.values()), params_by_module=counts,
+                               weight_bytes=sum(wbytes.values()), weight_bytes_by_module=wbytes,
+                               steps=steps, guidance=guidance, size=list(size))
+    errors = {}
+
+    def record(tag: str, run: Run) -> None:
+        suffix = "" if tag == "bare" else f"_{tag}"
+        res[f"flops_{tag}"] = run.flops
+        res[f"peak_bytes_{tag}"] = run.peak
+        res[f"predicted_s_h200{suffix}"] = run.seconds
+        res[f"calls_{tag}"] = run.calls
+        res[f"denoiser_tflop_per_call_{tag}"] = run.per_call.get("denoiser")
+        if run.error:
+            errors[tag] = run.error
+
+    record("bare", measure(bare_call(pipe, arch, size)))
+    res["predicted_s_h200_bare"] = res.pop("predicted_s_h200")
+    has_limner = limner and arch.preset is not None and arch.family is not None
+    if has_limner:
+        record("limner", measure(limner_call(fresh(), arch, size, regional=True)))
+        record("limner_noregional", measure(limner_call(fresh(), arch, size, regional=False)))
+        res["predicted_s_h200"] = res["predicted_s_h200_limner"]
+    else:
+        res.update(flops_limner=None, flops_limner_noregional=None, peak_bytes_limner=None,
+                   peak_bytes_limner_noregional=None,
+                   predicted_s_h200=res["predicted_s_h200_bare"],
+                   limner_path="not simulated: no limner adapter for this family yet "
+                               "(bare diffusers call only)")
+    if tiled:
+        record("bare_4k", measure(bare_tiles(fresh(), arch, big, native)))
+        if has_limner:
+            record("limner_4k", measure(limner_call(fresh(), arch, big, regional=True)))
+    for a, b in (("flops_limner", "flops_bare"), ("flops_limner_noregional", "flops_bare"),
+                 ("peak_bytes_limner", "peak_bytes_bare"),
+                 ("peak_bytes_limner_noregional", "peak_bytes_bare"),
+                 ("flops_limner_4k", "flops_bare_4k"), ("peak_bytes_limner_4k", "peak_bytes_bare_4k"),
+                 ("denoiser_tflop_per_call_limner", "denoiser_tflop_per_call_bare"),
+                 ("denoiser_tflop_per_call_limner_noregional", "denoiser_tflop_per_call_bare")):
+        if res.get(a) and res.get(b):
+            res[f"ratio_{a}"] = res[a] / res[b]
+    peak = max(res.get(k) or 0 for k in ("peak_bytes_bare", "peak_bytes_limner"))
+    res["offload"] = offload_advice(wbytes, peak)
+    res["errors"] = errors
+    res["notes"] = arch.notes
+    res["sim_seconds"] = round(time.time() - t0, 1)
+    return res
+
+
+# --- output ---------------------------------------------------------------------------------
+
+def _g(x, unit=1e9, nd=1):
+    return "-" if x is None else f"{x / unit:.{nd}f}"
+
+
+def _r(x):
+    return "-" if x is None else f"{x:.3f}"
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"Roofline: H200 {H200_TFLOPS:.0f} TFLOP/s dense bf16 at {COMPUTE_EFFICIENCY:.0%}, "
+          f"{H200_TBPS} TB/s HBM at {MEMORY_EFFICIENCY:.0%}; per module call "
+          "max(compute, weight reads). FLOPs: torch.utils.flop_counter (2 per multiply-add).")
+    head = (f"{'family':<16}{'params B':>9}{'weights GB':>11}{'steps':>6}"
+            f"{'TFLOP bare':>11}{'limner':>9}{'x':>7}{'no-reg':>9}{'x':>7}"
+            f"{'peak GB bare':>13}{'limner':>8}{'x':>7}{'H200 s':>8}{'4K TFLOP':>10}"
+            f"{'4K s':>7}  offload 24/48/80")
+    print(head)
+    for r in rows:
+        off = "/".join(r["offload"][f"{g}GB"] for g in CARDS_GB)
+        print(f"{r['family']:<16}{_g(r['params']):>9}{_g(r['weight_bytes']):>11}"
+              f"{r['steps']:>6}{_g(r['flops_bare'], 1e12):>11}"
+              f"{_g(r.get('flops_limner'), 1e12):>9}{_r(r.get('ratio_flops_limner')):>7}"
+              f"{_g(r.get('flops_limner_noregional'), 1e12):>9}"
+              f"{_r(r.get('ratio_flops_limner_noregional')):>7}"
+              f"{_g(r['peak_bytes_bare'], 1e9, 2):>13}"
+              f"{_g(r.get('peak_bytes_limner'), 1e9, 2):>8}"
+              f"{_r(r.get('ratio_peak_bytes_limner')):>7}"
+              f"{r['predicted_s_h200']:>8.1f}"
+              f"{_g(r.get('flops_limner_4k') or r.get('flops_bare_4k'), 1e12, 0):>10}"
+              f"{(r.get('predicted_s_h200_4k') or r.get('predicted_s_h200_bare_4k') or 0):>7.1f}"
+              f"  {off}")
+    for r in rows:
+        for what, err in r["errors"].items():
+            print(f"  {r['family']} {what}: {err}")
+        if r.get("limner_path"):
+            print(f"  {r['family']}: limner path {r['limner_path']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--family", action="append", help="entry of configs/architectures.yaml "
+                        "(repeatable; default all)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per family")
+    parser.add_argument("--no-4k", action="store_true", help="skip the 4K tiled render")
+    parser.add_argument("--bare-only", action="store_true", help="skip limner's path")
+    args = parser.parse_args(argv)
+
+    from model.architectures import load_architectures
+
+    warnings.filterwarnings("ignore")
+    import diffusers
+    import transformers
+
+    diffusers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.set_verbosity_error()
+    archs = load_architectures()
+    names = args.family or list(archs)
+    unknown = [n for n in names if n not in archs]
+    if unknown:
+        print(f"unknown family {', '.join(unknown)}; choose from {', '.join(archs)}",
+              file=sys.stderr)
+        return 2
+    rows = []
+    for name in names:
+        row = simulate(name, archs[name], limner=not args.bare_only, tiled=not args.no_4k)
+        rows.append(row)
+        if args.json:
+            print(json.dumps(row), flush=True)
+        else:
+            print(f"# {name}: simulated in {row['sim_seconds']} s", file=sys.stderr, flush=True)
+    if not args.json:
+        print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
