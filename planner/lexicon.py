@@ -284,9 +284,18 @@ STYLE_WORDS = {
     "painting": "painting", "painted": "painting", "impressionist": "painting",
     "comic": "comic", "line-art": "line art", "lineart": "line art", "kawaii": "cartoon",
     "cute": "cartoon", "geometric": "flat", "vector": "flat", "hand-drawn": "sketch",
-    "doodle": "sketch", "chalk": "sketch", "pastel": "pastel", "noir": "noir",
+    "doodle": "sketch", "chalk": "chalkboard", "pastel": "pastel", "noir": "noir",
     "cinematic": "photo", "glossy": "3d", "clay": "3d", "low-poly": "isometric",
     "elegant": "minimalist", "modern": "flat", "bold": "flat", "playful": "cartoon",
+}
+
+# Styles named by two words (matched on the lowercased prompt, hyphens as spaces).
+STYLE_PHRASES = {
+    "line art": "line art", "line drawing": "line art", "outline drawing": "line art",
+    "paper cut": "paper cut", "papercut": "paper cut", "paper craft": "paper cut",
+    "chalkboard style": "chalkboard", "chalkboard art": "chalkboard",
+    "chalk art": "chalkboard", "on a chalkboard": "chalkboard", "pixel art": "pixel",
+    "3d render": "3d", "photo like": "photo", "photo-like": "photo",
 }
 
 # --- aspect and size words ------------------------------------------------------------------

@@ -453,8 +453,10 @@ def _label_from(nouns: list[str]) -> str:
     for size in (3, 2):
         if len(nouns) >= size and " ".join(nouns[-size:-1] + [head]) in lx.COMPOUNDS:
             return " ".join(nouns[-size:-1] + [head])     # "soccer ball", "hot air balloon"
-    nouns = [w for w in nouns if w not in lx.STYLE_WORDS and w not in lx.IMAGE_MODIFIERS
-             or w == nouns[-1]]
+    # Image-type modifiers go ("product", "cute"), but a modifier that is itself a thing keeps
+    # its kind: "coffee bean" is not any bean.
+    nouns = [w for w in nouns if w not in lx.STYLE_WORDS and (w not in lx.IMAGE_MODIFIERS
+             or w in lx.COMMON_NOUNS) or w == nouns[-1]]
     if len(nouns) >= 3 and " ".join(nouns[-3:-1] + [head]) in lx.COMPOUNDS:
         return " ".join(nouns[-3:-1] + [head])
     if len(nouns) >= 2:
@@ -1121,6 +1123,10 @@ def _styles(low: str) -> list[str]:
             found.append(name)
     for w, name in lx.CJK_STYLES.items():
         if w in low and name not in found:
+            found.append(name)
+    spaced = low.replace("-", " ")
+    for phrase, name in lx.STYLE_PHRASES.items():
+        if re.search(rf"\b{re.escape(phrase)}\b", spaced) and name not in found:
             found.append(name)
     return found
 

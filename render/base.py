@@ -40,6 +40,10 @@ class RenderResult:
     plans: list[Plan]
     seeds: list[int]
     renderer: str
+    # Per image: {"objects": [{"id", "label", "source": icon|emoji|shape|reference,
+    # "icon_set", "name", "glyph", "matched", "contrast"?}], "style": {"drawn", "not_drawn"}}
+    # (the draft renderer fills it; other renderers may leave it empty).
+    drawn: list[dict] = field(default_factory=list)
 
     @property
     def image(self) -> "Image.Image":

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Sequence
 from planner.schema import ObjectElement, Plan, box_to_pixels
 from render.backgrounds import draw_background
 from render.base import RenderOptions, RenderResult, as_plan_list
-from render.sprites import is_airborne, object_sprite
+from render.sprites import is_airborne, object_pick, object_sprite
+from render.styles import DEFAULT_BACKDROP, Look, finish_canvas, look_for, style_sprite
 from render.text import draw_texts, paste_over
 
 if TYPE_CHECKING:
@@ -78,16 +79,93 @@ def _text_areas(plan: Plan) -> tuple[tuple[int, int, int, int], ...]:
 
 
 def _sprite_for(el: ObjectElement, size: tuple[int, int], options: RenderOptions,
-                q: DraftQuality) -> "Image.Image":
+                q: DraftQuality, look: Look) -> tuple["Image.Image", dict]:
+    """One object's picture and the record of what it became."""
     x0, y0, x1, y1 = box_to_pixels(el.box, *size)
     box = (x1 - x0, y1 - y0)
     if el.reference is not None and 0 <= el.reference < len(options.references):
         from render.references import reference_sprite
 
-        return reference_sprite(options.references[el.reference], box,
-                                options.extra.get("input_fidelity", "low"))
-    return object_sprite(el.label, el.color, box, el.subject_id or el.label, options.font,
-                         q.supersample, q.sharpen)
+        return (reference_sprite(options.references[el.reference], box,
+                                 options.extra.get("input_fidelity", "low")),
+                {"source": "reference", "reference": el.reference})
+    sprite = object_sprite(el.label, el.color, box, el.subject_id or el.label, options.font,
+                           q.supersample, q.sharpen, look.prefer, look.line, look.ink)
+    pick = object_pick(el.label, look.prefer, look.line)
+    record = pick.record()
+    if pick.source == "icon":
+        from render.icons import SETS
+
+        record["licence"] = SETS[pick.icon_set].licence
+    if look.sprite:
+        sprite = style_sprite(sprite, look.sprite, _rgb(el.color))
+    return sprite, record
+
+
+def _rgb(color: str | None):
+    from render.color import parse_color
+
+    return parse_color(color)
+
+
+def _with_contrast(img: "Image.Image", sprite: "Image.Image", pos: tuple[int, int]
+                   ) -> tuple["Image.Image", str]:
+    """A sprite that would melt into the backdrop under it (a white dog on cream) gets an
+    outline in a darker shade of that backdrop. Judged by WCAG contrast between the sprite's
+    mean ink and the backdrop's mean colour in its box."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    from render.color import contrast_ratio, shade
+
+    x, y = pos
+    region = img.crop((x, y, x + sprite.width, y + sprite.height)).convert("RGB")
+    step = max(1, sprite.width // 64)
+    under = np.asarray(region, dtype=np.float32)[::step, ::step].reshape(-1, 3).mean(axis=0)
+    arr = np.asarray(sprite, dtype=np.float32)[::step, ::step]
+    ink = arr[arr[..., 3] > 128][:, :3]
+    if ink.size == 0:
+        return sprite, ""
+    back = tuple(int(c) for c in under)
+    # The share of the ink that stands apart from the backdrop, not just its mean.
+    apart = float((np.abs(ink - under).max(axis=1) > 60).mean())
+    if contrast_ratio(tuple(int(c) for c in ink.mean(axis=0)), back) >= 1.6 or apart > 0.5:
+        return sprite, ""
+    width = max(2, min(sprite.size) // 60)
+    pad = width + 1
+    alpha = Image.new("L", (sprite.width + 2 * pad, sprite.height + 2 * pad), 0)
+    alpha.paste(sprite.getchannel("A"), (pad, pad))
+    ring = alpha.filter(ImageFilter.MaxFilter(2 * width + 1))
+    edge_rgb = shade(back, -0.5)
+    out = Image.new("RGBA", ring.size, edge_rgb + (0,))
+    out.putalpha(ring)
+    out.alpha_composite(sprite, (pad, pad))
+    return out, "outline"
+
+
+def _rest_on_objects(placed: list, boxes: list) -> None:
+    """An object whose box sits on another object's box top ("a bag on a table" with the
+    table drawn) is moved down onto the drawn top of the thing under it: icons keep their
+    aspect, so a table's picture may start below its box's top edge."""
+    for i, (sprite, (x, y), g, rec) in enumerate(placed):
+        bx0, _by0, bx1, by1 = boxes[i]
+        cx0, cx1 = x + sprite.width // 4, x + 3 * sprite.width // 4
+        best = None
+        for j, (s2, (x2, y2), _g2, _r2) in enumerate(placed):
+            ox0, oy0, ox1, _oy1 = boxes[j]
+            if j == i or abs(oy0 - by1) > 0.08 * (by1 - _by0) or ox1 <= bx0 or ox0 >= bx1:
+                continue
+            # The drawn top of the support under the middle half of this object.
+            lo, hi = max(cx0, x2) - x2, min(cx1, x2 + s2.width) - x2
+            if hi <= lo:
+                continue
+            a = s2.getchannel("A").crop((lo, 0, hi, s2.height))
+            bbox = a.point(lambda v: 255 if v > 128 else 0).getbbox()
+            if bbox:
+                top = y2 + bbox[1]
+                best = top if best is None else min(best, top)
+        if best is not None and best > y + sprite.height:
+            placed[i] = (sprite, (x, best - sprite.height + max(1, sprite.height // 50)), g, rec)
 
 
 def _shadow_layer(placed: list[tuple["Image.Image", tuple[int, int], bool]],
@@ -104,14 +182,14 @@ def _shadow_layer(placed: list[tuple["Image.Image", tuple[int, int], bool]],
     k = q.shadow_scale
     radius = max(1.0, min(size) * 0.012 / k)
     margin = int(radius * 3 + 2) * k
-    left = max(0, min(x for _s, (x, _y), _g in placed) - margin)
-    top = max(0, min(y for _s, (_x, y), _g in placed) - margin)
-    right = min(size[0], max(x + s.width for s, (x, _y), _g in placed) + margin)
-    bottom = min(size[1], max(y + s.height for s, (_x, y), _g in placed) + margin)
+    left = max(0, min(p[1][0] for p in placed) - margin)
+    top = max(0, min(p[1][1] for p in placed) - margin)
+    right = min(size[0], max(p[1][0] + p[0].width for p in placed) + margin)
+    bottom = min(size[1], max(p[1][1] + p[0].height for p in placed) + margin)
     region = (max(k, right - left), max(k, bottom - top))
     mask = Image.new("L", (region[0] // k, region[1] // k), 0)
     d = ImageDraw.Draw(mask)
-    for sprite, (x, y), grounded in placed:
+    for sprite, (x, y), grounded, *_rest in placed:
         x, y = x - left, y - top
         sw, sh = max(1, sprite.width // k), max(1, sprite.height // k)
         alpha = sprite.getchannel("A").resize((sw, sh), Image.BILINEAR)
@@ -150,12 +228,18 @@ class DraftRenderer:
         img = self._compose(plan, options or RenderOptions())
         return img if img.mode == "RGBA" else img.convert("RGBA")
 
-    def _compose(self, plan: Plan, options: RenderOptions) -> "Image.Image":
+    def _compose(self, plan: Plan, options: RenderOptions,
+                 drawn: list | None = None) -> "Image.Image":
         """Background and objects: RGB for an opaque Plan (no alpha to carry through a 4K
-        canvas), RGBA with real alpha for a transparent one."""
+        canvas), RGBA with real alpha for a transparent one. ``drawn`` collects, per object,
+        what it became (icon set and name, emoji, shape) and the style report."""
         size = plan.size
         q = resolve_quality(plan.quality, size)
+        look = look_for(plan.style.text)
         bg = plan.canvas.background
+        if look.backdrop and bg.kind == "color" and (bg.color or DEFAULT_BACKDROP).lower() \
+                == DEFAULT_BACKDROP:
+            bg = bg.model_copy(update={"color": look.backdrop})
         if bg.reference is not None and 0 <= bg.reference < len(options.references):
             from render.references import reference_backdrop
 
@@ -166,26 +250,53 @@ class DraftRenderer:
             img = img.convert("RGB")
         # Painter's order: z first, then lower boxes (nearer the viewer) in front.
         order = sorted(plan.objects, key=lambda e: (e.z, e.box[3]))
-        placed = []
+        placed, boxes = [], []
         for el in order:
-            sprite = _sprite_for(el, size, options, q)
+            sprite, record = _sprite_for(el, size, options, q, look)
+            record = {"id": el.id, "label": el.label, **record}
             placed.append((sprite, _placement(el, size, sprite.size),
-                           not is_airborne(el.label)))
-        if q.shadows and placed and not plan.transparent:
+                           not is_airborne(el.label), record))
+            boxes.append(box_to_pixels(el.box, *size))
+        _rest_on_objects(placed, boxes)
+        if not plan.transparent:
+            for i, (sprite, pos, g, rec) in enumerate(placed):
+                sprite2, how = _with_contrast(img, sprite, pos)
+                if how:
+                    grow = (sprite2.width - sprite.width) // 2
+                    placed[i] = (sprite2, (pos[0] - grow, pos[1] - grow), g,
+                                 {**rec, "contrast": how})
+        if q.shadows and look.shadows and placed and not plan.transparent:
             mask, pos = _shadow_layer(placed, size, q)
+            if look.shadow_gain != 1.0:
+                mask = mask.point(lambda v: min(255, int(v * look.shadow_gain)))
             img.paste((20, 18, 30), (pos[0], pos[1], pos[0] + mask.width, pos[1] + mask.height),
                       mask)
-        for sprite, pos, _grounded in placed:
+        for sprite, pos, _grounded, _rec in placed:
             paste_over(img, sprite, pos)
+        img = finish_canvas(img, look.canvas, plan.seed)
+        if drawn is not None:
+            by_id = {rec["id"]: rec for *_x, rec in placed}
+            drawn.append({"objects": [by_id[el.id] for el in plan.objects],
+                          "style": look.record()})
         return img
 
-    def render_one(self, plan: Plan, options: RenderOptions | None = None) -> "Image.Image":
-        """One Plan → its final image (RGB, or RGBA with real alpha when transparent)."""
+    def render_one(self, plan: Plan, options: RenderOptions | None = None,
+                   drawn: list | None = None) -> "Image.Image":
+        """One Plan → its final image (RGB, or RGBA with real alpha when transparent).
+
+        The image's ``info["limner.drawn"]`` holds what each object became, as JSON."""
+        import json
+
         options = options or RenderOptions()
-        img = draw_texts(self._compose(plan, options), plan, font=options.font or self.font,
-                         in_place=True)
-        return img if img.mode == ("RGBA" if plan.transparent else "RGB") \
+        report: list = []
+        img = draw_texts(self._compose(plan, options, report), plan,
+                         font=options.font or self.font, in_place=True)
+        img = img if img.mode == ("RGBA" if plan.transparent else "RGB") \
             else img.convert("RGBA" if plan.transparent else "RGB")
+        img.info["limner.drawn"] = json.dumps(report[0], ensure_ascii=False)
+        if drawn is not None:
+            drawn.append(report[0])
+        return img
 
     def render(self, plans: Plan | Sequence[Plan],
                options: RenderOptions | None = None) -> RenderResult:
@@ -194,9 +305,11 @@ class DraftRenderer:
         Args:
             plans: one Plan or several. options: font override, reference images.
         Returns:
-            RenderResult with one image per Plan and ``seeds[i] == plans[i].seed``.
+            RenderResult with one image per Plan, ``seeds[i] == plans[i].seed`` and
+            ``drawn[i]``: what each object of image i became and which styles were drawn.
         """
         plan_list = as_plan_list(plans)
-        images = [self.render_one(p, options) for p in plan_list]
+        drawn: list = []
+        images = [self.render_one(p, options, drawn) for p in plan_list]
         return RenderResult(images=images, plans=plan_list, seeds=[p.seed for p in plan_list],
-                            renderer=self.name)
+                            renderer=self.name, drawn=drawn)

@@ -86,7 +86,7 @@ def _fields(plan: Plan, seed: int, renderer: str, digital_source_type: str) -> d
 def build_xmp(fields: dict[str, str]) -> bytes:
     """An XMP packet with the IPTC digital source type, the disclosure and limner's fields."""
     own = "".join(f"<limner:{k}>{escape(fields[k])}</limner:{k}>"
-                  for k in ("seed", "renderer", "version", "plan"))
+                  for k in ("seed", "renderer", "version", "plan", "drawn") if k in fields)
     text = (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
@@ -108,8 +108,9 @@ def _png_info(fields: dict[str, str], xmp: bytes):
     info = PngImagePlugin.PngInfo()
     info.add_itxt("Software", f"limner {fields['version']}")
     info.add_itxt("Description", fields["disclosure"])
-    for key in ("plan", "seed", "renderer", "version", "digital_source_type"):
-        info.add_itxt(f"limner.{key}", fields[key], zip=key == "plan")
+    for key in ("plan", "seed", "renderer", "version", "digital_source_type", "drawn"):
+        if key in fields:
+            info.add_itxt(f"limner.{key}", fields[key], zip=key in ("plan", "drawn"))
     info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"))
     return info
 
@@ -132,6 +133,8 @@ def encode_image(image: "Image.Image", plan: Plan, *, seed: int, renderer: str,
     """
     check_output(fmt, compression, plan.transparent and image.mode == "RGBA")
     fields = _fields(plan, seed, renderer, digital_source_type)
+    if image.info.get("limner.drawn"):  # what each object became (render/draft.py)
+        fields["drawn"] = str(image.info["limner.drawn"])
     xmp = build_xmp(fields)
     keep_alpha = plan.transparent and fmt != "jpeg"
     mode = "RGBA" if keep_alpha else "RGB"

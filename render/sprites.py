@@ -313,47 +313,92 @@ def _needs_recolor(have: RGB, want: RGB) -> bool:
     return abs(((hh - hw) + 0.5) % 1 - 0.5) > 0.08
 
 
-@lru_cache(maxsize=512)
-def recolor(glyph: str, want: RGB) -> "Image.Image":
-    """The glyph's tile with its main colour moved to ``want``.
+def _recolor_fn(tile: "Image.Image", want: RGB):
+    """How to move a picture's main colour to ``want``: a function on float RGB arrays
+    (..., 3) in 0..1, or None when the picture already is that colour.
 
-    Pixels near the dominant hue (or, for a grey/white glyph, its light body) take the
-    target hue; saturation and brightness are rescaled so the glyph keeps its shading, and
-    white/black/grey targets are handled by desaturating and remapping brightness.
+    Pixels near the dominant hue (or, for a grey/white picture, its light body) take the
+    target hue; saturation and brightness are rescaled so the picture keeps its shading, and
+    white/black/grey targets are handled by desaturating and remapping brightness. The same
+    function recolours a bitmap's pixels or a vector's fill colours.
     """
     import numpy as np
-    from PIL import Image
 
-    tile = emoji_tile(glyph)
     have, _share = dominant_color(tile)
     if not _needs_recolor(have, want) or _share_near(tile, want) > 0.3:
-        return tile  # already that colour (a white mug's cup, a green apple)
+        return None  # already that colour (a white mug's cup, a green apple)
     arr = np.asarray(tile, dtype=np.float32) / 255.0
     h, s, v = _rgb_to_hsv(arr[..., :3])
     th, ts, tv = _rgb_to_hsv(np.array([[c / 255.0 for c in want]], dtype=np.float32))
     th, ts, tv = float(th[0]), float(ts[0]), float(tv[0])
-    dh, _dl, ds = hls(have)
-    if ds >= 0.15:
-        dist = np.abs(((h - dh) + 0.5) % 1 - 0.5)
-        weight = np.clip(1.0 - (dist - 0.07) / 0.05, 0, 1) * np.clip((s - 0.12) / 0.1, 0, 1)
-    else:  # grey/white glyph: the light body changes, dark outlines stay
-        weight = np.clip((v - 0.3) / 0.2, 0, 1) * np.clip((0.35 - s) / 0.1, 0, 1)
-    body = weight > 0.5
+    dh, _dl, _hls_s = hls(have)
+    # Chromatic or grey by HSV saturation, the measure the weights below use (a pale
+    # lavender has HLS saturation 0.2 but HSV saturation 0.07: it is a white body).
+    ds = (max(have) - min(have)) / max(max(have), 1)
+
+    def weight_of(h, s, v):
+        if ds >= 0.15:
+            dist = np.abs(((h - dh) + 0.5) % 1 - 0.5)
+            return np.clip(1.0 - (dist - 0.07) / 0.05, 0, 1) * np.clip((s - 0.12) / 0.1, 0, 1)
+        # grey/white picture: the light body changes, dark outlines stay
+        return np.clip((v - 0.3) / 0.2, 0, 1) * np.clip((0.35 - s) / 0.1, 0, 1)
+
+    body = (weight_of(h, s, v) > 0.5) & (arr[..., 3] > 0.5)
     mean_v = float(v[body].mean()) if body.any() else 0.7
     mean_s = float(s[body].mean()) if body.any() else 0.5
-    if ts < 0.12:  # white, black, grey: drop the hue, remap brightness around the target
-        ns = s * 0.08
-        nv = np.clip(tv + (v - mean_v) * (0.5 if tv > 0.85 or tv < 0.2 else 0.8), 0.03, 1)
-    elif ds < 0.15:  # a white/grey body takes the colour; its shading stays in brightness
-        ns = np.full_like(s, ts)
-        nv = np.clip(v * (tv / max(mean_v, 0.05)), 0, 1)
-    else:
-        ns = np.clip(s * (ts / max(mean_s, 0.05)), 0, 1)
-        nv = np.clip(v * (tv / max(mean_v, 0.05)), 0, 1)
-    new = _hsv_to_rgb(np.full_like(h, th), ns, nv)
-    rgb = arr[..., :3] * (1 - weight[..., None]) + new * weight[..., None]
-    out = np.concatenate([rgb, arr[..., 3:]], axis=-1)
+
+    def apply(rgb):
+        h, s, v = _rgb_to_hsv(rgb)
+        weight = weight_of(h, s, v)
+        if ts < 0.12:  # white, black, grey: drop the hue, remap brightness around the target
+            ns = s * 0.08
+            nv = np.clip(tv + (v - mean_v) * (0.5 if tv > 0.85 or tv < 0.2 else 0.8), 0.03, 1)
+        elif ds < 0.15:  # a white/grey body takes the colour; its shading stays in brightness
+            ns = np.full_like(s, ts)
+            nv = np.clip(v * (tv / max(mean_v, 0.05)), 0, 1)
+        else:
+            ns = np.clip(s * (ts / max(mean_s, 0.05)), 0, 1)
+            nv = np.clip(v * (tv / max(mean_v, 0.05)), 0, 1)
+        new = _hsv_to_rgb(np.full_like(h, th), ns, nv)
+        return rgb * (1 - weight[..., None]) + new * weight[..., None]
+
+    return apply
+
+
+@lru_cache(maxsize=512)
+def recolor(glyph: str, want: RGB) -> "Image.Image":
+    """The glyph's tile with its main colour moved to ``want`` (see :func:`_recolor_fn`)."""
+    import numpy as np
+    from PIL import Image
+
+    tile = emoji_tile(glyph)
+    fn = _recolor_fn(tile, want)
+    if fn is None:
+        return tile
+    arr = np.asarray(tile, dtype=np.float32) / 255.0
+    out = np.concatenate([fn(arr[..., :3]), arr[..., 3:]], axis=-1)
     return Image.fromarray((out * 255 + 0.5).astype(np.uint8), "RGBA")
+
+
+@lru_cache(maxsize=512)
+def vector_color_map(prefix: str, name: str, want: RGB):
+    """A colour → colour function that recolours an icon's SVG paints (fills, strokes,
+    gradient stops) toward ``want``: the vector counterpart of :func:`recolor`, judged on
+    a small rasterisation of the icon."""
+    import numpy as np
+
+    from render.icons import render_icon
+
+    tile = render_icon(prefix, name, (96, 96))
+    fn = _recolor_fn(tile, want) if tile is not None else None
+    if fn is None:
+        return lambda rgb: rgb
+
+    def mapping(rgb):
+        out = fn(np.array([[c / 255.0 for c in rgb]], dtype=np.float32))[0]
+        return tuple(int(min(255, max(0, c * 255 + 0.5))) for c in out)
+
+    return mapping
 
 
 def resize_rgba(image: "Image.Image", size: tuple[int, int]) -> "Image.Image":
@@ -439,29 +484,59 @@ def shape_sprite(label: str, color: RGB, size: tuple[int, int], key: str,
     return img
 
 
+def object_pick(label: str, prefer: str | None = None, line: bool = False):
+    """What an object label is drawn as (render.vocab.Pick); a line look swaps in the line
+    sets' icon for the same thing when there is one."""
+    from render.vocab import Pick, line_icon, pick
+
+    p = pick(label, prefer)
+    if line and p.source != "shape" and p.icon_set not in ("mdi", "tabler"):
+        got = line_icon(p, label)
+        if got:
+            return Pick("icon", got[0], got[1], p.glyph, p.matched)
+    return p
+
+
 @lru_cache(maxsize=256)
 def object_sprite(label: str, color: str | None, size: tuple[int, int], key: str,
                   font: str | None = None, supersample: int = 2,
-                  sharpen: bool = True) -> "Image.Image":
+                  sharpen: bool = True, prefer: str | None = None,
+                  line: bool = False, ink: RGB | None = None) -> "Image.Image":
     """The picture of one object, fitted inside ``size`` keeping its aspect.
 
+    A vector icon is rasterised at its final size (crisp at 4K); without the icon sets the
+    colour-emoji font's bitmap is scaled; with no picture at all, a labelled shape.
+
     Args:
-        label: the object's label. color: the Plan's colour (None keeps the glyph's).
+        label: the object's label. color: the Plan's colour (None keeps the picture's).
         size: the box in pixels. key: the subject id (or label) that fixes the look.
         font: a font file for a shape's label.
         supersample, sharpen: quality knobs (see render.draft.DraftQuality).
+        prefer: the colour icon set to try first (a style's look).
+        line: draw a one-colour line icon where the line sets have one, in ``ink``.
     Returns:
         An RGBA image no larger than ``size``.
     """
     from PIL import ImageFilter
 
-    glyph = find_emoji(label)
+    p = object_pick(label, prefer, line)
     want = parse_color(color)
-    if glyph is None:
+    if p.source == "icon":
+        from render.icons import SETS, render_icon
+
+        if SETS[p.icon_set].kind == "mono":
+            fill = want or (palette_color(key) if not line else ink or (38, 38, 46))
+            img = render_icon(p.icon_set, p.name, tuple(size), fill=fill)
+        else:
+            img = render_icon(p.icon_set, p.name, tuple(size), recolor=want)
+        if img is not None:
+            return img
+    if p.source == "shape" or p.glyph is None:
         w, h = size
         if w > 2.2 * h or h > 2.2 * w:  # keep shapes readable in extreme boxes
             w, h = (min(w, int(h * 2.2)), h) if w > h else (w, min(h, int(w * 2.2)))
         return shape_sprite(label, want or palette_color(key), (w, h), key, font, supersample)
+    glyph = p.glyph
     tile = recolor(glyph, want) if want else emoji_tile(glyph)
     target = fit_inside(tile.size, size)
     out = resize_rgba(tile, target)

