@@ -54,19 +54,6 @@ def _hex(value: str | None) -> str | None:
     return to_hex(rgb).lower() if rgb is not None else None
 
 
-def colour_words(value: str | None) -> str:
-    """A Plan colour as words: a name stays as written, hex/rgb becomes its everyday name."""
-    from render.color import basic_name, parse_color
-
-    if not value or not value.strip():
-        return ""
-    text = value.strip()
-    if text.startswith(("#", "rgb")):
-        rgb = parse_color(text)
-        return basic_name(rgb) if rgb is not None else ""
-    return text
-
-
 def to_bbox(box) -> list[int]:
     """Plan box ``(x0, y0, x1, y1)`` in [0, 1] → Ideogram ``[y_min, x_min, y_max, x_max]`` on
     the 0-1000 grid; a side that rounds to nothing keeps one grid step."""
@@ -88,15 +75,17 @@ def from_bbox(bbox) -> tuple[float, float, float, float]:
 
 
 def where(box) -> str:
-    """Placement words for a box: the 3x3 cell of its centre and its size."""
-    x0, y0, x1, y1 = box
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    row = ("top", "middle", "bottom")[min(int(cy * 3), 2)]
-    col = ("left", "center", "right")[min(int(cx * 3), 2)]
-    cell = "center" if (row, col) == ("middle", "center") else f"{row} {col}"
-    area = (x1 - x0) * (y1 - y0)
-    size = "large" if area > 0.25 else "small" if area < 0.04 else "medium-sized"
-    return f"{size}, in the {cell} of the frame"
+    """Size and placement words for a box (render/prompting.py's, shared by every LLM-prompt
+    family)."""
+    from render.prompting import position_words, size_word
+
+    return f"{size_word(box)}, {position_words(box)}"
+
+
+def colour_words(value: str | None) -> str:
+    from render.prompting import colour_words as words
+
+    return words(value)
 
 
 def _object(el) -> dict:
@@ -109,7 +98,10 @@ def _object(el) -> dict:
     return out
 
 
-def _text(el) -> dict:
+def _text(el, text_mode: str) -> dict:
+    if text_mode == "exact":     # the text engine draws it later: the model leaves room
+        return {"type": "obj", "bbox": to_bbox(el.box),
+                "desc": f"a clean empty area with no letters; {where(el.box)}"}
     colour = colour_words(el.color)
     desc = (f"{el.role} set in {el.weight} {colour + ' ' if colour else ''}type, "
             f"{el.align}-aligned, written exactly as given; {where(el.box)}")
@@ -120,10 +112,10 @@ def _text(el) -> dict:
     return out
 
 
-def _background(plan) -> str:
+def _background(plan, key_name: str | None) -> str:
     bg = plan.canvas.background
-    if bg.kind == "transparent":
-        return "transparent background, isolated elements, no backdrop"
+    if key_name or bg.kind == "transparent":
+        return f"plain flat {key_name or 'white'} backdrop filling the frame (it is cut out)"
     if bg.kind == "gradient":
         text = "smooth gradient from " + " to ".join(colour_words(c) for c in bg.colors)
     elif bg.kind == "scene":
@@ -155,8 +147,15 @@ def _palette(plan) -> list[str]:
     return seen[:MAX_IMAGE_COLORS]
 
 
-def plan_caption_dict(plan) -> dict:
-    """The Plan as an Ideogram 4 caption (a dict in the schema's key order)."""
+def plan_caption_dict(plan, text_mode: str = "native", key_name: str | None = None) -> dict:
+    """The Plan as an Ideogram 4 caption (a dict in the schema's key order).
+
+    Args:
+        plan: what to draw.
+        text_mode: ``native``/``auto``: each text is a ``text`` element the model draws;
+            ``exact``: each text box becomes an empty area the text engine fills later.
+        key_name: a transparent Plan drawn on a key colour names that colour.
+    """
     style: dict = {}
     if plan.style.text:
         style["aesthetics"] = plan.style.text
@@ -165,19 +164,20 @@ def plan_caption_dict(plan) -> dict:
     palette = _palette(plan)
     if palette:
         style["color_palette"] = palette
-    elements = [(_object(el) if el.kind == "object" else _text(el))
+    elements = [(_object(el) if el.kind == "object" else _text(el, text_mode))
                 for el in sorted(plan.elements, key=lambda e: e.z)]
     caption: dict = {"high_level_description": _summary(plan)}
     if style:
         caption["style_description"] = style
-    caption["compositional_deconstruction"] = {"background": _background(plan),
+    caption["compositional_deconstruction"] = {"background": _background(plan, key_name),
                                                "elements": elements}
     return caption
 
 
-def plan_caption(plan) -> str:
+def plan_caption(plan, text_mode: str = "native", key_name: str | None = None) -> str:
     """The Plan as the compact single-line JSON string Ideogram 4 reads as its prompt."""
-    return json.dumps(plan_caption_dict(plan), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(plan_caption_dict(plan, text_mode, key_name), ensure_ascii=False,
+                      separators=(",", ":"))
 
 
 def read_caption(text: str) -> list[CaptionElement]:
