@@ -5,6 +5,8 @@ The CLI and the server call these methods and nothing else.
 
 from __future__ import annotations
 
+import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
@@ -26,6 +28,26 @@ class LimnerError(ValueError):
         super().__init__(message)
         self.param = param
         self.code = code
+
+
+class DeadlineExceeded(LimnerError):
+    """A request ran past the deadline its caller set (``deadline``): the server answers 503."""
+
+    def __init__(self, message: str):
+        super().__init__(message, None, "deadline_exceeded")
+
+
+# When the running request must be done (time.monotonic() seconds), or None: set by the
+# server around each request; checked between images, so no request holds a worker long past it.
+DEADLINE: ContextVar[float | None] = ContextVar("limner_deadline", default=None)
+
+
+def check_deadline() -> None:
+    """Raises DeadlineExceeded when the current request's deadline has passed."""
+    deadline = DEADLINE.get()
+    if deadline is not None and time.monotonic() > deadline:
+        raise DeadlineExceeded("the request ran past the server's per-request deadline; "
+                               "ask for fewer or smaller images")
 
 
 class ModerationError(LimnerError):
@@ -229,6 +251,7 @@ class Limner:
         out: list[GeneratedImage] = []
         name = self.renderer.name
         for i, plan in enumerate(plans):
+            check_deadline()
             result = self.renderer.render([plan], options)
             image, p, s = result.images[0], result.plans[0], result.seeds[0]
             data = encode_image(image, p, seed=s, renderer=result.renderer,
@@ -351,6 +374,7 @@ class Limner:
             plan1 = fit_into_mask(plan0, plan1, user_mask)
         out = []
         for i in range(n):
+            check_deadline()
             # Variants differ only where the edit draws: compare with the old Plan re-seeded.
             p1 = plan1.model_copy(update={"seed": plan1.seed + i}) if i else plan1
             p0 = plan0.model_copy(update={"seed": p1.seed})
@@ -373,6 +397,7 @@ class Limner:
                               f"{picture.size[0]}x{picture.size[1]}", "size")
         out = []
         for i in range(n):
+            check_deadline()
             s = (seed or 0) + i
             result = edit_image(self.renderer, picture, instruction, mask=mask,
                                 options=options, seed=s, fallback=self._plan_overlay)

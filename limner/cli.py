@@ -263,6 +263,8 @@ def serve(
     max_body_mb: float = typer.Option(64.0, "--max-body-mb", help="larger bodies get 413"),
     grace: float = typer.Option(30.0, "--grace", help="seconds running requests may take to "
                                                       "finish on shutdown"),
+    deadline: float = typer.Option(120.0, "--deadline", help="seconds one request may take "
+                                   "(waiting included); past it: 503 deadline_exceeded"),
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
     renderer: str = typer.Option("draft", "--renderer",
@@ -286,6 +288,8 @@ def serve(
         _fail(f"--workers must be at least 1; got {workers}")
     if queue < 0 or max_body_mb <= 0 or grace < 0:
         _fail("--queue and --grace must be >= 0 and --max-body-mb > 0")
+    if not deadline > 0:
+        _fail(f"--deadline must be > 0 seconds; got {deadline}")
     if worker_kind not in (None, "thread", "process"):
         _fail(f"--worker-kind must be thread or process; got {worker_kind!r}")
     if font is not None and not font.is_file():
@@ -298,8 +302,9 @@ def serve(
         api_key=api_key, workers=workers, queue=queue,
         # On Ray the replicas are the parallelism: each keeps one Limner in threads.
         worker_kind=worker_kind or ("thread" if ray or ray_address else None),
-        max_body_bytes=int(max_body_mb * 1024 * 1024), grace_seconds=grace, planner=planner,
-        renderer=renderer, model=model, device=device, font=str(font) if font else None)
+        max_body_bytes=int(max_body_mb * 1024 * 1024), grace_seconds=grace,
+        deadline_seconds=deadline, planner=planner, renderer=renderer, model=model,
+        device=device, font=str(font) if font else None)
     if ray or ray_address:
         from limner.ray_backend import ServeOptions, deployment_config, serve_app
 

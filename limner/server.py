@@ -100,6 +100,10 @@ class ServerOptions:
         queue: requests that may wait for a worker; one more gets 429 with Retry-After.
         max_body_bytes: larger request bodies get 413.
         grace_seconds: on shutdown, how long running requests may take to finish.
+        deadline_seconds: how long one request may take from its arrival (waiting included);
+            past it the request gets 503 (code ``deadline_exceeded``) and frees its worker:
+            work stops between images, and a worker process still busy a few seconds later
+            is replaced.
         planner, renderer, model, device, font: build the Limner when none is given.
     """
 
@@ -109,6 +113,7 @@ class ServerOptions:
     queue: int = 32
     max_body_bytes: int = 64 * 1024 * 1024
     grace_seconds: float = 30.0
+    deadline_seconds: float = 120.0
     planner: str = "rules"
     renderer: str = "draft"
     model: str | None = None
@@ -160,6 +165,9 @@ def error_from_exception(exc: BaseException) -> ApiError:
 
     if isinstance(exc, ApiError):
         return exc
+    if isinstance(exc, LimnerError) and exc.code == "deadline_exceeded":
+        return ApiError(503, str(exc), type="server_error", code="deadline_exceeded",
+                        headers={"Retry-After": "1"})
     if isinstance(exc, LimnerError) and exc.code == "moderation_blocked":
         category = getattr(exc, "category", None)
         details = {"moderation_stage": "input", "categories": [category] if category else []}
@@ -169,7 +177,10 @@ def error_from_exception(exc: BaseException) -> ApiError:
         return ApiError(400, str(exc), param=exc.param, code=exc.code or "invalid_value")
     if isinstance(exc, SizeError):
         return bad_request("size", str(exc))
-    if isinstance(exc, (PlanError, ModelError)):
+    if isinstance(exc, PlanError):      # the prompt (or edit instruction) it could not plan
+        param = exc.param if exc.param not in (None, "instruction") else "prompt"
+        return ApiError(400, str(exc), param=param, code=None)
+    if isinstance(exc, ModelError):
         return ApiError(400, str(exc), param=getattr(exc, "param", None), code=None)
     if isinstance(exc, BrokenProcessPool):
         log.error("a worker process stopped: %s", exc)
@@ -368,18 +379,35 @@ def portable(result: Any) -> Any:
     return result
 
 
-def _call_in_process(fn: Callable[..., Any], args: tuple) -> Any:
-    """Run ``fn(limner, *args)`` on this worker process's Limner. Errors come back as
-    ApiErrors: limner's own exceptions do not survive pickling with their fields."""
+def _call_in_process(fn: Callable[..., Any], args: tuple, deadline: float | None = None) -> Any:
+    """Run ``fn(limner, *args)`` on this worker process's Limner, under the request's
+    ``deadline`` (time.monotonic(): one clock for every process on the machine). Errors come
+    back as ApiErrors: limner's own exceptions do not survive pickling with their fields."""
+    from limner.api import DEADLINE
+
+    token = DEADLINE.set(deadline)
     try:
         return portable(fn(_PROCESS_LIMNER, *args))
     except Exception as e:
         raise error_from_exception(e) from None
+    finally:
+        DEADLINE.reset(token)
+
+
+KILL_GRACE_SECONDS = 5.0     # past the deadline, a worker process still busy is replaced
+
+
+def deadline_exceeded() -> ApiError:
+    return ApiError(503, "the request ran past the server's per-request deadline; ask for "
+                         "fewer or smaller images", type="server_error",
+                    code="deadline_exceeded", headers={"Retry-After": "1"})
 
 
 class ProcessWorkers:
     """Worker processes (``spawn``: nothing of the server's threads or sockets is inherited),
-    each with its own Limner built once by the initializer.
+    each with its own Limner built once by the initializer, each in its own one-process
+    executor: a worker that overruns its request's deadline (or crashes) is replaced alone,
+    without failing the requests the other workers are running.
 
     Args:
         count: processes. spec: Limner keyword arguments (see ``limner_spec``).
@@ -390,62 +418,85 @@ class ProcessWorkers:
         self.spec = spec
         self._lock = threading.Lock()
         self._closed = False
-        self._executor = self._new_executor()
+        self._executors = [self._new_executor() for _ in range(count)]
+        self._idle: queue_mod.SimpleQueue = queue_mod.SimpleQueue()
+        for ex in self._executors:
+            self._idle.put(ex)
 
     def _new_executor(self) -> Any:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        return ProcessPoolExecutor(self.count, mp_context=multiprocessing.get_context("spawn"),
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_process, initargs=(self.spec, os.getpid()))
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """``fn(limner, *args)`` on a worker process; blocks the calling thread (the
-        WorkQueue's) until the result is back. A crashed worker fails only its own request:
-        the pool is rebuilt for the next ones."""
-        executor = self._executor
-        try:
-            future = executor.submit(_call_in_process, fn, args)
-        except BrokenProcessPool:
-            # Broken while idle (a worker was killed): this job never ran; send it anew.
-            executor = self._replace(executor)
-            future = executor.submit(_call_in_process, fn, args)
-        try:
-            return future.result()
-        except BrokenProcessPool:
-            self._replace(executor)
-            raise
+    def call(self, fn: Callable[..., Any], *args: Any, deadline: float | None = None) -> Any:
+        """``fn(limner, *args)`` on an idle worker process; blocks the calling thread (the
+        WorkQueue's: there are as many as processes, so one is always idle) until the result
+        is back. A crashed worker fails only its own request; one still busy
+        KILL_GRACE_SECONDS past ``deadline`` is terminated and its request gets 503."""
+        from concurrent.futures import TimeoutError as FutureTimeout
 
-    def _replace(self, broken: Any) -> Any:
-        """A fresh executor in place of ``broken`` (once, however many threads saw it)."""
+        executor = self._idle.get()
+        try:
+            try:
+                future = executor.submit(_call_in_process, fn, args, deadline)
+            except BrokenProcessPool:
+                # Broken while idle (a worker was killed): this job never ran; send it anew.
+                executor = self._replace(executor)
+                future = executor.submit(_call_in_process, fn, args, deadline)
+            wait = None if deadline is None else \
+                max(0.0, deadline - time.monotonic()) + KILL_GRACE_SECONDS
+            try:
+                return future.result(wait)
+            except FutureTimeout:
+                log.error("a worker process overran its request's deadline; replacing it")
+                executor = self._replace(executor, kill=True)
+                raise deadline_exceeded() from None
+            except BrokenProcessPool:
+                executor = self._replace(executor)
+                raise
+        finally:
+            self._idle.put(executor)
+
+    def _replace(self, old: Any, kill: bool = False) -> Any:
+        """A fresh executor in place of ``old`` (a broken or overrunning one)."""
         with self._lock:
-            if not self._closed and self._executor is broken:
-                broken.shutdown(wait=False, cancel_futures=True)
-                self._executor = self._new_executor()
-            return self._executor
+            if self._closed:
+                return old
+            processes = list((getattr(old, "_processes", None) or {}).values())
+            if kill:
+                for proc in processes:
+                    proc.kill()
+            old.shutdown(wait=False, cancel_futures=True)
+            new = self._new_executor()
+            self._executors[self._executors.index(old)] = new
+            return new
 
     def warm_up(self) -> None:
         """Start every process and build its Limner now, not on the first requests."""
-        futures = [self._executor.submit(_call_in_process, warm_limner, ())
-                   for _ in range(self.count)]
+        futures = [ex.submit(_call_in_process, warm_limner, ()) for ex in self._executors]
         for f in futures:
             f.result()
 
     def pids(self) -> list[int]:
-        return sorted((getattr(self._executor, "_processes", None) or {}).keys())
+        return sorted(pid for ex in list(self._executors)
+                      for pid in (getattr(ex, "_processes", None) or {}))
 
     def close(self, kill: bool = False) -> None:
         """Stop the processes and wait for them. ``kill`` (running work overran the grace
         period) terminates them first; their requests then fail with a server error."""
         with self._lock:
             self._closed = True
-            executor = self._executor
+            executors = list(self._executors)
         # ProcessPoolExecutor (3.11) has no public way to stop a busy worker.
-        processes = list((getattr(executor, "_processes", None) or {}).values())
+        processes = [p for ex in executors
+                     for p in (getattr(ex, "_processes", None) or {}).values()]
         if kill:
             for proc in processes:
                 proc.terminate()
-        executor.shutdown(wait=True, cancel_futures=True)
+        for ex in executors:
+            ex.shutdown(wait=True, cancel_futures=True)
         for proc in processes:
             proc.join(5)
             if proc.is_alive():
@@ -526,6 +577,8 @@ class _Fields:
         if v is None:
             return default
         if self.form and isinstance(v, str) and re.fullmatch(r"\s*-?\d+\s*", v):
+            v = int(v)
+        if isinstance(v, float) and v.is_integer():     # JSON Schema: 1.0 is an integer
             v = int(v)
         if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
             raise bad_request(name, f"{name} must be an integer from {lo} to {hi}; got {v!r}")
@@ -1024,8 +1077,10 @@ class Service:
         right here on the shared one. Called from the WorkQueue's threads."""
         if self.processes is None:
             return fn(self.limner, *args)
+        from limner.api import DEADLINE
+
         try:
-            return self.processes.call(fn, *args)
+            return self.processes.call(fn, *args, deadline=DEADLINE.get())
         except (BrokenProcessPool, RuntimeError):   # RuntimeError: the pool was shut down
             if self.queue.stats()["closed"]:
                 raise ShuttingDown() from None
@@ -1039,9 +1094,23 @@ class Service:
         return render_plan(self.previewer, plan, req)
 
     def submit(self, fn: Callable[[], Any]) -> Future:
-        """Queue work; 429 with Retry-After when the queue is full, 503 when stopping."""
+        """Queue work; 429 with Retry-After when the queue is full, 503 when stopping. The
+        work runs under the request's deadline (options.deadline_seconds from now): past it,
+        work that has not started never starts and running work stops between images."""
+        deadline = time.monotonic() + self.options.deadline_seconds
+
+        def job() -> Any:
+            from limner.api import DEADLINE, check_deadline
+
+            token = DEADLINE.set(deadline)
+            try:
+                check_deadline()
+                return fn()
+            finally:
+                DEADLINE.reset(token)
+
         try:
-            return self.queue.submit(fn)
+            return self.queue.submit(job)
         except QueueFull:
             wait = self.queue.retry_after()
             raise ApiError(429, f"the work queue is full ({self.queue.workers} running, "

@@ -136,3 +136,54 @@ def test_schemathesis_sample_finds_no_server_error(server):
     assert tally.cases >= 40
     assert tally.server_errors == 0 and tally.statuses["hang"] == 0
     assert not tally.failures, dict(tally.failures)
+
+
+def _sleepy(limner, seconds: float) -> str:
+    """Work that ignores every cooperative deadline check (stands in for a stuck render)."""
+    import time
+
+    time.sleep(seconds)
+    return "woke"
+
+
+def test_a_worker_process_past_its_deadline_is_replaced_alone():
+    import time
+
+    from limner.server import KILL_GRACE_SECONDS, ApiError, ProcessWorkers, limner_spec
+
+    workers = ProcessWorkers(1, limner_spec(Limner()))
+    try:
+        workers.warm_up()
+        before = workers.pids()
+        t = time.monotonic()
+        with pytest.raises(ApiError) as e:
+            workers.call(_sleepy, 60, deadline=time.monotonic() + 0.2)
+        assert e.value.status == 503 and e.value.code == "deadline_exceeded"
+        assert time.monotonic() - t < 0.2 + KILL_GRACE_SECONDS + 10
+        assert workers.call(_sleepy, 0) == "woke"          # a fresh process took over
+        assert workers.pids() and workers.pids() != before
+    finally:
+        workers.close(kill=True)
+
+
+def test_thread_workers_stop_between_images_at_the_deadline():
+    import time
+
+    from serverkit import RunningServer
+
+    from limner.server import ServerOptions
+
+    srv = RunningServer(Limner(), ServerOptions(worker_kind="thread", workers=1,
+                                                deadline_seconds=0.5, warmup=False))
+    try:
+        r = post(srv, "/v1/images/generations",
+                 json={"prompt": "three red apples", "n": 10, "size": "2048x2048"})
+        assert r.status_code == 503, r.text
+        assert r.json()["error"]["code"] == "deadline_exceeded"
+        assert r.headers["retry-after"]
+        t = time.monotonic()
+        while srv.service.queue.stats()["running"] and time.monotonic() - t < 10:
+            time.sleep(0.05)
+        assert srv.service.queue.stats()["running"] == 0     # the worker is free again
+    finally:
+        srv.stop()
