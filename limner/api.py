@@ -78,8 +78,12 @@ class GeneratedImage:
 
 @dataclass(frozen=True)
 class GenerateResult:
+    """``notes``: what the renderer could not do as asked (a style it does not draw), said
+    rather than silently dropped (CLI warnings, the server's ``limner.notes``)."""
+
     images: list[GeneratedImage]
     renderer: str
+    notes: tuple[str, ...] = ()
 
     def __getitem__(self, i: int) -> GeneratedImage:
         return self.images[i]
@@ -178,14 +182,21 @@ class Limner:
     # --- planning ----------------------------------------------------------------------
     def plan(self, prompt: str, *, size: str | tuple[int, int] | None = None,
              seed: int | None = None, quality: str = "auto",
-             background: str = "auto") -> Plan:
-        """Prompt → Plan (no pixels)."""
+             background: str = "auto", references: int = 0) -> Plan:
+        """Prompt → Plan (no pixels). ``references``: how many reference images come with
+        the prompt; its mentions of them ("the bottle from image 1", "both") become
+        elements pointing at them, and every image is used (planner/references.py)."""
         if not isinstance(prompt, str) or not prompt.strip():
             raise LimnerError("prompt must not be empty", "prompt")
         _choice(quality, QUALITIES, "quality")
         _choice(background, BACKGROUNDS, "background")
-        return self.planner.plan(prompt, size=_size(size), seed=0 if seed is None else _seed(seed),
-                                 quality=quality, background=background)
+        kwargs = dict(size=_size(size), seed=0 if seed is None else _seed(seed),
+                      quality=quality, background=background)
+        if references:
+            from planner.references import plan_with_references
+
+            return plan_with_references(self.planner, prompt, references, **kwargs)
+        return self.planner.plan(prompt, **kwargs)
 
     def plans(self, prompt: str, *, n: int = 1, **kwargs: Any) -> list[Plan]:
         """n Plans for one prompt: seeds ``seed, seed+1, ...``; layout varies with the seed,
@@ -201,7 +212,7 @@ class Limner:
                  size: str | tuple[int, int] | None = None, seed: int | None = None,
                  quality: str = "auto", background: str = "auto",
                  output_format: str = "png", output_compression: int | None = None,
-                 references: Sequence["Image.Image"] = (),
+                 references: Sequence[Any] = (),
                  on_image: Callable[[int, GeneratedImage], None] | None = None,
                  moderation: str = "auto") -> GenerateResult:
         """Prompt (or a saved Plan) → n encoded images with their Plans and seeds.
@@ -211,6 +222,9 @@ class Limner:
             plan: render this Plan as is (``limner generate --plan``); with n > 1 the
                 extra images use seeds ``plan.seed + i``.
             output_format: png | jpeg | webp. output_compression: 0-100 for jpeg/webp.
+            references: 0-16 reference images (PIL, bytes or paths) the prompt may name
+                ("the robot from reference 1", "these products", "图1中的杯子"); each
+                becomes an object, the backdrop or a palette source.
             on_image: called as ``on_image(i, image)`` as soon as image i is encoded
                 (the CLI saves files and moves its progress bar there).
             moderation: ``auto`` (default) or ``low`` (less strict; see
@@ -220,6 +234,7 @@ class Limner:
         _choice(output_format, OUTPUT_FORMATS, "output_format")
         _check_output(output_format, output_compression,
                       background == "transparent" or bool(plan and plan.transparent))
+        refs = _references(references)
         if plan is not None:
             if not isinstance(n, int) or not 1 <= n <= MAX_N:
                 raise LimnerError(f"n must be an integer from 1 to {MAX_N}; got {n!r}", "n")
@@ -228,10 +243,11 @@ class Limner:
                      for i in range(n)]
         else:
             plans = self.plans(prompt or "", n=n, size=size, seed=seed, quality=quality,
-                               background=background)
-        return self.render(plans, output_format=output_format,
-                           output_compression=output_compression, references=references,
-                           on_image=on_image)
+                               background=background, references=len(refs))
+        result = self.render(plans, output_format=output_format,
+                             output_compression=output_compression, references=refs,
+                             on_image=on_image)
+        return self._noted(result, None, plans[0])
 
     def render(self, plans: Sequence[Plan], *, output_format: str = "png",
                output_compression: int | None = None,
@@ -315,6 +331,15 @@ class Limner:
         try:
             picture, plan0 = _edit_source(image, plan)
             refs = load_references(references)
+            wanted = _size(size)
+            if (plan0 is None and picture is not None and mask is None and wanted is not None
+                    and wanted != picture.size):
+                # OpenAI's multi-image edit: the pictures are composed on a new canvas.
+                return self.generate(instruction, n=n, size=wanted, seed=seed,
+                                     quality=quality, background=background,
+                                     output_format=output_format,
+                                     output_compression=output_compression,
+                                     references=[picture, *refs], moderation=moderation)
             options = RenderOptions(font=self.font, references=tuple(refs),
                                     extra={"input_fidelity": input_fidelity,
                                            "fidelity": fidelity(input_fidelity)})
@@ -345,7 +370,7 @@ class Limner:
             except NotImplementedError:
                 plan1 = None
         if plan1 is None:
-            plan1 = revise(plan0, instruction, references=n_refs)
+            plan1 = _revise_naming_references(plan0, instruction, n_refs)
         ops = []
         wanted = _size(size)
         if wanted is not None and wanted != plan1.size:
@@ -380,14 +405,16 @@ class Limner:
             p0 = plan0.model_copy(update={"seed": p1.seed})
             result = apply_edit(self.renderer, previous, p0, p1, options, mask=user_mask)
             out.append(self._encoded(result.image, p1, output_format, output_compression))
-        return GenerateResult(images=out, renderer=self.renderer.name)
+        return self._noted(GenerateResult(images=out, renderer=self.renderer.name), plan0,
+                           plan1)
 
     def _edit_plain(self, picture: Any, instruction: str, mask: Any, options: Any, n: int,
                     size: Any, seed: int | None, output: tuple[str, int | None],
                     base: Plan | None = None) -> GenerateResult:
         """An edit planned inside ``mask`` of a picture without a Plan (``base``: the
         overlay Plan the picture already carries). ``output``: (format, compression)."""
-        from render.edit import edit_image, merge_overlay
+        from limner.photo import edit_photo
+        from render.edit import merge_overlay
 
         if picture is None:
             raise LimnerError("edit needs an image (image=...) or a Plan (plan=...)", "image")
@@ -399,12 +426,23 @@ class Limner:
         for i in range(n):
             check_deadline()
             s = (seed or 0) + i
-            result = edit_image(self.renderer, picture, instruction, mask=mask,
+            result = edit_photo(self.renderer, picture, instruction, mask=mask,
                                 options=options, seed=s, fallback=self._plan_overlay)
             _check_output(*output, result.image.mode == "RGBA")
             plan = merge_overlay(base, result.plan) if base is not None else result.plan
             out.append(self._encoded(result.image, plan, *output))
-        return GenerateResult(images=out, renderer=self.renderer.name)
+        return self._noted(GenerateResult(images=out, renderer=self.renderer.name), base,
+                           out[0].plan, photo=True)
+
+    def _noted(self, result: GenerateResult, before: Plan | None, after: Plan, *,
+               photo: bool = False) -> GenerateResult:
+        """``result`` with a note for what the renderer did not draw as asked."""
+        from dataclasses import replace
+
+        from limner.photo import style_note
+
+        note = style_note(self.renderer, before, after, photo=photo)
+        return replace(result, notes=result.notes + (note,)) if note else result
 
     def _plan_overlay(self, instruction: str, size: tuple[int, int], seed: int) -> Plan:
         """Plan an instruction that is not an edit verb as a transparent picture."""
@@ -474,6 +512,25 @@ def _references(items: Sequence[Any]) -> list:
         return load_references(items)
     except ImageInputError as e:
         raise LimnerError(str(e), e.param) from None
+
+
+def _revise_naming_references(plan0: Plan, instruction: str, count: int) -> Plan:
+    """The rules reviser, then every reference the instruction names made part of the
+    Plan ("... next to the backpack from reference 1" adds it even where the reviser read
+    only the table). An instruction the reviser cannot read is retried with its mentions
+    replaced by plain nouns."""
+    from planner.references import bind, for_planning, read
+    from planner.revise import revise
+
+    reading = read(instruction, count)
+    try:
+        plan1 = revise(plan0, instruction, references=count)
+    except PlanError:
+        if not reading.mentions:
+            raise
+        text = for_planning(reading)
+        plan1 = revise(plan0, text, references=count) if text.strip() else plan0
+    return bind(plan1, reading, add_unmentioned=False)
 
 
 def _edit_source(image: Any, plan: Plan | None) -> tuple[Any, Plan | None]:

@@ -124,6 +124,9 @@ def generate(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
     moderation: str = typer.Option("auto", "--moderation",
                                    help="auto|low: how strict the prompt filter is"),
+    reference: Optional[list[Path]] = typer.Option(
+        None, "--reference", "-r", help="reference image the prompt may name (\"the bottle "
+        "from image 1\", \"these products\"); repeat, up to 16"),
 ) -> None:
     """Plan and draw a prompt (or a saved Plan) into image files."""
     from limner.api import Limner
@@ -167,9 +170,18 @@ def generate(
             advance(f"{targets[i]}  {img.plan.canvas.width}x{img.plan.canvas.height}  "
                     f"seed {img.seed}")
 
-        lim.generate(prompt, plan=plan_obj, n=n, size=size, seed=seed, quality=quality,
-                     background=background, output_format=fmt,
-                     output_compression=compression, on_image=save, moderation=moderation)
+        result = lim.generate(prompt, plan=plan_obj, n=n, size=size, seed=seed,
+                              quality=quality, background=background, output_format=fmt,
+                              output_compression=compression, on_image=save,
+                              moderation=moderation,
+                              references=[str(r) for r in reference or []])
+    _warn(result.notes)
+
+
+def _warn(notes) -> None:
+    """What the renderer did not do as asked, on stderr (the files are still written)."""
+    for note in notes or ():
+        typer.echo(f"limner: warning: {note}", err=True)
 
 
 @contextlib.contextmanager
@@ -429,6 +441,7 @@ def _edit_file(lim, args, mask, refs, kw, out, overwrite) -> bytes:
         _fail(f"--mask {mask}: no such file")
     result = lim.edit(args[1], image=str(image), mask=str(mask) if mask else None,
                       references=refs, **kw)
+    _warn(result.notes)
     img = result[0]
     if out is None:
         ext = {"jpeg": "jpg"}.get(img.format, img.format)

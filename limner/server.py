@@ -864,7 +864,14 @@ def images_response(req: ImageRequest, result: Any, served: tuple[str, ...],
             **_image_meta(images[0].plan, req.output_format, result.renderer),
             "usage": usage(req.prompt, req.input_sizes, [img.plan.size for img in images]),
             "limner": {"renderer": result.renderer, "planner": planner, "model": served[0],
-                       **({"notes": list(req.notes)} if req.notes else {})}}
+                       **_notes(req, result)}}
+
+
+def _notes(req: ImageRequest, result: Any) -> dict:
+    """``notes``: options the server ignored, then what the renderer did not draw as asked
+    (a style the draft does not draw); absent when there is nothing to say."""
+    notes = list(req.notes) + list(getattr(result, "notes", ()))
+    return {"notes": notes} if notes else {}
 
 
 def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, renderer: str, *,

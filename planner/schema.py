@@ -162,6 +162,9 @@ class Canvas(_Frozen):
 class Style(_Frozen):
     text: str = ""
     preset: str | None = None
+    reference: int | None = Field(
+        default=None, description="index of a reference image whose palette the picture "
+                                  "takes (a style source)")
 
 
 def _check_box(box: Box) -> Box:

@@ -214,6 +214,12 @@ class DraftRenderer:
     name = "draft"
     digital_source_type = DIGITAL_SOURCE_TYPE
 
+    @staticmethod
+    def styles_not_drawn(style_text: str) -> tuple[str, ...]:
+        """The named styles of ``style_text`` kept in the Plan but not drawn here (a style
+        reference's palette is drawn: render/photo.py)."""
+        return look_for(style_text).not_drawn
+
     def __init__(self, font: str | None = None, **_ignored):
         self.font = font
 
@@ -273,6 +279,11 @@ class DraftRenderer:
                       mask)
         for sprite, pos, _grounded, _rec in placed:
             paste_over(img, sprite, pos)
+        ref = plan.style.reference
+        if ref is not None and 0 <= ref < len(options.references):
+            from render.photo import apply_palette
+
+            img = apply_palette(img, options.references[ref])
         img = finish_canvas(img, look.canvas, plan.seed)
         if drawn is not None:
             by_id = {rec["id"]: rec for *_x, rec in placed}

@@ -189,7 +189,8 @@ def cutout(ref: "Image.Image", tolerance: int = 24) -> "Image.Image":
     """The reference as an RGBA sprite cropped to its subject.
 
     Alpha present → kept as is; a uniform border → that colour is flood-filled away from
-    the edges (so same-coloured pixels inside the subject stay); else the whole image.
+    the edges (so same-coloured pixels inside the subject stay); else the subject GrabCut
+    finds (render/photo.py), or the whole image when none stands out.
     """
     import numpy as np
     from PIL import Image, ImageDraw
@@ -200,9 +201,13 @@ def cutout(ref: "Image.Image", tolerance: int = 24) -> "Image.Image":
         bbox = im.getchannel("A").getbbox()
         return im.crop(bbox) if bbox else im
     rgb = im.convert("RGB")
-    colour = _uniform_border(rgb, tolerance)
-    if colour is None or min(rgb.size) < 3:
+    if min(rgb.size) < 3:
         return im
+    colour = _uniform_border(rgb, tolerance)
+    if colour is None:
+        from render.photo import segment_cutout
+
+        return segment_cutout(im)
     # Flood fill from every border pixel with a marker colour, then make the marker clear.
     marker = (1, 254, 3) if colour != (1, 254, 3) else (254, 1, 3)
     filled = rgb.copy()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import os
 import threading
 import time
@@ -505,3 +506,33 @@ def test_cli_worker_kind_is_checked(capsys):
 
     assert main(["serve", "--worker-kind", "fork", "--port", "18998"]) == 2
     assert "--worker-kind must be thread or process; got 'fork'" in capsys.readouterr().err
+
+
+def test_two_image_edit_without_a_plan_composes_them(server):
+    """OpenAI's multi-image edit: plain pictures (no Plan) composed at the requested size."""
+    from PIL import Image, ImageDraw
+
+    def product(colour):
+        im = Image.new("RGB", (96, 128), (255, 255, 255))
+        ImageDraw.Draw(im).rectangle((20, 20, 76, 112), fill=colour)
+        buf = io.BytesIO()
+        im.save(buf, "PNG")
+        return buf.getvalue()
+
+    r = server.client().images.edit(
+        prompt="put both on a table", size="1024x1024",
+        image=[("a.png", product((230, 20, 20)), "image/png"),
+               ("b.png", product((20, 20, 230)), "image/png")])
+    assert r.size == "1024x1024"
+    image = Image.open(io.BytesIO(base64.b64decode(r.data[0].b64_json))).convert("RGB")
+    assert image.size == (1024, 1024)
+    plan = _plan(r.data[0])
+    bound = {e.reference: e for e in plan.objects if e.reference is not None}
+    assert sorted(bound) == [0, 1] and plan.canvas.background.scene == "table"
+    from planner.schema import box_to_pixels
+
+    for i, colour in enumerate([(230, 20, 20), (20, 20, 230)]):
+        x0, y0, x1, y1 = box_to_pixels(bound[i].box, 1024, 1024)
+        px = [image.getpixel((x, y)) for x in range(x0, x1, 4) for y in range(y0, y1, 4)]
+        assert sum(max(abs(p - c) for p, c in zip(q, colour)) <= 40 for q in px) > 50
+    assert "notes" not in r.model_extra["limner"]    # nothing was left undrawn

@@ -1,0 +1,175 @@
+"""Editing a picture that carries no Plan (a photo), and what a renderer cannot do.
+
+The photo is the starting layer and is never lost:
+- new elements and text are drawn over it, away from its subject unless told where;
+- "change the background to ..." replaces everything but the subject GrabCut finds;
+- references named in the instruction become elements (or the backdrop, or a palette);
+- what the renderer cannot do is said, never silently dropped: a recolour or removal of
+  something the photo shows needs a renderer that edits pixels by instruction (an error
+  naming one), and a named style the draft cannot draw comes back as a note.
+
+Front-door glue: the words are read by planner/, the pixels drawn by render/.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from planner.schema import Plan, PlanError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from render.base import RenderOptions
+    from render.edit import EditResult
+
+
+def instruction_renderers() -> list[str]:
+    """Renderer presets whose model edits a picture by instruction (capability
+    ``instruction_edit``), from configs/renderers.yaml; [] when none is configured."""
+    try:
+        from model.diffusion import load_renderer_presets
+        from render.families import get_family
+    except ImportError:
+        return []
+    out = []
+    for name, preset in load_renderer_presets().items():
+        try:
+            caps = get_family(preset.family).capabilities
+        except Exception:   # a preset of a family this build does not know
+            continue
+        if getattr(caps, "instruction_edit", False) or (
+                isinstance(caps, dict) and caps.get("instruction_edit")):
+            out.append(name)
+    return out
+
+
+def cannot_change(instruction: str, renderer: str) -> str:
+    """The message for a recolour or removal of what a photo shows, on a renderer that can
+    only draw new things over it: it names the renderers that can."""
+    names = instruction_renderers()
+    by_instruction = (f"a renderer that edits by instruction (--renderer {' | '.join(names)})"
+                      if names else "a renderer that edits by instruction (a FLUX.1 Kontext "
+                      "or Qwen-Image-Edit preset, once configured in configs/renderers.yaml)")
+    return (f"{instruction.strip()!r}: the {renderer} renderer cannot change what this photo "
+            f"already shows (it has no Plan, so limner only draws new elements, text, a new "
+            f"background or references over it). Use {by_instruction}, or an inpainting "
+            f"renderer such as --renderer sdxl with --mask marking the area to change")
+
+
+def style_note(renderer: Any, before: Plan | None, after: Plan, *,
+               photo: bool = False) -> str | None:
+    """A note when ``after`` asks for a named style (new since ``before``) that
+    ``renderer`` does not draw (its ``styles_not_drawn``; neural renderers read every style
+    from the prompt). On a ``photo`` without a Plan the draft restyles only what it draws,
+    never the photo's own pixels, so any new style there is noted."""
+    style = after.style
+    if not (style.preset or style.text):
+        return None
+    if before is not None and (before.style.preset, before.style.text) == (style.preset,
+                                                                           style.text):
+        return None
+    not_drawn = getattr(renderer, "styles_not_drawn", None)
+    if not_drawn is None:
+        return None
+    name = getattr(renderer, "name", "draft")
+    words = style.text or style.preset
+    if photo:
+        names = instruction_renderers()
+        who = (f"--renderer {' | '.join(names)}" if names else
+               "a renderer that edits by instruction (a FLUX.1 Kontext or Qwen-Image-Edit "
+               "preset, once configured)")
+        return (f"style {words!r} is kept in the Plan but the {name} renderer cannot restyle "
+                f"a photo's own pixels (only what it draws over them); use {who}")
+    missing = not_drawn(style.text or style.preset or "")
+    if not missing:
+        return None
+    return (f"style {', '.join(missing)!r} is kept in the Plan but the {name} renderer does "
+            f"not draw it; render with a neural renderer (e.g. --renderer sdxl) to see it")
+
+
+def _avoid_subject(plan: Plan, image: "Image.Image", instruction: str, new_ids: set[str],
+                   subject: "Image.Image | None") -> Plan:
+    from planner.references import keep_clear, says_where
+    from render.photo import mask_box
+
+    if subject is None or not new_ids or says_where(instruction):
+        return plan
+    box = mask_box(subject)
+    return keep_clear(plan, box, new_ids) if box else plan
+
+
+def plan_photo_edit(image: "Image.Image", instruction: str, editable: "Image.Image",
+                    references: int, *, seed: int = 0, renderer_name: str = "draft",
+                    subject: "Image.Image | None" = None,
+                    fallback: Callable[[str, tuple[int, int], int], Plan] | None = None
+                    ) -> Plan:
+    """The Plan of an instruction on a photo: what it adds (inside ``editable``), the
+    references it names bound to elements, new things kept off the photo's subject.
+
+    Raises:
+        PlanError: an instruction nothing reads, a reference that is not there, or a
+            change to something only the photo's pixels hold (naming who can do it).
+    """
+    from planner.references import bind, for_planning, read
+    from render.edit import fit_into_mask, overlay_plan, plan_for_image
+
+    reading = read(instruction, references)
+    try:
+        plan = plan_for_image(instruction, image.size, editable, seed=seed,
+                              references=references, fallback=fallback)
+    except PlanError as e:
+        if "nothing in the image matches" in str(e):
+            raise PlanError(cannot_change(instruction, renderer_name)) from None
+        if not reading.mentions:
+            raise
+        text = for_planning(reading)
+        plan = plan_for_image(text, image.size, editable, seed=seed, references=references,
+                              fallback=fallback) if text.strip() else \
+            overlay_plan(image.size, seed)
+    before = plan
+    plan = bind(plan, reading)
+    if plan is not before:
+        plan = fit_into_mask(before, plan, editable)
+    plan = plan.model_copy(update={"prompt": instruction})
+    return _avoid_subject(plan, image, instruction, {e.id for e in plan.elements}, subject)
+
+
+def edit_photo(renderer: Any, image: "Image.Image", instruction: str, *, mask: Any = None,
+               options: "RenderOptions | None" = None, seed: int = 0,
+               fallback: Callable[[str, tuple[int, int], int], Plan] | None = None
+               ) -> "EditResult":
+    """Edit a picture without a Plan; its pixels stay wherever the edit does not draw.
+
+    Without a mask the photo's subject (render/photo.py) is kept out of the change: new
+    elements are placed off it, and a new background fills everything else.
+
+    Returns:
+        EditResult: pixels outside ``result.mask`` equal ``image`` exactly.
+    """
+    from PIL import Image, ImageChops
+
+    from render.base import RenderOptions
+    from render.edit import EditResult, _inpaint, composite, is_overlay, load_mask
+    from render.photo import subject_mask
+
+    options = options or RenderOptions()
+    editable = (load_mask(mask, image.size) if mask is not None
+                else Image.new("L", image.size, 255))
+    subject = subject_mask(image) if mask is None else None
+    plan = plan_photo_edit(image, instruction, editable, len(options.references), seed=seed,
+                           renderer_name=getattr(renderer, "name", "draft"), subject=subject,
+                           fallback=fallback)
+    base = image.convert("RGBA" if image.mode in ("RGBA", "LA", "PA") else "RGB")
+    change = editable
+    if not is_overlay(plan) and subject is not None:
+        # A new background: everything but the subject (and where new things stand on it).
+        change = ImageChops.subtract(editable, subject)
+    inpaint = _inpaint(renderer)
+    if inpaint is not None:
+        new = inpaint(base, plan, change, options)
+    else:
+        new = renderer.render(plan, options).image
+    if new.size != base.size:
+        new = new.resize(base.size, Image.LANCZOS)
+    return EditResult(composite(new, base, change, over=is_overlay(plan)), plan, None, change)
