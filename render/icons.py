@@ -3,9 +3,9 @@
 The sets are npm packages (``@iconify-json/<prefix>``) installed by scripts/setup.sh into a
 folder limner finds (never committed; licences and sources in ATTRIBUTION.md):
 
-- ``$LIMNER_ICONS`` (a folder holding ``<prefix>/icons.json``), else
+- ``$LIMNER_ICONS`` (a folder holding ``<prefix>/icons.json``; when set, the only place), else
 - ``<repo>/vendor/iconify/node_modules/@iconify-json`` (what ``bash scripts/setup.sh`` fills), else
-- ``$LIMNER_HOME/icons/node_modules/@iconify-json``.
+- ``$LIMNER_HOME/icons/node_modules/@iconify-json``, then ``~/.limner/icons/...``.
 
 An Iconify set is ``{"prefix", "icons": {name: {"body", "width"?, "height"?, "left"?,
 "top"?}}, "aliases": {name: {"parent", ...}}, "width", "height"}``; an icon is an SVG body
@@ -64,13 +64,13 @@ INSTALL_HINT = ("icon sets not found: run `bash scripts/setup.sh` (npm installs 
 
 
 def _candidate_roots() -> list[Path]:
+    if os.environ.get("LIMNER_ICONS"):  # set: the one place looked in (empty dir: no sets)
+        return [Path(os.environ["LIMNER_ICONS"])]
     roots = []
-    if os.environ.get("LIMNER_ICONS"):
-        roots.append(Path(os.environ["LIMNER_ICONS"]))
     roots.append(Path(__file__).resolve().parents[1] / "vendor" / "iconify" / "node_modules"
                  / "@iconify-json")
-    home = os.environ.get("LIMNER_HOME") or str(Path.home() / ".limner")
-    roots.append(Path(home) / "icons" / "node_modules" / "@iconify-json")
+    homes = [os.environ.get("LIMNER_HOME") or "", str(Path.home() / ".limner")]
+    roots += [Path(h) / "icons" / "node_modules" / "@iconify-json" for h in homes if h]
     return roots
 
 

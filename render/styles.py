@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 # Canonical style name (planner/lexicon.py STYLE_WORDS values) → what the draft does.
 DRAWN = {
-    "flat": "flat colour icons, no shadows",
-    "minimalist": "flat colour icons, no shadows",
+    "flat": "Twemoji's solid-fill icons, no shadows",
+    "minimalist": "Twemoji's solid-fill icons, no shadows",
     "line art": "one-colour line icons in dark ink",
     "sketch": "one-colour line icons in pencil grey on paper grain",
     "watercolor": "soft bleeding edges, lighter pigment, paper grain",
@@ -72,6 +72,7 @@ def look_for(style_text: str) -> Look:
         drawn.append(name)
         if name in ("flat", "minimalist"):
             kw.setdefault("shadows", False)
+            kw.setdefault("prefer", "twemoji")  # the flattest art: solid fills, no gradients
         elif name in ("line art", "sketch"):
             kw.update(line=True, ink=(40, 40, 48) if name == "line art" else (90, 90, 96),
                       shadows=False)
@@ -226,7 +227,7 @@ def _papercut(sprite, _color):
 def _pixel(sprite, _color):
     from PIL import Image
 
-    cells = 28
+    cells = max(6, min(32, sprite.width // 6))  # blocks of at least 6 px, at most 32 across
     small = sprite.resize((max(1, cells), max(1, round(cells * sprite.height / sprite.width))),
                           Image.BOX)
     small = small.quantize(24).convert("RGBA") if small.mode == "RGBA" else small

@@ -67,7 +67,9 @@ HYPERNYMS = {
     "omelette": "cooking", "omelet": "cooking", "sundae": "ice cream",
     "gelato": "ice cream", "popsicle": "ice cream", "dessert": "shortcake",
     "pudding": "custard", "jam": "honey pot", "honey": "honey pot", "syrup": "honey pot",
-    "sweet": "candy", "sweets": "candy", "gum": "candy", "lolly": "lollipop",
+    "kiwi": "kiwi fruit", "lettuce": "leafy green", "cabbage": "leafy green",
+    "spinach": "leafy green", "chef": "cook", "clown": "clown face", "trash can": "wastebasket",
+    "garbage can": "wastebasket", "sweet": "candy", "sweets": "candy", "gum": "candy", "lolly": "lollipop",
     # things
     "smartwatch": "watch", "wristwatch": "watch", "stopwatch": "stopwatch",
     "cellphone": "mobile phone", "iphone": "mobile phone", "handset": "telephone",
@@ -480,7 +482,8 @@ def pick(label: str, prefer: str | None = None) -> Pick:
         if mod not in MODIFIER_OK and not compound and _lemma(tail[-1]) not in CONTAINERS \
                 and _has_picture(mod, sets):
             return Pick("shape")
-    head = _lemma(plain[-1])
+    full = " ".join(plain[:-1] + [_lemma(plain[-1])])
+    head = full if full in HYPERNYMS else _lemma(plain[-1])
     seen = {head}
     while head in HYPERNYMS:
         head = HYPERNYMS[head]
@@ -495,11 +498,25 @@ def pick(label: str, prefer: str | None = None) -> Pick:
     from render.sprites import _by_word
 
     glyph = _by_word(_lemma(plain[-1]))
-    if glyph:
+    if glyph and not _names_other_thing(glyph, _lemma(plain[-1]), sets):
         got = _from_glyph(glyph, plain[-1], sets)
         if got:
             return got
     return Pick("shape")
+
+
+def _names_other_thing(glyph: str, head: str, sets: list[str]) -> bool:
+    """True when the emoji found by its head noun alone is a different kind of thing: a word
+    before the head names a thing of its own ("fax machine" for machine), unlike "hot
+    pepper" or "Tokyo tower"."""
+    from render.sprites import _emoji_index
+
+    names = [n for n, g in _emoji_index().items() if g == glyph and len(n.split()) > 1
+             and _lemma(n.split()[-1]) == head]
+    for n in names:
+        if any(w not in MODIFIER_OK and _lookup(w, sets) for w in n.split()[:-1]):
+            return True
+    return False
 
 
 def line_icon(p: Pick, label: str) -> tuple[str, str] | None:

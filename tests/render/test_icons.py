@@ -1,0 +1,170 @@
+"""Vector icons in the draft: crisp edges, no fringes, the right picture, recolour, styles,
+contrast, resting on surfaces, and the emoji-font fallback without the icon sets."""
+
+import json
+
+import numpy as np
+import pytest
+
+from planner.schema import Background, Canvas, ObjectElement, Plan, Style
+from render import icons
+from render.draft import DraftRenderer
+from render.encode import encode_image, read_metadata
+from render.sprites import (dominant_color, emoji_tile, find_emoji, object_sprite,
+                            resize_rgba)
+from render.vocab import pick
+
+needs_icons = pytest.mark.skipif(not icons.available(), reason=icons.INSTALL_HINT)
+
+
+def _plan(objects, bg="#f4f1ea", style="", size=(64, 64), transparent=False):
+    background = Background(kind="transparent") if transparent else \
+        Background(kind="color", color=bg)
+    return Plan(canvas=Canvas(width=size[0], height=size[1], background=background),
+                elements=tuple(objects), style=Style(text=style), quality="low")
+
+
+def _soft_share(img) -> float:
+    """Share of the ink's pixels that are partly transparent: the width of its edges."""
+    a = np.asarray(img.getchannel("A"))
+    return float(((a > 20) & (a < 235)).sum() / max(1, (a > 20).sum()))
+
+
+@needs_icons
+def test_icon_edges_stay_crisp_at_4k_size_unlike_the_scaled_emoji_bitmap():
+    size = (900, 900)
+    vector = object_sprite("apple", None, size, "apple")
+    bitmap = resize_rgba(emoji_tile(find_emoji("apple")), vector.size)
+    assert max(vector.size) >= 880
+    assert _soft_share(vector) < 0.4 * _soft_share(bitmap), (_soft_share(vector),
+                                                              _soft_share(bitmap))
+
+
+@needs_icons
+def test_no_light_fringe_around_a_dark_icon_on_a_dark_backdrop():
+    from PIL import Image
+
+    for prefix, name in (("mdi", "cat"), ("fluent-emoji-flat", "black-cat")):
+        kw = {"fill": (20, 20, 24)} if prefix == "mdi" else {}
+        sprite = icons.render_icon(prefix, name, (240, 240), **kw)
+        base = Image.new("RGB", (260, 260), (12, 12, 16))
+        base.paste(sprite, (10, 10), sprite)
+        arr = np.asarray(base, dtype=np.float32).max(axis=-1)
+        a = np.zeros(arr.shape, np.float32)
+        a[10:10 + sprite.height, 10:10 + sprite.width] = np.asarray(sprite.getchannel("A"))
+        edge = (a > 0) & (a < 255)
+        body = np.asarray(sprite, dtype=np.float32)[..., :3].max(axis=-1)
+        body_max = float(body[np.asarray(sprite.getchannel("A")) == 255].max())
+        # Edge pixels blend backdrop and ink: never lighter than the lightest opaque ink.
+        assert edge.any() and float(arr[edge].max()) <= body_max + 2, (name, arr[edge].max())
+
+
+@needs_icons
+@pytest.mark.parametrize("label,want_name", [
+    ("cocktail glasses", "cocktail-glass"), ("golden retriever puppy", "dog"),
+    ("smartwatch", "watch"), ("bowl of noodles", "steaming-bowl"), ("狗", "dog"),
+    ("고양이", "cat"), ("washing machine", "washing-machine")])
+def test_vocabulary_picks_the_fitting_icon(label, want_name):
+    p = pick(label)
+    assert p.source == "icon" and p.name == want_name, p
+
+
+@needs_icons
+@pytest.mark.parametrize("label", ["coffee bean", "mountain lake", "machine"])
+def test_a_labelled_shape_beats_a_wrong_picture(label):
+    # kidney beans for a coffee bean, a framed scene tile for a lake, a fax for "machine"
+    assert pick(label).source == "shape", pick(label)
+
+
+@needs_icons
+def test_furniture_table_and_chalkboard_are_icons_not_boxes_or_ui_grids():
+    table = pick("table")
+    assert table.source == "icon" and "furniture" in table.name
+    assert pick("chalkboard").source == "icon"
+    # a scene tile is never an object: the fitting building comes from a set that draws it
+    assert not icons.is_picture_tile(pick("building").icon_set, pick("building").name)
+
+
+@needs_icons
+def test_recolour_rewrites_the_vector_fills():
+    sprite = object_sprite("car", "blue", (128, 128), "car")
+    got, _share = dominant_color(sprite)
+    assert got[2] > 150 and got[0] < 100, got
+    plain = object_sprite("car", None, (128, 128), "car")
+    assert dominant_color(plain)[0][0] > 150  # the set's car is red
+
+
+@needs_icons
+def test_every_drawn_style_changes_the_pixels_and_others_are_reported():
+    from render.styles import DRAWN
+
+    objs = [ObjectElement(id="a", label="apple", box=(0.1, 0.3, 0.5, 0.9)),
+            ObjectElement(id="c", label="cup", box=(0.55, 0.4, 0.95, 0.9))]
+    r = DraftRenderer()
+    base = np.asarray(r.render_one(_plan(objs)), dtype=np.int16)
+    for style in sorted(set(DRAWN) - {"cartoon"}):
+        res = r.render(_plan(objs, style=style))
+        img = np.asarray(res.image, dtype=np.int16)
+        assert np.abs(img - base).mean() > 1.0, style
+        assert res.drawn[0]["style"]["drawn"] == [style]
+    res = r.render(_plan(objs, style="anime"))
+    assert res.drawn[0]["style"]["not_drawn"] == ["anime"]
+
+
+def test_white_object_on_cream_backdrop_gets_contrast():
+    from render.color import contrast_ratio
+
+    cream = (255, 253, 208)
+    dog = ObjectElement(id="d", label="dog", color="white", box=(0.1, 0.1, 0.9, 0.9))
+    res = DraftRenderer().render(_plan([dog], bg="#fffdd0", size=(128, 128)))
+    img = np.asarray(res.image, dtype=np.float32)
+    rec = res.drawn[0]["objects"][0]
+    assert rec.get("contrast") == "outline"
+    # The darkest tenth of the object's box stands clearly apart from the cream.
+    box = img[13:115, 13:115].reshape(-1, 3)
+    lum = box @ np.array([0.299, 0.587, 0.114])
+    dark = box[lum <= np.percentile(lum, 10)].mean(axis=0)
+    assert contrast_ratio(tuple(int(c) for c in dark), cream) > 2.0
+
+
+@needs_icons
+def test_a_bag_on_a_table_touches_the_drawn_table_top():
+    table = ObjectElement(id="t", label="table", box=(0.1, 0.5, 0.9, 0.95))
+    bag = ObjectElement(id="b", label="bag", box=(0.35, 0.2, 0.65, 0.5))
+    col = {}
+    for key, objs in (("both", [table, bag]), ("table", [table]), ("bag", [bag])):
+        img = DraftRenderer().render_one(_plan(objs, transparent=True, size=(128, 128)))
+        col[key] = np.asarray(img.getchannel("A"))[:, 60:68].max(axis=1) > 128
+    top = int(np.flatnonzero(col["table"]).min())      # the drawn table top
+    assert np.flatnonzero(col["bag"]).max() < top - 1   # its box alone leaves the bag in the air
+    assert col["both"][top - 4:top + 1].all()           # drawn together, it stands on the top
+
+
+def test_without_icon_sets_the_emoji_font_draws_and_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("LIMNER_ICONS", str(tmp_path))
+    pick.cache_clear()
+    object_sprite.cache_clear()
+    icons._root_for.cache_clear()
+    try:
+        assert not icons.available()
+        assert pick("apple").source == "emoji"
+        res = DraftRenderer().render(_plan([ObjectElement(id="a", label="apple",
+                                                          box=(0.1, 0.1, 0.9, 0.9))]))
+        assert res.drawn[0]["objects"][0]["source"] == "emoji"
+        assert np.asarray(res.image).std() > 5
+    finally:
+        monkeypatch.delenv("LIMNER_ICONS")
+        pick.cache_clear()
+        object_sprite.cache_clear()
+
+
+@needs_icons
+def test_what_each_object_became_is_in_the_file_metadata():
+    plan = _plan([ObjectElement(id="a", label="cocktail glass", box=(0.1, 0.1, 0.9, 0.9))])
+    res = DraftRenderer().render(plan)
+    data = encode_image(res.image, plan, seed=0, renderer="draft",
+                        digital_source_type="x")
+    drawn = json.loads(read_metadata(data)["drawn"])
+    assert drawn["objects"][0]["icon_set"] == "fluent-emoji-flat"
+    assert drawn["objects"][0]["name"] == "cocktail-glass"
+    assert res.drawn[0] == drawn
