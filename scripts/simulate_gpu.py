@@ -161,6 +161,7 @@ class Meter:
 
 
 _METER: Meter | None = None
+DEBUG = False
 
 
 def roofline(flops: float, weight_bytes: float) -> float:
@@ -185,6 +186,9 @@ def memoize_forward(module, name: str) -> None:
                      for x in leaves) + (tuple(sorted(kwargs)), _processor_state(module))
 
     def forward(*args, **kwargs):
+        # The scheduler lives on the CPU (see cpu_timesteps): its timesteps join the meta run.
+        args, kwargs = tree_map(lambda x: x.to("meta") if isinstance(x, torch.Tensor)
+                                and x.device.type == "cpu" else x, (args, kwargs))
         meter = _METER
         if meter is None:
             return inner(*args, **kwargs)
@@ -345,14 +349,31 @@ def meta_patches():
             return np.zeros((b, h, w, c), dtype=np.float32)
         return orig_np(images)
 
+    from transformers import masking_utils
+
+    skips = {name: getattr(masking_utils, name) for name in
+             ("_ignore_bidirectional_mask_sdpa", "_ignore_causal_mask_sdpa")
+             if hasattr(masking_utils, name)}
+
+    def keep_meta_mask(orig):
+        def check(padding_mask, *args, **kwargs):
+            if padding_mask is not None and padding_mask.device.type == "meta":
+                return False      # cannot read it: keep the mask (the conservative case)
+            return orig(padding_mask, *args, **kwargs)
+        return check
+
     F.scaled_dot_product_attention = sdpa
     torch.nn.functional.scaled_dot_product_attention = sdpa
     VaeImageProcessor.pt_to_numpy = staticmethod(pt_to_numpy)
+    for name, orig in skips.items():
+        setattr(masking_utils, name, keep_meta_mask(orig))
     try:
         yield
     finally:
         F.scaled_dot_product_attention = orig_sdpa
         VaeImageProcessor.pt_to_numpy = staticmethod(orig_np)
+        for name, orig in skips.items():
+            setattr(masking_utils, name, orig)
 
 
 # --- building a pipeline on meta ------------------------------------------------------------
@@ -417,13 +438,30 @@ def denoiser(pipe):
 
 
 def instrument(pipe) -> None:
-    """Memoize the modules that run many times with the same shapes."""
+    """Memoize the modules that run many times with the same shapes; keep the scheduler's
+    timesteps on the CPU (schedulers copy sigmas back to the CPU, which meta cannot do)."""
+    cpu_timesteps(type(pipe.scheduler))
     memoize_forward(denoiser(pipe), "denoiser")
     vae = pipe.vae
     for part in ("encoder", "decoder"):
         sub = getattr(vae, part, None)
         if sub is not None:
             memoize_forward(sub, f"vae.{part}")
+
+
+def cpu_timesteps(cls) -> None:
+    """Make ``cls.set_timesteps`` put its tensors on the CPU when asked for meta."""
+    orig = cls.set_timesteps
+    if getattr(orig, "_meta_cpu", False):
+        return
+
+    def set_timesteps(self, *args, **kwargs):
+        if str(kwargs.get("device")) == "meta":
+            kwargs["device"] = "cpu"
+        return orig(self, *args, **kwargs)
+
+    set_timesteps._meta_cpu = True
+    cls.set_timesteps = set_timesteps
 
 
 def weight_bytes(pipe) -> dict[str, int]:
@@ -467,6 +505,10 @@ def measure(fn: Callable[[], Any]) -> Run:
             fn()
     except Exception as e:   # a shape or memory bug at real size: report it, keep going
         error = f"{type(e).__name__}: {e}"[:400]
+        if DEBUG:
+            import traceback
+
+            traceback.print_exc()
     finally:
         _METER = None
     per_call = {k: meter.call_flops.get(k, 0) / n / 1e12 for k, n in meter.calls.items() if n}
@@ -737,7 +779,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="one JSON object per family")
     parser.add_argument("--no-4k", action="store_true", help="skip the 4K tiled render")
     parser.add_argument("--bare-only", action="store_true", help="skip limner's path")
+    parser.add_argument("--debug", action="store_true", help="print tracebacks of failures")
     args = parser.parse_args(argv)
+    global DEBUG
+    DEBUG = args.debug
 
     from model.architectures import load_architectures
 
