@@ -5,6 +5,7 @@ The CLI and the server call these methods and nothing else.
 
 from __future__ import annotations
 
+import os
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -263,7 +264,9 @@ class Limner:
         # The planner may have chosen a transparent background ("... on a transparent
         # background"): check the format against the Plans themselves.
         _check_output(output_format, output_compression, any(p.transparent for p in plans))
-        options = RenderOptions(font=self.font, references=tuple(_references(references)))
+        refs = tuple(_references(references))
+        options = RenderOptions(font=self.font, references=refs)
+        made_from = _sources(None, None, references, refs)
         out: list[GeneratedImage] = []
         name = self.renderer.name
         for i, plan in enumerate(plans):
@@ -272,7 +275,8 @@ class Limner:
             image, p, s = result.images[0], result.plans[0], result.seeds[0]
             data = encode_image(image, p, seed=s, renderer=result.renderer,
                                 digital_source_type=self.renderer.digital_source_type,
-                                fmt=output_format, compression=output_compression)
+                                fmt=output_format, compression=output_compression,
+                                ingredients=made_from)
             out.append(GeneratedImage(image=image, plan=p, seed=s, data=data,
                                       format=output_format))
             name = result.renderer
@@ -342,7 +346,9 @@ class Limner:
                                      references=[picture, *refs], moderation=moderation)
             options = RenderOptions(font=self.font, references=tuple(refs),
                                     extra={"input_fidelity": input_fidelity,
-                                           "fidelity": fidelity(input_fidelity)})
+                                           "fidelity": fidelity(input_fidelity),
+                                           "ingredients": _sources(image, picture, references,
+                                                                   refs)})
             if plan0 is None or (mask is not None and is_overlay(plan0)):
                 # No Plan (or an overlay of a photo): plan inside the mask, composite there.
                 return self._edit_plain(picture, instruction, mask, options, n, size, seed,
@@ -404,7 +410,8 @@ class Limner:
             p1 = plan1.model_copy(update={"seed": plan1.seed + i}) if i else plan1
             p0 = plan0.model_copy(update={"seed": p1.seed})
             result = apply_edit(self.renderer, previous, p0, p1, options, mask=user_mask)
-            out.append(self._encoded(result.image, p1, output_format, output_compression))
+            out.append(self._encoded(result.image, p1, output_format, output_compression,
+                                     options.extra.get("ingredients", ())))
         return self._noted(GenerateResult(images=out, renderer=self.renderer.name), plan0,
                            plan1)
 
@@ -430,7 +437,8 @@ class Limner:
                                 options=options, seed=s, fallback=self._plan_overlay)
             _check_output(*output, result.image.mode == "RGBA")
             plan = merge_overlay(base, result.plan) if base is not None else result.plan
-            out.append(self._encoded(result.image, plan, *output))
+            out.append(self._encoded(result.image, plan, *output,
+                                     options.extra.get("ingredients", ())))
         return self._noted(GenerateResult(images=out, renderer=self.renderer.name), base,
                            out[0].plan, photo=True)
 
@@ -448,13 +456,13 @@ class Limner:
         """Plan an instruction that is not an edit verb as a transparent picture."""
         return self.planner.plan(instruction, size=size, seed=seed, background="transparent")
 
-    def _encoded(self, image: Any, plan: Plan, fmt: str, compression: int | None
-                 ) -> GeneratedImage:
+    def _encoded(self, image: Any, plan: Plan, fmt: str, compression: int | None,
+                 ingredients: Any = ()) -> GeneratedImage:
         from render.encode import encode_image
 
         data = encode_image(image, plan, seed=plan.seed, renderer=self.renderer.name,
                             digital_source_type=self.renderer.digital_source_type,
-                            fmt=fmt, compression=compression)
+                            fmt=fmt, compression=compression, ingredients=ingredients)
         return GeneratedImage(image=image, plan=plan, seed=plan.seed, data=data, format=fmt)
 
     # --- moderation, understanding, provenance -----------------------------------------
@@ -531,6 +539,36 @@ def _revise_naming_references(plan0: Plan, instruction: str, count: int) -> Plan
         text = for_planning(reading)
         plan1 = revise(plan0, text, references=count) if text.strip() else plan0
     return bind(plan1, reading, add_unmentioned=False)
+
+
+def _sources(image: Any, picture: Any, given: Sequence[Any], refs: Sequence[Any]
+             ) -> Callable[[], tuple]:
+    """What an output is made from, for its C2PA manifest: the edited image (parentOf)
+    and the reference images (componentOf), as the bytes the caller gave (an image given as
+    a PIL object is encoded as PNG). Made only when a signing key asks for them."""
+    def make() -> tuple:
+        from render.provenance import Ingredient, sniff_format
+        from render.references import encoded, read_bytes
+
+        def raw(item: Any, opened: Any, param: str, title: str) -> Ingredient:
+            if isinstance(item, (bytes, bytearray, str, os.PathLike)):
+                data = read_bytes(item, param)
+                fmt = sniff_format(data) or "png"
+            else:
+                data, fmt = encoded(opened)
+            if isinstance(item, (str, os.PathLike)):
+                title = os.path.basename(os.fspath(item))
+            else:
+                title = f"{title}.{fmt}"
+            return Ingredient(data, fmt, title, "parentOf" if param == "image"
+                              else "componentOf")
+
+        out = [raw(image, picture, "image", "edited image")] if picture is not None else []
+        out += [raw(item, ref, f"references[{i}]", f"reference {i + 1}")
+                for i, (item, ref) in enumerate(zip(given, refs))]
+        return tuple(out)
+
+    return make
 
 
 def _edit_source(image: Any, plan: Plan | None) -> tuple[Any, Plan | None]:

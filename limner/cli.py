@@ -541,7 +541,19 @@ def verify(
         typer.echo(f"  plan sha256: {r['plan_sha256']} (matches embedded Plan: "
                    f"{yes[r['plan_matches']]})")
         typer.echo(f"  pixels changed: {yes[r['pixels_changed']]}")
+        _print_chain(r.get("ingredients") or [], "  ")
     raise typer.Exit(0 if r["valid"] else 1)
+
+
+def _print_chain(ingredients: list, indent: str) -> None:
+    """An edit's history: each parent / reference, and what its own manifest says."""
+    for ing in ingredients:
+        role = {"parentOf": "parent", "componentOf": "reference"}.get(ing["relationship"],
+                                                                      ing["relationship"])
+        said = (f": {', '.join(ing['actions'])} by {ing['claim_generator']}"
+                if ing.get("actions") else ("" if ing["signed"] else ": no manifest"))
+        typer.echo(f"{indent}{role} {ing['title']}{said}")
+        _print_chain(ing.get("ingredients") or [], indent + "  ")
 
 
 @app.command()

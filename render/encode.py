@@ -13,7 +13,7 @@ import os
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from planner.schema import Plan
@@ -117,7 +117,7 @@ def _png_info(fields: dict[str, str], xmp: bytes):
 
 def encode_image(image: "Image.Image", plan: Plan, *, seed: int, renderer: str,
                  digital_source_type: str, fmt: str = "png",
-                 compression: int | None = None) -> bytes:
+                 compression: int | None = None, ingredients: Any = ()) -> bytes:
     """Encode one image with its metadata.
 
     Args:
@@ -126,6 +126,8 @@ def encode_image(image: "Image.Image", plan: Plan, *, seed: int, renderer: str,
         seed: the seed it was drawn with. renderer: the renderer's name.
         digital_source_type: the IPTC digital source type URI of the renderer.
         fmt: png | jpeg | webp. compression: 0-100 for jpeg/webp (100 = best quality).
+        ingredients: what an edit was made from (render.provenance.Ingredient: the parent
+            image and references), or a function making them; signed in when a key is set.
     Returns:
         The file's bytes.
     Raises:
@@ -155,7 +157,7 @@ def encode_image(image: "Image.Image", plan: Plan, *, seed: int, renderer: str,
     from render.provenance import sign_if_configured
 
     # C2PA: signed only when a key is configured; otherwise the bytes stay deterministic.
-    return sign_if_configured(buf.getvalue(), fmt, plan, digital_source_type)
+    return sign_if_configured(buf.getvalue(), fmt, plan, digital_source_type, ingredients)
 
 
 def _open(path_or_bytes: str | os.PathLike | bytes) -> "Image.Image":

@@ -7,7 +7,10 @@ chain and key are used instead when named by ``$LIMNER_SIGN_CERT`` / ``$LIMNER_S
 ``key``, ``alg``). With neither, nothing is signed and outputs stay byte-deterministic.
 
 Each manifest holds: claim generator limner/<version>; a ``c2pa.actions`` assertion with one
-``c2pa.created`` action and the renderer's IPTC digital source type; and a custom assertion
+``c2pa.created`` action and the renderer's IPTC digital source type (an edit instead has
+``c2pa.opened`` of its parent, ``c2pa.placed`` per reference image and ``c2pa.edited``, the
+parent and references signed in as ingredients, so ``verify`` shows the chain); and a custom
+assertion
 ``org.limner.plan`` with the sha256 of the Plan's canonical JSON and of the decoded pixels
 (so verify can tell a pixel edit from a metadata edit).
 
@@ -23,7 +26,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from model.config import limner_home
 from render.base import RenderError
@@ -41,6 +44,17 @@ CA_FILE, CA_KEY, CERT_FILE, KEY_FILE = "ca.pem", "ca.key", "signer-chain.pem", "
 class ProvenanceError(RenderError):
     """Missing or unusable signing credentials, or an unsupported format (a user mistake:
     the CLI prints it on one line)."""
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    """A file an output was made from: the edited ``parentOf`` image or a ``componentOf``
+    reference. ``data``: its bytes as given; ``fmt``: png | jpeg | webp."""
+
+    data: bytes
+    fmt: str
+    title: str
+    relationship: str = "parentOf"
 
 
 @dataclass(frozen=True)
@@ -225,21 +239,39 @@ def source_type_url(digital_source_type: str) -> str:
     return digital_source_type if "://" in digital_source_type else IPTC + digital_source_type
 
 
+def _ingredient_label(i: int, ing: Ingredient) -> str:
+    return "parent" if ing.relationship == "parentOf" else f"ingredient-{i}"
+
+
 def manifest_definition(fmt: str, plan: "Plan", digital_source_type: str,
-                        pixels_sha256: str) -> dict:
-    """The manifest limner signs: claim generator, a c2pa.created action, the Plan hash."""
+                        pixels_sha256: str, ingredients: tuple[Ingredient, ...] = ()) -> dict:
+    """The manifest limner signs: claim generator, the actions, the Plan hash.
+
+    Without ingredients the one action is ``c2pa.created``. An edit opens its parent
+    (``c2pa.opened``), places each reference (``c2pa.placed``) and is ``c2pa.edited``."""
     version = _version()
+    agent = {"name": "limner", "version": version}
+    source = source_type_url(digital_source_type)
+    if not ingredients:
+        actions = [{"action": "c2pa.created", "digitalSourceType": source,
+                    "softwareAgent": agent}]
+    else:
+        actions = [{"action": "c2pa.opened" if ing.relationship == "parentOf"
+                    else "c2pa.placed",
+                    "parameters": {"ingredientIds": [_ingredient_label(i, ing)]}}
+                   for i, ing in enumerate(ingredients)]
+        if not any(ing.relationship == "parentOf" for ing in ingredients):
+            actions.insert(0, {"action": "c2pa.created", "digitalSourceType": source,
+                               "softwareAgent": agent})
+        else:
+            actions.append({"action": "c2pa.edited", "digitalSourceType": source,
+                            "softwareAgent": agent})
     return {
         "claim_generator_info": [{"name": "limner", "version": version}],
         "title": f"limner image ({fmt})",
         "format": MIME[fmt],
         "assertions": [
-            {"label": "c2pa.actions",
-             "data": {"actions": [{
-                 "action": "c2pa.created",
-                 "digitalSourceType": source_type_url(digital_source_type),
-                 "softwareAgent": {"name": "limner", "version": version},
-             }]}},
+            {"label": "c2pa.actions", "data": {"actions": actions}},
             {"label": PLAN_ASSERTION,
              "data": {"plan_sha256": plan_hash(plan), "pixels_sha256": pixels_sha256,
                       "schema_version": plan.schema_version, "seed": plan.seed,
@@ -249,7 +281,8 @@ def manifest_definition(fmt: str, plan: "Plan", digital_source_type: str,
 
 
 def sign(data: bytes, fmt: str, plan: "Plan", digital_source_type: str,
-         credentials: Credentials | None = None) -> bytes:
+         credentials: Credentials | None = None,
+         ingredients: tuple[Ingredient, ...] = ()) -> bytes:
     """Embed a signed C2PA manifest in an encoded image.
 
     Args:
@@ -257,6 +290,8 @@ def sign(data: bytes, fmt: str, plan: "Plan", digital_source_type: str,
         fmt: its format. plan: the Plan it was drawn from.
         digital_source_type: IPTC code or URL of how it was made.
         credentials: default: the configured ones (see signing_credentials).
+        ingredients: the parent image of an edit and its references (a signed one brings
+            its own manifest along, so the chain can be followed).
     Returns:
         The signed file's bytes.
     Raises:
@@ -269,7 +304,8 @@ def sign(data: bytes, fmt: str, plan: "Plan", digital_source_type: str,
     if creds is None:
         raise ProvenanceError("no signing key: run `limner keys init` or set "
                               "LIMNER_SIGN_CERT and LIMNER_SIGN_KEY")
-    manifest = manifest_definition(fmt, plan, digital_source_type, pixel_hash(data))
+    manifest = manifest_definition(fmt, plan, digital_source_type, pixel_hash(data),
+                                   tuple(ingredients))
     info = c2pa.C2paSignerInfo(getattr(c2pa.C2paSigningAlg, creds.alg.upper()),
                                creds.chain_pem, creds.key_pem, None)
     signer = c2pa.Signer.from_info(info)
@@ -278,6 +314,10 @@ def sign(data: bytes, fmt: str, plan: "Plan", digital_source_type: str,
     context = c2pa.Context(c2pa.Settings.from_dict(no_thumbnail))
     try:
         with c2pa.Builder(json.dumps(manifest), context) as builder:
+            for i, ing in enumerate(ingredients):
+                builder.add_ingredient({"title": ing.title, "relationship": ing.relationship,
+                                        "label": _ingredient_label(i, ing)},
+                                       MIME.get(ing.fmt, "image/png"), io.BytesIO(ing.data))
             src, dst = io.BytesIO(data), io.BytesIO()
             builder.sign(signer, MIME[fmt], src, dst)
             return dst.getvalue()
@@ -287,11 +327,17 @@ def sign(data: bytes, fmt: str, plan: "Plan", digital_source_type: str,
         signer.close()
 
 
-def sign_if_configured(data: bytes, fmt: str, plan: "Plan",
-                       digital_source_type: str) -> bytes:
-    """Sign when a key is configured; otherwise return ``data`` unchanged (deterministic)."""
+def sign_if_configured(data: bytes, fmt: str, plan: "Plan", digital_source_type: str,
+                       ingredients: "tuple[Ingredient, ...] | Callable[[], tuple]" = ()
+                       ) -> bytes:
+    """Sign when a key is configured; otherwise return ``data`` unchanged (deterministic).
+
+    ``ingredients`` may be a function that makes them, called only when signing."""
     creds = signing_credentials()
-    return data if creds is None else sign(data, fmt, plan, digital_source_type, creds)
+    if creds is None:
+        return data
+    made = tuple(ingredients() if callable(ingredients) else ingredients)
+    return sign(data, fmt, plan, digital_source_type, creds, made)
 
 
 # --- verifying -----------------------------------------------------------------------------
@@ -349,7 +395,8 @@ def verify(source: str | Path | bytes) -> dict:
     with reader:
         state = reader.get_validation_state() or "Invalid"
         store = json.loads(reader.json())
-    active = store.get("manifests", {}).get(store.get("active_manifest") or "", {})
+    manifests = store.get("manifests", {})
+    active = manifests.get(store.get("active_manifest") or "", {})
     results = (store.get("validation_results") or {}).get("activeManifest") or {}
     failures = [f.get("code") for f in results.get("failure", [])]
     report.update(_summarise(active))
@@ -366,8 +413,25 @@ def verify(source: str | Path | bytes) -> dict:
                   valid=state.lower() in ("valid", "trusted"), data_changed=data_changed,
                   pixels_changed=pixels_changed, plan_sha256=ours.get("plan_sha256"),
                   plan_matches=_plan_matches(data, ours.get("plan_sha256")),
-                  failures=failures, manifest=active)
+                  failures=failures, ingredients=_chain(active, manifests), manifest=active)
     return report
+
+
+def _chain(manifest: dict, manifests: dict, depth: int = 0) -> list[dict]:
+    """The files a manifest was made from, each with its own actions and ingredients when
+    it carried a manifest (a limner image edited again): the edit history, newest first."""
+    out = []
+    for ing in manifest.get("ingredients") or []:
+        entry = {"title": ing.get("title"), "relationship": ing.get("relationship"),
+                 "format": ing.get("format"), "signed": bool(ing.get("active_manifest"))}
+        parent = manifests.get(ing.get("active_manifest") or "")
+        if parent and depth < 16:
+            summary = _summarise(parent)
+            summary.pop("_ours", None)
+            entry.update(actions=summary["actions"], claim_generator=summary["claim_generator"],
+                         ingredients=_chain(parent, manifests, depth + 1))
+        out.append(entry)
+    return out
 
 
 def _summarise(active: dict) -> dict:
@@ -380,7 +444,8 @@ def _summarise(active: dict) -> dict:
             actions += (a.get("data") or {}).get("actions", [])
         elif a.get("label") == PLAN_ASSERTION:
             ours = a.get("data") or {}
-    created = next((a for a in actions if a.get("action") == "c2pa.created"), {})
+    created = next((a for a in actions if a.get("action") in ("c2pa.created", "c2pa.edited")),
+                   {})
     return {"signer": {"issuer": sig.get("issuer"), "common_name": sig.get("common_name"),
                        "alg": sig.get("alg"), "time": sig.get("time")},
             "claim_generator": (f"{gen.get('name')}/{gen.get('version')}"

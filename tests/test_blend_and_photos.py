@@ -182,3 +182,36 @@ def test_cli_generate_with_references_and_a_style_warning(tmp_path, capsys):
     code = main(["generate", "reference 2", "-r", str(ref), "-o", str(tmp_path / "x.png")])
     err = capsys.readouterr().err
     assert code == 2 and "'reference 2'" in err and len(err.strip().splitlines()) == 1
+
+
+# --- provenance ----------------------------------------------------------------------------
+
+def test_edit_is_signed_with_its_parent_and_references_as_ingredients(tmp_path, capsys):
+    from limner.cli import main
+    from render import provenance as pv
+
+    pv.init_keys()
+    lim = Limner()
+    made = lim.generate("a red apple", size="128x128")[0]
+    assert pv.verify(made.data)["actions"] == ["c2pa.created"]
+    (tmp_path / "a.png").write_bytes(made.data)
+    ref = tmp_path / "bag.png"
+    plain_reference((30, 30, 220)).save(ref)
+    edited = lim.edit("add the backpack from reference 1", image=str(tmp_path / "a.png"),
+                      references=[str(ref)])[0]
+    report = pv.verify(edited.data)
+    assert report["valid"] and report["actions"][0] == "c2pa.opened"
+    assert "c2pa.placed" in report["actions"] and report["actions"][-1] == "c2pa.edited"
+    parent, component = report["ingredients"]
+    assert parent["relationship"] == "parentOf" and parent["title"] == "a.png"
+    assert parent["actions"] == ["c2pa.created"]          # the chain: the parent's manifest
+    assert component["relationship"] == "componentOf" and not component["signed"]
+    out = tmp_path / "b.png"
+    out.write_bytes(edited.data)
+    assert main(["verify", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "parent a.png: c2pa.created" in text and "reference bag.png: no manifest" in text
+    # A photo with no manifest is opened too.
+    im, _ = photo(seed=5)
+    again = lim.edit("add a red balloon", image=im)[0]
+    assert pv.verify(again.data)["ingredients"][0]["signed"] is False
