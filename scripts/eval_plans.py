@@ -19,6 +19,13 @@ Two optional expectations beyond the shared README, used by this project's held-
 ``scene`` (the background is that named scene backdrop, ``canvas.background.scene``) and
 ``ground`` (names of objects that must stand on the scene's ground band: every matched
 element's bottom edge lies inside ``planner.layout.GROUND_BANDS[scene]``).
+
+Design expectations (tests/planner/heldout_design.jsonl): ``template`` (the Plan's template),
+``shapes`` (``[{"shape": "bar", "count": 4}]``: shape elements of that kind), ``larger``
+(``[[a, b]]``: text a is set in a larger font than text b; the font size is the element's
+``font_size`` when it has one, else its box height), ``right_aligned`` (the texts are
+right-aligned and share one right edge), ``evenly_spaced`` (the texts' centres are equally
+spaced), ``bar_order`` (bars left to right have heights in the ratio of these values).
 """
 
 from __future__ import annotations
@@ -143,6 +150,7 @@ def score_plan(plan: Any, expect: dict) -> dict:
         checks.append(("background", ok, "" if ok else
                        f"background {kind} is not {expect['background']}"))
     checks += _scene_checks(plan, expect)
+    checks += _design_checks(plan, expect)
     failures = [why for _, ok, why in checks if not ok]
     return {"passed": not failures, "checks": checks, "failures": failures}
 
@@ -165,6 +173,55 @@ def _scene_checks(plan: dict, expect: dict) -> list[tuple[str, bool, str]]:
         ok = bool(found) and band is not None and not low
         checks.append(("ground", ok, "" if ok else
                        f"{name} not on the ground of scene {scene}: bottoms {low or 'none'}"))
+    return checks
+
+
+def _font(plan: dict, content: str) -> float | None:
+    els = _matched(plan, "text:" + content)
+    if not els:
+        return None
+    e = els[0]
+    h = plan.get("canvas", {}).get("height", 1)
+    return (e.get("font_size") or (e["box"][3] - e["box"][1])) * h
+
+
+def _design_checks(plan: dict, expect: dict) -> list[tuple[str, bool, str]]:
+    """The optional design expectations (see the module docstring)."""
+    checks: list[tuple[str, bool, str]] = []
+    els = plan.get("elements", [])
+    if expect.get("template"):
+        ok = plan.get("template") == expect["template"]
+        checks.append(("template", ok, "" if ok else
+                       f"template {plan.get('template')} is not {expect['template']}"))
+    for sh in expect.get("shapes", []):
+        n = sum(1 for e in els if e.get("kind") == "shape" and e.get("shape") == sh["shape"])
+        ok = n == sh.get("count", 1)
+        checks.append(("shape", ok, "" if ok else
+                       f"shape {sh['shape']}: {n} found, {sh.get('count', 1)} expected"))
+    for a, b in expect.get("larger", []):
+        fa, fb = _font(plan, a), _font(plan, b)
+        ok = fa is not None and fb is not None and fa > fb
+        checks.append(("larger", ok, "" if ok else f"text {a!r} ({fa}) not larger than {b!r} ({fb})"))
+    if expect.get("right_aligned"):
+        found = [(_matched(plan, "text:" + s) or [None])[0] for s in expect["right_aligned"]]
+        ok = all(found) and all(e.get("align") == "right" for e in found) and \
+            max(e["box"][2] for e in found) - min(e["box"][2] for e in found) < 0.01
+        checks.append(("aligned", ok, "" if ok else "texts not right-aligned in one column"))
+    if expect.get("evenly_spaced"):
+        found = [(_matched(plan, "text:" + s) or [None])[0] for s in expect["evenly_spaced"]]
+        ys = [_centre(e["box"])[1] for e in found if e]
+        steps = [b - a for a, b in zip(ys, ys[1:])]
+        ok = len(ys) == len(found) and bool(steps) and min(steps) > 0 and \
+            max(steps) - min(steps) < 0.01
+        checks.append(("spacing", ok, "" if ok else f"centres {ys} not evenly spaced"))
+    if expect.get("bar_order"):
+        bars = sorted((e for e in els if e.get("kind") == "shape" and e.get("shape") == "bar"),
+                      key=lambda e: e["box"][0])
+        want = expect["bar_order"]
+        hs = [e["box"][3] - e["box"][1] for e in bars]
+        ok = len(hs) == len(want) and all(
+            abs(h / hs[0] - v / want[0]) < 0.05 * v / want[0] for h, v in zip(hs, want))
+        checks.append(("bars", ok, "" if ok else f"bar heights {hs} not in ratio {want}"))
     return checks
 
 
