@@ -46,7 +46,8 @@ def _print_plan_tree(plan) -> None:
             tree.add(f"text {el.id}: {el.content!r} ({el.script}) {box}")
         else:
             color = f" {el.color}" if el.color else ""
-            tree.add(f"object {el.id}: {el.label}{color} {box}")
+            kind = el.shape if el.kind == "shape" else "object"
+            tree.add(f"{kind} {el.id}: {el.label}{color} {box}")
     Console().print(tree)
 
 

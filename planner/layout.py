@@ -39,10 +39,16 @@ from dataclasses import dataclass, field
 from planner.scene import Scene
 from planner.schema import (DEFAULT_SIZE, MAX_AREA, MAX_RATIO, MAX_SIDE, MAX_TEXT_CHARS,
                             SIZE_MULTIPLE, Background, Canvas, ObjectElement, Plan, PlanError,
-                            TextElement, check_element_count, check_size)
+                            ShapeElement, TextElement, check_element_count, check_size)
 
 DEFAULT_BACKGROUND = "#f4f1ea"
-TEXT_EM = {"title": 0.085, "heading": 0.062, "label": 0.042, "body": 0.048, "caption": 0.04}
+# Type size per role, in ems of sqrt(canvas area): a title is clearly bigger than body text.
+TEXT_EM = {"title": 0.085, "heading": 0.062, "subtitle": 0.052, "label": 0.042, "body": 0.048,
+           "bullet": 0.05, "item": 0.05, "price": 0.07, "caption": 0.04}
+# "big"/"huge" and "small"/"tiny" before a text scale its role's size.
+EMPHASIS = {"large": 1.45, "small": 0.62, None: 1.0}
+# Long body copy may wrap to this many lines (the box grows) before the type shrinks.
+_MAX_LINES = {"title": 3, "heading": 3, "subtitle": 4, "label": 3}
 _PARENT_IS_TARGET = {"in", "around", "in front of", "behind"}
 _PARENT_IS_SUBJECT = {"wearing", "holding"}
 # Usual width/height of objects, so boxes have a plausible shape.
@@ -256,7 +262,7 @@ def _build_groups(scene: Scene) -> tuple[dict[str, _Group], dict[str, list[str]]
         if not t.content.strip():
             continue
         ref = f"text:{i}"
-        em = TEXT_EM.get(t.role, 0.05)
+        em = TEXT_EM.get(t.role, 0.05) * EMPHASIS.get(t.size, 1.0)
         demand = max(0.6, _text_width_em(t.content, t.script) * em / 0.3)
         groups[ref] = _Group(ref, ref, "text", role=t.role, position=t.position,
                              demand=min(demand, 3.0))
@@ -560,25 +566,29 @@ class _TextFit:
 
 
 def fit_text(content: str, script: str, role: str, avail_w: float, avail_h: float | None,
-             canvas: tuple[int, int]) -> _TextFit:
+             canvas: tuple[int, int], size: str | None = None) -> _TextFit:
     """Font size and line count of a text for the space it may use (all in pixels).
 
-    Titles start larger than labels; long strings wrap to at most three lines (at spaces,
-    or anywhere for Chinese/Japanese) before they shrink.
+    The role sets the size (TEXT_EM, scaled by a stated ``size``: "large" | "small"); long
+    strings wrap (at spaces, or between words for Chinese/Japanese) before they shrink:
+    titles to at most three lines, body copy, bullets and captions to as many as keep the
+    role's size (the box grows).
     """
     w, h = canvas
-    em0 = TEXT_EM.get(role, 0.05) * math.sqrt(w * h)
+    em0 = TEXT_EM.get(role, 0.05) * EMPHASIS.get(size, 1.0) * math.sqrt(w * h)
     width_em = _text_width_em(content, script)
     units = len(content) if script in _CJK_SCRIPTS else len(content.split())
+    most = _MAX_LINES.get(role, max(3, min(12, math.ceil(width_em * em0 / max(avail_w, 1.0)))))
     best: tuple[float, _TextFit] | None = None
-    for lines in range(1, 4):
+    for lines in range(1, most + 1):
         if lines > 1 and units < lines:
             break
         line_em = width_em / lines * (1.0 if lines == 1 else 1.12)
         em = min(em0, 0.94 * avail_w / line_em)
         if avail_h is not None:
             em = min(em, avail_h / (lines * 1.3 + 0.3))
-        fit = _TextFit(em, lines, min(avail_w, line_em * em + 0.5 * em),
+        # the box is as wide as the type needs, so fitting again in it gives the same size
+        fit = _TextFit(em, lines, min(avail_w, line_em * em / 0.94 + 0.5 * em),
                        (lines * 1.3 + 0.3) * em)
         score = em * (1 - 0.06 * (lines - 1))
         if best is None or score > best[0] + 1e-9:
@@ -622,7 +632,7 @@ def _grid(scene: Scene, groups: dict[str, _Group], order: _Order, canvas: tuple[
                 t = scene.texts[int(k.split(":")[1])]
                 a, b = xspan[k]
                 need = max(need, fit_text(t.content, t.script, t.role, (b - a) * W, None,
-                                          canvas).height / H)
+                                          canvas, t.size).height / H)
             row_need.append(need + gy * 0.5)
             flexible.append(False)
         else:
@@ -865,7 +875,7 @@ def _text_box(scene: Scene, g: _Group, cell: Rect, canvas: tuple[int, int],
     W, H = canvas
     t = scene.texts[int(g.key.split(":")[1])]
     cw, ch = (cell[2] - cell[0]) * W, (cell[3] - cell[1]) * H
-    fit = fit_text(t.content, t.script, t.role, cw, ch, canvas)
+    fit = fit_text(t.content, t.script, t.role, cw, ch, canvas, t.size)
     w, h = fit.width / W, fit.height / H
     h_pos, _ = _split_position(t.position)
     if h_pos == "left":
@@ -1025,11 +1035,10 @@ def _safe_box(box: Rect) -> Rect:
 
 
 def _elements(scene: Scene, groups: dict[str, _Group], parent_of: dict,
-              boxes: dict[str, list[Rect]], bg: Background) -> list:
+              boxes: dict[str, list[Rect]], bg: Background, canvas: tuple[int, int]) -> list:
     """Object elements (subject ids from labels, in entity order) then text elements."""
     out: list = []
     seen: dict[str, int] = {}
-    text_default = contrast_color(background_color(bg))
     r4 = _safe_box
     for i, e in enumerate(scene.entities):
         ref = f"entity:{i}"
@@ -1056,12 +1065,62 @@ def _elements(scene: Scene, groups: dict[str, _Group], parent_of: dict,
         while f"text-{n}" in taken:      # an object labelled "text" took this id
             n += 1
         h_pos, _ = _split_position(t.position)
-        out.append(TextElement(id=f"text-{n}", box=r4(boxes[key][0]), z=10, content=t.content,
-                               script=t.script, color=t.color or text_default, font=t.font,
-                               weight="bold" if t.role in ("title", "heading") else "regular",
-                               align=h_pos if h_pos in ("left", "right") else "center",
-                               role=t.role))
+        out += text_elements(t, boxes[key][0], f"text-{n}", bg, canvas,
+                             align=h_pos if h_pos in ("left", "right") else "center")
     return out
+
+
+def text_elements(t, box: Rect, eid: str, bg: Background, canvas: tuple[int, int],
+                  align: str = "center", z: int = 10) -> list:
+    """The TextElement of one TextItem in ``box`` (its type size from the role, its weight
+    from the role unless stated), plus the circle or badge it is set in, if any: the text
+    box shrinks to fit inside the frame."""
+    W, H = canvas
+    out: list = []
+    if t.frame:
+        box, frame = _framed(box, canvas)
+        out.append(ShapeElement(id=f"{eid}-{t.frame}", box=_safe_box(frame), z=z - 1,
+                                shape=t.frame, color=t.frame_color or _accent(bg),
+                                label=t.content))
+    fit = fit_text(t.content, t.script, t.role, (box[2] - box[0]) * W, (box[3] - box[1]) * H,
+                   canvas, t.size)
+    weight = t.weight or ("bold" if t.role in ("title", "heading", "price") else "regular")
+    text_default = contrast_color(background_color(bg))
+    out.append(TextElement(id=eid, box=_safe_box(box), z=z, content=t.content,
+                           script=t.script, color=t.color or (
+                               contrast_color(_hex(t.frame_color) or _accent(bg)) if t.frame
+                               else text_default),
+                           font=t.font, weight=weight, align=align, role=t.role,
+                           font_size=round(min(max(fit.em / H, 1e-4), 1.0), 5),
+                           split=t.split))
+    return out
+
+
+def _framed(box: Rect, canvas: tuple[int, int]) -> tuple[Rect, Rect]:
+    """A circle (square box, pixels) around a text box, and the text box inside it: the
+    text's box is shrunk, if needed, so the circle fits the canvas."""
+    W, H = canvas
+    x0, y0, x1, y1 = box[0] * W, box[1] * H, box[2] * W, box[3] * H
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    w, h = x1 - x0, y1 - y0
+    d = math.hypot(w, h) * 1.12
+    room = 2 * min(cx, cy, W - cx, H - cy)
+    k = min(1.0, room / d) if d > 0 else 1.0
+    d, w, h = d * k, w * k, h * k
+    text = ((cx - w / 2) / W, (cy - h / 2) / H, (cx + w / 2) / W, (cy + h / 2) / H)
+    frame = ((cx - d / 2) / W, (cy - d / 2) / H, (cx + d / 2) / W, (cy + d / 2) / H)
+    return _clamp_box(text), _clamp_box(frame)
+
+
+def _hex(color: str | None) -> str | None:
+    rgb = _rgb(color)
+    return None if rgb is None else "#%02x%02x%02x" % rgb
+
+
+def _accent(bg: Background) -> str:
+    """A colour that stands out from the background: for frames, bars and buttons."""
+    return "#e4572e" if _luminance(_rgb(background_color(bg)) or (255, 255, 255)) > 0.2 \
+        else "#f2c14e"
 
 
 def _ordered(scene: Scene, groups: dict[str, _Group], by_ref: dict[str, list[str]],
@@ -1106,7 +1165,22 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
             raise PlanError(f"a quoted text is {len(t.content)} characters; the maximum is "
                             f"{MAX_TEXT_CHARS} (MAX_TEXT_CHARS) per text: split it or shorten "
                             "it", param="prompt")
+    from planner import templates
+
+    template = templates.pick(scene.prompt)
+    scene = templates.prepare(scene, template)
+    if template == "product" and scene.background is None:   # a shop's main image: white
+        scene = scene.model_copy(update={"background": Background(kind="color",
+                                                                   color="#ffffff")})
     canvas = canvas_size(scene, size)
+    if template in templates.STRUCTURED:
+        bg = _resolve_background(scene, background)
+        got = templates.layout(scene, template, canvas, bg, seed)
+        if got is not None:
+            return Plan(prompt=scene.prompt, seed=seed, quality=quality, style=scene.style,
+                        canvas=Canvas(width=canvas[0], height=canvas[1], background=bg),
+                        elements=tuple(got[0]), planner=planner, template=template,
+                        reasoning=f"{scene.reasoning} | {got[1]}")
     groups, by_ref = _build_groups(scene)
     parent_of = _attachments(scene, by_ref)
     stacks = _stacks(scene, groups, by_ref, parent_of)
@@ -1125,7 +1199,10 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
     reasoning = scene.reasoning
     if order.dropped:
         reasoning += " | contradictory, not kept: " + "; ".join(dict.fromkeys(order.dropped))
+    elements = _elements(scene, groups, parent_of, boxes, bg, canvas)
+    if template == "card":
+        elements.insert(0, templates.card_frame(canvas, bg))
     return Plan(prompt=scene.prompt, seed=seed, quality=quality, style=scene.style,
                 canvas=Canvas(width=canvas[0], height=canvas[1], background=bg),
-                elements=tuple(_elements(scene, groups, parent_of, boxes, bg)),
-                planner=planner, reasoning=reasoning)
+                elements=tuple(elements), planner=planner, template=template,
+                reasoning=reasoning)

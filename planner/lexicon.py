@@ -139,6 +139,27 @@ TITLE_CUES = {"title", "titled", "entitled", "heading", "headline", "says", "say
 LABEL_CUES = {"labeled", "labelled", "label", "labels", "steps", "buttons", "button",
               "tabs", "items", "options"}
 NAME_CUES = {"named", "called", "nicknamed"}
+# Things whose name is the text of the image ('a coffee shop called "Bean There"'); a pet's
+# or a person's name is not.
+BRAND_NOUNS = set("""
+logo brand shop store cafe café coffeehouse coffeeshop restaurant bakery bar pub bistro diner
+app application product company business startup label boutique salon studio gym hotel
+band podcast channel game website site magazine book newsletter market bookstore bookshop
+florist brewery winery pizzeria teahouse tearoom bookstore shopfront storefront truck
+franchise chain service platform agency firm clinic school academy club team festival
+event conference show series blog newspaper journal line collection perfume beer wine
+cereal soda juice snack candy chocolate coffee tea sign signboard poster banner wordmark
+emblem badge icon packaging package bottle can box bag font typeface""".split())
+# Chinese/Japanese/Korean words for the things whose name is the image's text.
+CJK_BRAND_WORDS = {"品牌", "牌子", "标志", "標誌", "商标", "标识", "招牌", "店", "商店", "咖啡店",
+                   "咖啡馆", "面包店", "餐厅", "餐馆", "面馆", "应用", "公司", "产品", "商品",
+                   "ロゴ", "ブランド", "看板", "カフェ", "アプリ", "会社", "レストラン", "パン屋",
+                   "로고", "브랜드", "간판", "가게", "카페", "식당", "앱", "회사", "상품", "제품"}
+CJK_TEXT_DOCS = {"标题", "文字", "字", "タイトル", "文字", "제목", "글자", "문구", "텍스트"}
+# Shapes a text is set in: '"NEW" in a red circle', '"SALE" on a badge'.
+TEXT_FRAMES = {"circle": "circle", "ring": "circle", "disc": "circle", "disk": "circle",
+               "badge": "badge", "seal": "badge", "sticker": "badge", "stamp": "badge",
+               "star": "badge", "burst": "badge", "starburst": "badge", "roundel": "circle"}
 
 # --- English colours beyond CSS names --------------------------------------------------------
 COLOR_ALIASES = {

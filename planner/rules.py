@@ -14,7 +14,11 @@ Decisions worth knowing:
   mockup, cover, menu ...) are the canvas, not objects; the nouns before them ("coffee shop"
   in "coffee shop poster") name its topic. Picture words (photo, shot, icon, sticker) keep
   their subject: "a coffee mug product shot" is a coffee mug.
-- Only quoted strings become text (and not names: 'a cat named "Tom"').
+- Only quoted strings become text. A name is text when it names a logo, brand, shop, café,
+  app or product ('a coffee shop called "Bean There"'); a pet's or a person's stays a name
+  ('a cat named "Tom"').
+- Words before a quote describe that quote ('a big red title "SALE"'): colour, size
+  (big/huge, small/tiny), bold; 'in a (red) circle' or 'on a badge' after it frames it.
 """
 
 from __future__ import annotations
@@ -671,6 +675,7 @@ class _Facts:
     scene: str | None = None
     text_color: str | None = None
     proper: set[str] = field(default_factory=set)    # capitalised names: Paris, Tom
+    pending_text: dict = field(default_factory=dict)  # attributes for the next quote
 
     def add_entity(self, label: str, count: int = 1, color: str | None = None, **kw) -> str:
         self.entities.append(dict(label=label, count=max(1, min(count, 50)), color=color, **kw))
@@ -680,6 +685,8 @@ class _Facts:
 
     def add_text(self, content: str, role: str) -> str:
         self.texts.append(dict(content=content, role=role, color=None, position=None))
+        self.texts[-1].update(self.pending_text)   # 'a big red title "SALE"'
+        self.pending_text = {}
         ref = f"text:{len(self.texts) - 1}"
         self.mentions.append(ref)
         return ref
@@ -765,6 +772,9 @@ def _text_role(toks: list[str], i: int, f: _Facts) -> tuple[str, bool]:
     cues = set(toks[max(0, i - 4):i])
     if cues & lx.LABEL_CUES:
         return "label", False
+    if cues & {"subtitle", "tagline", "subheading", "subhead", "strapline"} and \
+            any(t["role"] == "title" for t in f.texts):
+        return "subtitle", False
     if prev == "by" or cues & {"caption", "captioned", "subtitle", "tagline", "footer"}:
         return "caption", False
     has_title = any(t["role"] == "title" for t in f.texts)
@@ -776,12 +786,17 @@ def _text_role(toks: list[str], i: int, f: _Facts) -> tuple[str, bool]:
 def _english_text(toks: list[str], i: int, quotes: list[str], f: _Facts) -> str | None:
     """A quote becomes a text element, except a name ('a cat named "Tom"')."""
     content = quotes[int(toks[i][5:])]
-    if set(toks[max(0, i - 2):i]) & lx.NAME_CUES:
+    named = set(toks[max(0, i - 2):i]) & lx.NAME_CUES
+    if named and not _names_a_brand(toks, i):
         ent = f.last()
         if ent and ent.startswith("entity:"):
             f.item(ent)["description"] = f"named {content}"
         return None
     role, cont = _text_role(toks, i, f)
+    if role == "heading" and len(content.split()) > 6:
+        role = "body"    # a second, sentence-long text is body copy, not a heading
+    if named:        # the shop's, brand's or app's name is the image's main text
+        role, cont = ("heading" if any(t["role"] == "title" for t in f.texts) else "title"), False
     if cont and role == "title":
         for t in f.texts[-1:]:
             t["role"] = "body"
@@ -792,6 +807,44 @@ def _english_text(toks: list[str], i: int, quotes: list[str], f: _Facts) -> str 
             last.startswith("entity:"):
         f.relate(ref, "next to", last)
     return ref
+
+
+def _names_a_brand(toks: list[str], i: int) -> bool:
+    """Does the name cue before the quote at ``toks[i]`` name a logo, brand, shop, café, app
+    or product ("a coffee shop called", "a tea brand named")? A pet or a person does not."""
+    k = i - 1
+    while k >= 0 and toks[k] not in lx.NAME_CUES:
+        k -= 1
+    j = k - 1
+    while j >= 0 and toks[j] in (",", "that", "which", "is", "was", "simply", "just"):
+        j -= 1
+    return j >= 0 and singular(toks[j]) in lx.BRAND_NOUNS
+
+
+_QUOTE_LEAD = {"that", "which", "saying", "says", "say", "reads", "reading", "read", ":",
+               "of", "the", "words", "word", "written", "with", "is", "reads:", "text"}
+
+
+def _quote_follows(toks: list[str], j: int) -> bool:
+    """Is the next quote right after ``toks[j]`` (only cue words between)?"""
+    for k in range(j, min(j + 4, len(toks))):
+        if toks[k].startswith("qtext"):
+            return True
+        if toks[k] not in _QUOTE_LEAD:
+            return False
+    return False
+
+
+def _text_attrs(np_: _NP) -> dict:
+    """What a text-naming phrase says about its text: 'a big bold red title'."""
+    out: dict = {}
+    if np_.colors:
+        out["color"] = np_.colors[0]
+    if np_.size:
+        out["size"] = "large" if np_.size == "large" else "small"
+    if "bold" in np_.words:
+        out["weight"] = "bold"
+    return out
 
 
 def _on_position(f: _Facts, toks: list[str], i: int, value: str) -> str | None:
@@ -820,6 +873,10 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
         subj = pend.get("subject") if pend else None
         return _pronoun(f, subj), pend
     if np_.kind == "textref":
+        attrs = _text_attrs(np_)
+        if attrs and _quote_follows(toks, np_.end):
+            f.pending_text = attrs       # 'a big red title "SALE"': for the quote next
+            return None, pend
         if np_.colors:
             _color_text(f, np_.colors[0])
         if nxt.startswith("qtext") or not pend:
@@ -848,6 +905,13 @@ def _on_np(f: _Facts, np_: _NP, pend: dict | None, toks: list[str],
         f.bg_colors.append(np_.label)      # "... to orange": a colour, not the fruit
         return None, None
     subj = pend.get("subject") if pend else None
+    if pend and pend["rel"] in ("in", "on") and subj and subj.startswith("text:") and \
+            np_.label in lx.TEXT_FRAMES:
+        t = f.item(subj)                   # '"NEW" in a red circle': the text's frame
+        t["frame"] = lx.TEXT_FRAMES[np_.label]
+        if np_.colors:
+            t["frame_color"] = np_.colors[0]
+        return None, None
     if pend and pend["rel"] == "in" and subj and subj.startswith("text:") and \
             np_.label in _css_names() and not np_.explicit:
         _color_text(f, np_.label, subj)    # '"Breakfast" written in gold'
@@ -1280,7 +1344,7 @@ def _significant(toks: list[_Tok], k: int, step: int, skip: tuple[str, ...] = ()
 
 
 def _tok_at(toks: list[_Tok], k: int) -> _Tok:
-    return toks[k] if k >= 0 else _Tok("none")
+    return toks[k] if 0 <= k < len(toks) else _Tok("none")
 
 
 def _cjk_noun(f: _Facts, st: _CJKState, label: str) -> str:
@@ -1401,8 +1465,11 @@ def _read_tokens(toks: list[_Tok], quotes: list[str], f: _Facts) -> None:
         elif tok.kind == "noun":
             ref = _cjk_noun(f, st, tok.value)
         elif tok.kind == "color":
-            nxt = _tok_at(toks, _significant(toks, k, 1))
-            if nxt.kind == "noun":
+            nk = _significant(toks, k, 1)
+            nxt = _tok_at(toks, nk)
+            if _names_text(nxt) and _tok_at(toks, nk + 1).kind == "text":
+                f.pending_text = {"color": tok.value}    # 红色标题“大促销”: that quote's colour
+            elif nxt.kind == "noun":
                 st.color = tok.value
             elif nxt.kind == "mark" and nxt.value == "bg":
                 f.bg_colors.append(tok.value)
@@ -1421,7 +1488,7 @@ def _read_tokens(toks: list[_Tok], quotes: list[str], f: _Facts) -> None:
         elif tok.kind == "mark":
             if tok.value == "subject" and st.clause:
                 st.marked = st.clause[-1][1]
-            elif tok.value == "name":
+            elif tok.value == "name" and _tok_at(toks, k + 1).kind == "text":
                 st.name_next = True
         elif tok.kind == "punct" and tok.value not in "、":
             st.marked, st.clause, st.num, st.color = None, [], None, None
@@ -1429,11 +1496,36 @@ def _read_tokens(toks: list[_Tok], quotes: list[str], f: _Facts) -> None:
             _cjk_mention(f, st, ref, k)
 
 
+def _names_text(tok: _Tok) -> bool:
+    """A word that names text: 标题, 文字, タイトル, 제목, 글자."""
+    return tok.kind == "mark" and tok.value in ("cue", "textword") or \
+        tok.kind == "doc" and tok.value in lx.CJK_TEXT_DOCS
+
+
+def _cjk_brand_after(toks: list[_Tok], k: int) -> bool:
+    """Does the clause after ``toks[k]`` name a logo, brand, shop, café, app or product
+    (一个名为“茶香”的茶叶品牌标志, 「ねこ」という名前のカフェのロゴ)?"""
+    joined = ""
+    for tok in toks[k + 1:]:
+        if tok.kind == "punct" or tok.kind == "text":
+            break
+        if tok.kind == "noun" and tok.value in lx.BRAND_NOUNS or \
+                tok.kind == "doc" and tok.value in lx.CJK_BRAND_WORDS:
+            return True
+        joined += str(tok.value) if tok.kind in ("other", "doc") else " "
+    return any(w in joined for w in lx.CJK_BRAND_WORDS)
+
+
 def _cjk_text(f: _Facts, st: _CJKState, toks: list[_Tok], k: int, quotes: list[str]) -> str | None:
     content = quotes[int(toks[k].value)]
-    if st.name_next:
+    name_after = _tok_at(toks, k + 1).kind == "mark" and _tok_at(toks, k + 1).value == "name"
+    if st.name_next or name_after:
         st.name_next = False
-        return None
+        if not _cjk_brand_after(toks, k):
+            f.pending_text = {}
+            return None          # 一只叫“小白”的猫: a pet's name
+        return f.add_text(content, "heading" if any(t["role"] == "title" for t in f.texts)
+                          else "title")
     prev = _tok_at(toks, _significant(toks, k, -1))
     if prev.kind == "mark" and prev.value == "conj" and f.texts and k >= 2 \
             and toks[k - 2].kind == "text":
@@ -1497,7 +1589,8 @@ def _ko_word(words: list[str], i: int) -> tuple[list[_Tok], int]:
             return toks, i + 1
     for doc in lx.KO_DOC_WORDS:
         if w.startswith(doc):
-            kind = {"배경": "bg", "글자": "textword", "텍스트": "textword", "문구": "textword"}
+            kind = {"배경": "bg", "글자": "textword", "텍스트": "textword", "문구": "textword",
+                    "제목": "cue"}
             if doc in kind:
                 return [_Tok("mark", kind[doc])], i + 1
             return [_Tok("doc", doc)], i + 1
@@ -1584,7 +1677,9 @@ def _scene_from(prompt: str, f: _Facts, low: str, quotes: list[str]) -> Scene:
                      for e in f.entities)
     texts = tuple(TextItem(content=t["content"], script=detect_script(t["content"], hint),
                            role=t["role"], color=t["color"] or f.text_color,
-                           position=t["position"])
+                           position=t["position"], size=t.get("size"),
+                           weight=t.get("weight"), frame=t.get("frame"),
+                           frame_color=t.get("frame_color"))
                   for t in f.texts)
     relations = tuple(SceneRelation(subject=s, relation=r, target=t, target2=t2)
                       for s, r, t, t2 in dict.fromkeys(f.relations))

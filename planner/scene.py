@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from planner.schema import Background, Style
+from planner.schema import Background, Style, TextRole
 
 RELATIONS = (
     "left of", "right of", "above", "below", "on", "under", "beside", "next to",
@@ -55,10 +55,15 @@ class TextItem(_Frozen):
 
     content: str
     script: str = "Latn"
-    role: Literal["title", "heading", "label", "body", "caption"] = "title"
+    role: TextRole = "title"
     color: str | None = None
     position: Position | None = None
     font: str | None = None
+    size: Literal["small", "large"] | None = None      # "big"/"huge", "small"/"tiny"
+    weight: Literal["regular", "bold"] | None = None   # "bold"; None: from the role
+    frame: Literal["circle", "badge"] | None = None     # "in a circle", "on a badge"
+    frame_color: str | None = None
+    split: int | None = None        # a menu line: name flush left, price (from here) right
 
 
 class SceneRelation(_Frozen):

@@ -16,7 +16,10 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-SCHEMA_VERSION = "1.0"
+# 1.1 (compatible: every 1.0 Plan loads unchanged): text roles subtitle, bullet, item, price;
+# TextElement.font_size and .split; ShapeElement (chart bars and slices, UI controls, badges);
+# Plan.template.
+SCHEMA_VERSION = "1.1"
 
 # Canvas rules (GPT Image 2's published limits).
 SIZE_MULTIPLE = 16
@@ -42,6 +45,19 @@ SCRIPTS = ("Latn", "Hans", "Hant", "Jpan", "Kore", "Arab", "Hebr", "Cyrl", "Grek
            "Deva", "Zyyy")
 
 Box = tuple[float, float, float, float]
+# Text roles, largest type first: a role decides the size a text is set in (planner/layout.py).
+TEXT_ROLES = ("title", "heading", "subtitle", "label", "body", "bullet", "item", "price",
+              "caption")
+TextRole = Literal["title", "heading", "subtitle", "label", "body", "bullet", "item", "price",
+                   "caption"]
+# Design templates the planner picks from the prompt's kind words (planner/templates.py).
+TEMPLATES = ("poster", "banner", "thumbnail", "infographic", "menu", "ui", "product", "card",
+             "chart", "logo")
+# Shapes the draft renderer draws (render/shapes.py): chart bars and pie slices, a chart's
+# axis, UI buttons, cards and a nav bar, circles and badges behind text, rules, point markers,
+# a card's frame.
+SHAPES = ("bar", "slice", "axis", "button", "card", "navbar", "circle", "badge", "rule",
+          "marker", "frame")
 
 
 class SizeError(ValueError):
@@ -217,7 +233,16 @@ class TextElement(_Element):
     font: str | None = None
     weight: Literal["regular", "bold"] = "bold"
     align: Literal["left", "center", "right"] = "center"
-    role: Literal["title", "heading", "label", "body", "caption"] = "title"
+    role: TextRole = "title"
+    font_size: float | None = Field(
+        default=None, gt=0, le=1,
+        description="the type size the layout chose, as a share of the canvas height: the "
+                    "text engine sets it no larger, and smaller only when the box cannot "
+                    "hold it")
+    split: int | None = Field(
+        default=None, ge=1,
+        description="a two-column line (a menu's name and price): content[:split] is set "
+                    "flush left and content[split:] flush right on the same baseline")
 
     @field_validator("content")
     @classmethod
@@ -230,7 +255,23 @@ class TextElement(_Element):
         return v
 
 
-Element = Annotated[Union[ObjectElement, TextElement], Field(discriminator="kind")]
+class ShapeElement(_Element):
+    """A design shape drawn exactly by the draft renderer: a chart's bar (``value``) or pie
+    slice (``value`` and ``angles``, degrees clockwise from 12 o'clock, inside a box that
+    holds the whole pie), a UI button, card or nav bar, a circle or badge behind a text."""
+
+    kind: Literal["shape"] = "shape"
+    shape: Literal["bar", "slice", "axis", "button", "card", "navbar", "circle", "badge",
+                   "rule", "marker", "frame"]
+    label: str = ""
+    color: str | None = None
+    value: float | None = None
+    angles: tuple[float, float] | None = None
+    description: str = ""
+
+
+Element = Annotated[Union[ObjectElement, TextElement, ShapeElement],
+                    Field(discriminator="kind")]
 
 
 class Plan(_Frozen):
@@ -245,6 +286,9 @@ class Plan(_Frozen):
     elements: tuple[Element, ...] = ()
     negative_prompt: str = ""
     planner: str = "rules"
+    template: str | None = Field(
+        default=None, description="the design template the planner chose (TEMPLATES), "
+                                  "or None for a free layout")
     reasoning: str = Field(
         default="", description="the LLM planner's thinking step, kept for inspection")
 
@@ -268,6 +312,10 @@ class Plan(_Frozen):
     @property
     def texts(self) -> list[TextElement]:
         return [e for e in self.elements if isinstance(e, TextElement)]
+
+    @property
+    def shapes(self) -> list[ShapeElement]:
+        return [e for e in self.elements if isinstance(e, ShapeElement)]
 
     @property
     def size(self) -> tuple[int, int]:

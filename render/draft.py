@@ -254,6 +254,10 @@ class DraftRenderer:
             img = draw_background(bg, size, seed=plan.seed, keep_clear=_text_areas(plan))
         if not plan.transparent and img.mode != "RGB":
             img = img.convert("RGB")
+        if plan.shapes:      # chart bars, UI controls, frames: under the objects and text
+            from render.shapes import draw_shapes
+
+            draw_shapes(img, plan, font=options.font or self.font)
         # Painter's order: z first, then lower boxes (nearer the viewer) in front.
         order = sorted(plan.objects, key=lambda e: (e.z, e.box[3]))
         placed, boxes = [], []

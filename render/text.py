@@ -151,10 +151,12 @@ def _try(content: str, sh: Shaping, size: int, box: tuple[int, int], max_lines: 
 
 
 def _largest(content: str, sh: Shaping, box: tuple[int, int], max_lines: int,
-             stroke_frac: float, align: str) -> TextLayout | None:
-    """Binary search for the largest font size that fits (fit is close to monotonic in
-    size; every returned layout was itself checked to fit)."""
+             stroke_frac: float, align: str, top: int | None = None) -> TextLayout | None:
+    """Binary search for the largest font size (up to ``top``) that fits (fit is close to
+    monotonic in size; every returned layout was itself checked to fit)."""
     lo, hi, best = 1, max(2, int(box[1] * 1.2)), None
+    if top is not None:
+        hi = max(1, min(hi, top))
     while lo <= hi:
         mid = (lo + hi) // 2
         got = _try(content, sh, mid, box, max_lines, stroke_frac, align)
@@ -166,7 +168,8 @@ def _largest(content: str, sh: Shaping, box: tuple[int, int], max_lines: int,
 
 
 def fit_text(content: str, sh: Shaping, box: tuple[int, int], *, align: str = "center",
-             stroke_frac: float = 0.0, max_size: int | None = None) -> TextLayout | None:
+             stroke_frac: float = 0.0, max_size: int | None = None,
+             exact_max: bool = False) -> TextLayout | None:
     """The largest layout of ``content`` whose ink fits ``box`` (w, h) pixels.
 
     Args:
@@ -175,15 +178,19 @@ def fit_text(content: str, sh: Shaping, box: tuple[int, int], *, align: str = "c
         box: available width and height in pixels.
         align: left | center | right, per line inside the block.
         stroke_frac: outline width as a share of the font size.
-        max_size: an upper bound on the font size (e.g. for labels).
+        max_size: an upper bound on the font size (e.g. for labels): it bounds the box's
+            height to 1.4 x max_size, or the size itself when ``exact_max``.
+        exact_max: max_size is the type size the layout chose (texts of one role then
+            come out the same size whatever their letters).
     Returns:
         A TextLayout, or None when not even 1 px text fits.
     """
     if max_size is not None:
         box_h = min(box[1], int(max_size * 1.4))
         box = (box[0], max(box_h, 1))
-    one = _largest(content, sh, box, 1, stroke_frac, align)
-    many = _largest(content, sh, box, 1000, stroke_frac, align)
+    top = max_size if exact_max else None
+    one = _largest(content, sh, box, 1, stroke_frac, align, top)
+    many = _largest(content, sh, box, 1000, stroke_frac, align, top)
     if one is not None and (many is None or many.size <= one.size * _SINGLE_LINE_BONUS):
         return one
     return many
@@ -255,8 +262,12 @@ def _plate_color(fill: RGB, backdrop: RGB) -> RGB:
 
 
 def _role_cap(el: TextElement, canvas_h: int, canvas_w: int) -> int | None:
-    """Body copy and captions stay modest even in a big box; titles may fill theirs."""
-    share = {"title": None, "heading": 0.16, "label": 0.09, "body": 0.06, "caption": 0.05}
+    """The type size the layout chose (``font_size``), else a cap from the role: body copy
+    and captions stay modest even in a big box; titles may fill theirs."""
+    if el.font_size is not None:
+        return max(4, int(round(el.font_size * canvas_h)))
+    share = {"title": None, "heading": 0.16, "subtitle": 0.1, "label": 0.09, "body": 0.06,
+             "bullet": 0.06, "item": 0.06, "price": 0.06, "caption": 0.05}
     s = share.get(el.role)
     return None if s is None else max(8, int(min(canvas_h, canvas_w) * s))
 
@@ -285,9 +296,13 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
     # A plate needs room around the ink: fit into an inset of the box.
     pad = int(min(bw, bh) * 0.14) if treat.plate else int(min(bw, bh) * 0.03)
     inner = (max(1, bw - 2 * pad), max(1, bh - 2 * pad))
+    if el.split and 0 < el.split < len(el.content):
+        _draw_columns(image, el, sh, treat, (x0, y0, x1, y1), pad)
+        return image
     layout = fit_text(el.content, sh, inner, align=el.align,
                       stroke_frac=0.06 if treat.outline else 0.0,
-                      max_size=_role_cap(el, image.height, image.width))
+                      max_size=_role_cap(el, image.height, image.width),
+                      exact_max=el.font_size is not None)
     if layout is None:
         return image
     layer = Image.new("RGBA", (bw, bh), (0, 0, 0, 0))
@@ -308,6 +323,37 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
                   stroke_fill=(treat.outline + (255,)) if treat.outline else None)
     paste_over(image, layer, (x0, y0))
     return image
+
+
+def _draw_columns(image: "Image.Image", el: TextElement, sh: Shaping, treat: Treatment,
+                  rect: tuple[int, int, int, int], pad: int) -> None:
+    """A two-column line (a menu's name and price): one size for both parts, fitted as one
+    line with a gap; the name flush left, the price flush right, on one baseline."""
+    from PIL import Image, ImageDraw
+
+    x0, y0, x1, y1 = rect
+    bw, bh = x1 - x0, y1 - y0
+    left, right = el.content[:el.split].rstrip(), el.content[el.split:].lstrip()
+    probe = f"{left}\u2003\u2003{right}"       # two em spaces: the least gap between columns
+    layout = fit_text(probe, sh, (max(1, bw - 2 * pad), max(1, bh - 2 * pad)),
+                      max_size=_role_cap(el, image.height, image.width),
+                      exact_max=el.font_size is not None)
+    if layout is None or len(layout.lines) != 1:
+        layout = _largest(probe, sh, (max(1, bw - 2 * pad), max(1, bh - 2 * pad)), 1, 0.0,
+                          "left")
+    if layout is None:
+        return
+    f = load_font(layout.shaping.spec, layout.size)
+    kw = dict(direction=layout.shaping.direction, language=layout.shaping.language)
+    base = (bh - layout.height) / 2 + layout.origins[0][1]
+    rw = f.getlength(right, **kw)
+    layer = Image.new("RGBA", (bw, bh), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(layer)
+    if treat.plate:
+        _plate(draw, layout, (pad, (bh - layout.height) / 2), (bw, bh), treat.plate)
+    for text, x in ((left, pad), (right, bw - pad - rw)):
+        draw.text((x, base), text, font=f, fill=treat.fill + (255,), anchor="ls", **kw)
+    paste_over(image, layer, (x0, y0))
 
 
 def paste_over(base: "Image.Image", layer: "Image.Image", pos: tuple[int, int]) -> None:

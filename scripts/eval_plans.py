@@ -23,8 +23,8 @@ element's bottom edge lies inside ``planner.layout.GROUND_BANDS[scene]``).
 Design expectations (tests/planner/heldout_design.jsonl): ``template`` (the Plan's template),
 ``shapes`` (``[{"shape": "bar", "count": 4}]``: shape elements of that kind), ``larger``
 (``[[a, b]]``: text a is set in a larger font than text b; the font size is the element's
-``font_size`` when it has one, else its box height), ``right_aligned`` (the texts are
-right-aligned and share one right edge), ``evenly_spaced`` (the texts' centres are equally
+``font_size`` when it has one, else its box height), ``price_column`` (menu lines set in two
+columns, ``split``, whose boxes share one left and one right edge), ``evenly_spaced`` (the texts' centres are equally
 spaced), ``bar_order`` (bars left to right have heights in the ratio of these values).
 """
 
@@ -202,11 +202,13 @@ def _design_checks(plan: dict, expect: dict) -> list[tuple[str, bool, str]]:
         fa, fb = _font(plan, a), _font(plan, b)
         ok = fa is not None and fb is not None and fa > fb
         checks.append(("larger", ok, "" if ok else f"text {a!r} ({fa}) not larger than {b!r} ({fb})"))
-    if expect.get("right_aligned"):
-        found = [(_matched(plan, "text:" + s) or [None])[0] for s in expect["right_aligned"]]
-        ok = all(found) and all(e.get("align") == "right" for e in found) and \
-            max(e["box"][2] for e in found) - min(e["box"][2] for e in found) < 0.01
-        checks.append(("aligned", ok, "" if ok else "texts not right-aligned in one column"))
+    if expect.get("price_column"):
+        found = [(_matched(plan, "text:" + s) or [None])[0] for s in expect["price_column"]]
+        ok = all(found) and all(e.get("split") for e in found) and \
+            max(e["box"][2] for e in found) - min(e["box"][2] for e in found) < 0.01 and \
+            max(e["box"][0] for e in found) - min(e["box"][0] for e in found) < 0.01
+        checks.append(("price_column", ok, "" if ok else
+                       "menu lines not set as name + price columns with one right edge"))
     if expect.get("evenly_spaced"):
         found = [(_matched(plan, "text:" + s) or [None])[0] for s in expect["evenly_spaced"]]
         ys = [_centre(e["box"])[1] for e in found if e]

@@ -1,0 +1,106 @@
+"""Text the user means: names as text, attributes bound to the right text, type sizes from
+roles, frames; and old Plans still load after the schema's 1.1 additions."""
+
+import json
+
+import pytest
+
+from planner.rules import RulesPlanner, understand
+from planner.schema import Plan, ShapeElement
+
+P = RulesPlanner()
+
+
+def _text(plan, content):
+    return next(t for t in plan.texts if t.content == content)
+
+
+@pytest.mark.parametrize("prompt,name", [
+    ('A logo for a coffee shop called "Bean There"', "Bean There"),
+    ('a tea brand named "Kettle & Leaf" with a teapot', "Kettle & Leaf"),
+    ('an app icon for a fitness app called "FitNow"', "FitNow"),
+    ('一个名为“茶香”的茶叶品牌标志', "茶香"),
+    ('「ねこ」という名前のカフェのロゴ', "ねこ"),
+])
+def test_a_brand_name_is_the_text(prompt, name):
+    plan = P.plan(prompt)
+    assert [t.content for t in plan.texts] == [name]
+    assert plan.texts[0].role == "title"
+
+
+@pytest.mark.parametrize("prompt", ['a cat named "Tom" sitting on a mat', '一只叫“小白”的猫'])
+def test_a_pet_name_stays_a_name(prompt):
+    plan = P.plan(prompt)
+    assert plan.texts == [] and [o.label for o in plan.objects][:1] == ["cat"]
+
+
+@pytest.mark.parametrize("prompt,title,sub", [
+    ('A poster with a big red title "SALE" and white text "Up to 50% off" on a black '
+     'background', "SALE", "Up to 50% off"),
+    ('一张海报，红色标题“大促销”，白色文字“全场五折”', "大促销", "全场五折"),
+    ('ポスター、赤いタイトル「セール」と白い文字「半額」', "セール", "半額"),
+    ('포스터, 빨간색 제목 "세일" 그리고 흰색 글자 "반값"', "세일", "반값"),
+])
+def test_colour_words_bind_to_the_quote_they_precede(prompt, title, sub):
+    plan = P.plan(prompt)
+    assert _text(plan, title).color == "red"
+    assert _text(plan, sub).color == "white"
+
+
+def test_size_and_weight_words_bind_to_their_text():
+    s = understand('A thumbnail with a bold yellow title "TOP 5" and a small white subtitle '
+                   '"2026 edition"')
+    top, sub = s.texts
+    assert (top.weight, top.color, sub.size, sub.color, sub.role) == \
+        ("bold", "yellow", "small", "white", "subtitle")
+    big = understand('a banner with a small caption "since 1999" under a huge headline '
+                     '"GRAND OPENING"')
+    assert [t.size for t in big.texts] == ["small", "large"]
+
+
+def test_title_type_is_bigger_than_body_and_big_makes_it_bigger():
+    plan = P.plan('A poster titled "JAZZ NIGHT" with the text "Doors open at nine, tickets '
+                  'at the door" and a saxophone')
+    title, body = plan.texts
+    assert title.role == "title" and body.role == "body"
+    assert title.font_size > 1.3 * body.font_size
+    big = P.plan('A poster with a big title "JAZZ NIGHT" and a saxophone')
+    plain = P.plan('A poster with a title "JAZZ NIGHT" and a saxophone')
+    assert big.texts[0].font_size > plain.texts[0].font_size
+
+
+def test_long_body_text_grows_its_box_before_the_type_shrinks():
+    words = " ".join(["words"] * 40)
+    plan = P.plan(f'A poster titled "NEWS" with the text "{words}"')
+    body = _text(plan, words)
+    few = "only a few short words in the body copy"
+    short = _text(P.plan(f'A poster titled "NEWS" with the text "{few}"'), few)
+    assert body.role == short.role == "body"
+    assert body.font_size >= 0.8 * short.font_size
+    assert body.box[3] - body.box[1] > 2.5 * (short.box[3] - short.box[1])
+
+
+def test_in_a_circle_frames_the_text():
+    plan = P.plan('a sticker with the word "NEW" in a red circle')
+    (circle,) = plan.shapes
+    assert circle.shape == "circle" and circle.color == "red" and not plan.objects
+    t = plan.texts[0]
+    cx, cy = (circle.box[0] + circle.box[2]) / 2, (circle.box[1] + circle.box[3]) / 2
+    r = (circle.box[2] - circle.box[0]) / 2
+    for x in (t.box[0], t.box[2]):
+        for y in (t.box[1], t.box[3]):
+            assert (x - cx) ** 2 + (y - cy) ** 2 <= r * r * 1.01   # (square canvas)
+
+
+def test_plans_of_schema_1_0_still_load():
+    old = {"schema_version": "1.0", "prompt": "p", "seed": 1,
+           "canvas": {"width": 512, "height": 512},
+           "elements": [{"kind": "text", "id": "t", "box": [0.1, 0.1, 0.9, 0.3],
+                         "content": "HI", "role": "title"},
+                        {"kind": "object", "id": "o", "box": [0.2, 0.4, 0.8, 0.9],
+                         "label": "apple"}]}
+    plan = Plan.from_json(json.dumps(old))
+    assert plan.texts[0].font_size is None and plan.template is None and not plan.shapes
+    new = plan.model_copy(update={"elements": plan.elements + (
+        ShapeElement(id="b", box=(0.1, 0.5, 0.2, 0.9), shape="bar", value=3.0),)})
+    assert Plan.from_json(new.to_json()) == new
