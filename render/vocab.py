@@ -408,7 +408,8 @@ def _from_glyph(glyph: str, phrase: str, sets: list[str]) -> Pick | None:
 def _lookup(phrase: str, sets: list[str]) -> Pick | None:
     """One phrase against the vocabulary: emoji names/synonyms, colour-set icon names,
     then physical-thing names of the line sets."""
-    glyph = _emoji_names().get(phrase) or _cjk_names().get(phrase)
+    glyph = _emoji_names().get(phrase) or (_cjk_names().get(phrase) if _CJK.search(phrase)
+                                           else None)
     if glyph:
         got = _from_glyph(glyph, phrase, sets)
         if got:

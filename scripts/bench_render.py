@@ -1,6 +1,7 @@
 """Bench the draft path: plan + render + encode, next to a bare Pillow PNG encode.
 
     python3 scripts/bench_render.py [--runs 3] [--cores all] [--prompt TEXT] [--quality auto]
+    python3 scripts/bench_render.py --cold   # render seconds with empty icon caches vs warm
 
 Pinned to one core by default (os.sched_setaffinity), torch never imported. For each size
 it prints the best-of-runs seconds of plan, render, encode and their total, and two baselines:
@@ -73,6 +74,27 @@ def bench(prompt: str, runs: int, quality: str) -> None:
     print("torch imported:", "torch" in sys.modules)
 
 
+def cold(prompt: str, runs: int) -> None:
+    """Render seconds with the object-picture caches emptied before each run (every icon
+    rasterised from its vector at its final size), next to the warm figure."""
+    from limner.api import Limner
+    from render import icons, sprites
+
+    lim = Limner()
+    print(f"cold vs warm render (best of {runs}), icon sets installed: {icons.available()}")
+    for w, h in SIZES:
+        p = lim.plan(prompt, size=(w, h), seed=1)
+        lim.renderer.render(p)  # loads the sets' JSON and the vocabulary once
+
+        def run_cold():
+            for fn in (sprites.object_sprite, sprites.vector_color_map, icons.render_icon):
+                fn.cache_clear()
+            lim.renderer.render(p)
+
+        t = _best_times({"cold": run_cold, "warm": lambda: lim.renderer.render(p)}, runs)
+        print(f"{w}x{h:<5} cold {t['cold']:.3f} s  warm {t['warm']:.3f} s")
+
+
 def png_levels(prompt: str, runs: int) -> None:
     """Seconds and bytes of Pillow's PNG encode of one 3840x2160 render per zlib level."""
     from limner.api import Limner
@@ -101,11 +123,15 @@ def main() -> None:
     ap.add_argument("--quality", default="auto", choices=("low", "medium", "high", "auto"))
     ap.add_argument("--png-levels", action="store_true",
                     help="instead: PNG encode time and size per zlib level at 3840x2160")
+    ap.add_argument("--cold", action="store_true",
+                    help="instead: render time with empty icon caches vs warm")
     args = ap.parse_args()
     if args.cores == "1" and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     if args.png_levels:
         png_levels(args.prompt, args.runs)
+    elif args.cold:
+        cold(args.prompt, args.runs)
     else:
         bench(args.prompt, args.runs, args.quality)
 
