@@ -97,6 +97,11 @@ def _sprite_for(el: ObjectElement, size: tuple[int, int], options: RenderOptions
         from render.icons import SETS
 
         record["licence"] = SETS[pick.icon_set].licence
+    if look.line and pick.source != "shape" and pick.icon_set not in ("mdi", "tabler"):
+        from render.styles import outline_sprite
+
+        sprite = outline_sprite(sprite, _rgb(el.color) or look.ink or (40, 40, 48))
+        record["look"] = "traced outline"
     if look.sprite:
         sprite = style_sprite(sprite, look.sprite, _rgb(el.color))
     return sprite, record
@@ -281,8 +286,9 @@ class DraftRenderer:
                 mask = mask.point(lambda v: min(255, int(v * look.shadow_gain)))
             img.paste((20, 18, 30), (pos[0], pos[1], pos[0] + mask.width, pos[1] + mask.height),
                       mask)
-        for sprite, pos, _grounded, _rec in placed:
+        for sprite, pos, _grounded, rec in placed:
             paste_over(img, sprite, pos)
+            rec["box"] = [pos[0], pos[1], pos[0] + sprite.width, pos[1] + sprite.height]
         ref = plan.style.reference
         if ref is not None and 0 <= ref < len(options.references):
             from render.photo import apply_palette

@@ -254,6 +254,26 @@ def _pastel(sprite, _color):
     return _to_image(rgb * 0.6 + 0.4, alpha)
 
 
+def outline_sprite(sprite: "Image.Image", ink: tuple[int, int, int]) -> "Image.Image":
+    """A colour picture as line art: its silhouette and its inner colour borders traced in
+    ``ink`` (for line looks when the line sets have no icon for the thing)."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    rgb, alpha = _rgba_arrays(sprite)
+    width = max(1, sprite.width // 70)
+    lines = _edge(alpha, width)
+    # Inner borders: where the colour changes sharply inside the ink.
+    lum = Image.fromarray((rgb @ np.array([0.299, 0.587, 0.114], np.float32) * 255)
+                          .astype(np.uint8))
+    grad = np.asarray(lum.filter(ImageFilter.FIND_EDGES).filter(
+        ImageFilter.MaxFilter(2 * (width // 2) + 1)), dtype=np.float32) / 255.0
+    inner = np.clip((grad - 0.12) * 4, 0, 1) * (alpha > 0.9)
+    a = np.clip(np.maximum(lines * 1.5, inner), 0, 1)
+    out = np.broadcast_to(np.array(ink, np.float32) / 255.0, rgb.shape)
+    return _to_image(out, a)
+
+
 _STYLE_SPRITE = {"watercolor": _watercolor, "neon": _neon, "chalk": _chalk,
                  "papercut": _papercut, "pixel": _pixel, "3d": _three_d, "pastel": _pastel}
 

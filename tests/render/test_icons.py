@@ -168,3 +168,37 @@ def test_what_each_object_became_is_in_the_file_metadata():
     assert drawn["objects"][0]["icon_set"] == "fluent-emoji-flat"
     assert drawn["objects"][0]["name"] == "cocktail-glass"
     assert res.drawn[0] == drawn
+
+
+@needs_icons
+@pytest.mark.parametrize("prompt", ["three cats and a dog", "a cup, a book, a lamp and a vase",
+                                    "五个苹果和两只猫"])
+def test_objects_do_not_overlap_unless_one_stands_on_another(prompt):
+    from planner.rules import RulesPlanner
+
+    plan = RulesPlanner().plan(prompt, size=(256, 256), seed=3)
+    res = DraftRenderer().render(plan)
+    boxes = [o["box"] for o in res.drawn[0]["objects"]]
+    assert len(boxes) == len(plan.objects) >= 3
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            w = min(a[2], b[2]) - max(a[0], b[0])
+            h = min(a[3], b[3]) - max(a[1], b[1])
+            assert w <= 0 or h <= 0, (prompt, a, b)
+
+
+@needs_icons
+def test_line_art_draws_one_colour_lines():
+    objs = [ObjectElement(id="a", label="bicycle", box=(0.05, 0.3, 0.5, 0.9)),
+            ObjectElement(id="b", label="teddy bear", box=(0.55, 0.3, 0.95, 0.9))]
+    res = DraftRenderer().render(_plan(objs, style="line art", size=(128, 128)))
+    img = np.asarray(res.image, dtype=np.float32)
+    ink = img[(np.abs(img - img[2, 2]).max(axis=-1) > 40)]
+    # Every mark is the one grey ink of the lines (anti-aliased), none the colour art's fill.
+    chroma = ink.max(axis=-1) - ink.min(axis=-1)
+    assert ink.size and float(np.percentile(chroma, 95)) < 25, np.percentile(chroma, 95)
+    plain = np.asarray(DraftRenderer().render_one(_plan(objs, size=(128, 128))), np.float32)
+    marks = plain[(np.abs(plain - plain[2, 2]).max(axis=-1) > 40)]
+    assert float(np.percentile(marks.max(axis=-1) - marks.min(axis=-1), 95)) > 60
+    assert {o.get("icon_set") for o in res.drawn[0]["objects"]} & {"tabler", "mdi"} or \
+        all(o.get("look") == "traced outline" for o in res.drawn[0]["objects"])
