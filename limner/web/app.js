@@ -3,7 +3,8 @@
 
 const $ = (id) => document.getElementById(id);
 const MIME = { png: "image/png", jpeg: "image/jpeg", webp: "image/webp" };
-const state = { images: [], current: null, busy: false };
+const state = { images: [], current: null, busy: false, references: [], masked: false };
+const MAX_REFERENCES = 16;
 
 // --- talking to the server ------------------------------------------------------------
 function authHeaders(extra) {
@@ -89,6 +90,8 @@ function setBusy(busy) {
   $("generate").disabled = busy;
   $("edit-button").disabled = busy || !state.current;
   $("edit-input").disabled = !state.current;
+  $("mask-mode").disabled = !state.current;
+  $("clear-mask").disabled = !state.current;
 }
 
 // --- images ---------------------------------------------------------------------------------
@@ -130,11 +133,13 @@ function select(record) {
   $("figure").hidden = false;
   $("image-actions").hidden = false;
   $("main-image").src = record.url;
-  $("caption").textContent = record.size + " · seed " + record.seed + " · " + record.revised;
+  $("caption").textContent = record.size + (record.seed !== null ? " · seed " + record.seed : "") +
+    " · " + record.revised;
   $("download").href = record.url;
   $("download").download = "limner-" + record.id + "-seed" + record.seed + "." +
     (record.format === "jpeg" ? "jpg" : record.format);
   drawBoxes(record.plan);
+  resetMask();
   $("plan-details").hidden = !record.plan;
   $("plan-json").textContent = record.plan ? JSON.stringify(record.plan, null, 2) : "";
   for (const t of document.querySelectorAll(".thumb")) {
@@ -199,6 +204,134 @@ function showConversation(record) {
   }
 }
 
+// --- an uploaded picture (no Plan), a painted mask, reference images -------------------------
+function readFile(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error("cannot read " + file.name));
+    reader.readAsDataURL(file);
+  });
+}
+
+function imageSize(url) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve([img.naturalWidth, img.naturalHeight]);
+    img.onerror = () => reject(new Error("not an image the browser can show"));
+    img.src = url;
+  });
+}
+
+async function upload() {
+  const file = $("upload").files[0];
+  if (!file) return;
+  try {
+    const dataUrl = await readFile(file);
+    const format = { "image/png": "png", "image/jpeg": "jpeg", "image/webp": "webp" }[file.type];
+    if (!format) throw new Error(file.name + ": use a PNG, JPEG or WebP image");
+    const [w, h] = await imageSize(dataUrl);
+    const rec = addImage({ b64_json: dataUrl.split(",")[1], revised_prompt: "uploaded " + file.name },
+      { output_format: format, size: w + "x" + h, prompt: "uploaded " + file.name });
+    select(rec);
+    setStatus("Uploaded " + file.name + " (" + w + "×" + h + "): paint a mask or just say what to change.");
+  } catch (e) {
+    setStatus(e.message, true);
+  } finally {
+    $("upload").value = "";
+  }
+}
+
+// The mask canvas has the image's own pixel size; CSS stretches it over the shown image.
+function resetMask() {
+  const canvas = $("mask-canvas");
+  const img = $("main-image");
+  const size = state.current ? state.current.size.split("x").map(Number) : [1, 1];
+  canvas.width = size[0];
+  canvas.height = size[1];
+  state.masked = false;
+  canvas.classList.toggle("painting", $("mask-mode").checked && !!state.current);
+  img.dataset.masked = "false";
+}
+
+// A stroke is drawn as segments between pointer events (round caps), so a fast drag
+// leaves no gaps.
+function paintAt(ev, last) {
+  const canvas = $("mask-canvas");
+  const r = canvas.getBoundingClientRect();
+  const x = (ev.clientX - r.left) * canvas.width / r.width;
+  const y = (ev.clientY - r.top) * canvas.height / r.height;
+  const ctx = canvas.getContext("2d");
+  ctx.strokeStyle = "rgb(220, 40, 40)";
+  ctx.lineWidth = Number($("brush").value) * canvas.width / Math.max(r.width, 1);
+  ctx.lineCap = "round";
+  ctx.beginPath();
+  ctx.moveTo(last ? last[0] : x, last ? last[1] : y);
+  ctx.lineTo(x, y);
+  ctx.stroke();
+  state.masked = true;
+  $("main-image").dataset.masked = "true";
+  return [x, y];
+}
+
+function initMask() {
+  const canvas = $("mask-canvas");
+  let last = null;
+  canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture(e.pointerId); last = paintAt(e, null); });
+  canvas.addEventListener("pointermove", (e) => { if (last) last = paintAt(e, last); });
+  canvas.addEventListener("pointerup", () => { last = null; });
+  $("mask-mode").addEventListener("change", () =>
+    canvas.classList.toggle("painting", $("mask-mode").checked && !!state.current));
+  $("clear-mask").addEventListener("click", () => { resetMask(); setStatus("Mask cleared."); });
+}
+
+// OpenAI's mask: the image's size, fully transparent where the edit may change.
+function maskBlob() {
+  const painted = $("mask-canvas");
+  const out = document.createElement("canvas");
+  out.width = painted.width;
+  out.height = painted.height;
+  const ctx = out.getContext("2d");
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.globalCompositeOperation = "destination-out";
+  ctx.drawImage(painted, 0, 0);
+  return new Promise((resolve) => out.toBlob(resolve, "image/png"));
+}
+
+async function addReferences() {
+  const files = Array.from($("references").files);
+  $("references").value = "";
+  for (const file of files) {
+    if (state.references.length >= MAX_REFERENCES) {
+      setStatus("At most " + MAX_REFERENCES + " references.", true);
+      break;
+    }
+    state.references.push({ file, url: URL.createObjectURL(file) });
+  }
+  showReferences();
+}
+
+function showReferences() {
+  const list = $("ref-list");
+  list.replaceChildren();
+  state.references.forEach((ref, i) => {
+    const item = document.createElement("li");
+    const img = document.createElement("img");
+    img.src = ref.url;
+    img.alt = "reference " + (i + 1);
+    const name = document.createElement("span");
+    name.textContent = "reference " + (i + 1);
+    const drop = document.createElement("button");
+    drop.type = "button";
+    drop.textContent = "×";
+    drop.title = "remove reference " + (i + 1);
+    drop.addEventListener("click", () => { state.references.splice(i, 1); showReferences(); });
+    item.append(img, name, drop);
+    list.appendChild(item);
+  });
+}
+
 // --- actions -------------------------------------------------------------------------------
 async function generate() {
   const prompt = $("prompt").value.trim();
@@ -247,6 +380,8 @@ async function edit() {
   if (!current || !instruction) return;
   const form = new FormData();
   form.append("image", b64ToBlob(current.b64, MIME[current.format]), "image");
+  for (const ref of state.references) form.append("image[]", ref.file, ref.file.name);
+  if (state.masked) form.append("mask", await maskBlob(), "mask.png");
   form.append("prompt", instruction);
   form.append("model", "limner");
   form.append("output_format", current.format);
@@ -262,7 +397,8 @@ async function edit() {
     });
     $("edit-input").value = "";
     select(rec);
-    setStatus("Edited.");
+    const notes = (result.limner && result.limner.notes) || [];
+    setStatus(notes.length ? "Edited. Note: " + notes.join(" ") : "Edited.");
   } catch (e) {
     setStatus(e.message, true);
   } finally {
@@ -279,6 +415,9 @@ function init() {
   $("edit-button").addEventListener("click", edit);
   $("edit-input").addEventListener("keydown", (e) => { if (e.key === "Enter") edit(); });
   $("show-boxes").addEventListener("change", () => $("overlay").classList.toggle("hidden", !$("show-boxes").checked));
+  $("upload").addEventListener("change", upload);
+  $("references").addEventListener("change", addReferences);
+  initMask();
   setBusy(false);
   checkHealth();
 }

@@ -128,3 +128,63 @@ def test_stream_shows_previews_then_the_image(server, browser):
     browser.find_element("id", "generate").click()
     _wait(browser, lambda d: len(_css(d, "#gallery .thumb")) == 1)
     _boxes_match_plan(browser)
+
+
+def test_upload_paint_a_mask_add_a_reference_and_edit(server, browser, tmp_path):
+    """A plain photo (no Plan) uploaded, a mask painted on its left half, a reference added,
+    then an instruction: the reference lands inside the mask, nothing outside it changes."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image, ImageDraw
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray((rng.random((256, 384, 3)) * 60 + 90).astype(np.uint8))
+    photo_path = tmp_path / "photo.png"
+    photo.save(photo_path)
+    bag = Image.new("RGB", (64, 80), (255, 255, 255))
+    ImageDraw.Draw(bag).rectangle((12, 10, 52, 72), fill=(30, 30, 220))
+    bag_path = tmp_path / "bag.png"
+    bag.save(bag_path)
+
+    browser.get_log("browser")     # drop what earlier tests logged (their 400s on purpose)
+    browser.get(server.url + "/")
+    _wait(browser, lambda d: "ok" in d.find_element("id", "health").text)
+    browser.find_element("id", "upload").send_keys(str(photo_path))
+    _wait(browser, lambda d: len(_css(d, "#gallery .thumb")) == 1)
+    _wait(browser, lambda d: d.execute_script(
+        "return document.getElementById('main-image').naturalWidth") == 384)
+    browser.find_element("id", "mask-mode").click()
+    canvas = browser.find_element("id", "mask-canvas")
+    r = canvas.rect
+    # Paint the left half: strokes across it (the brush is 40 CSS px wide).
+    chain = ActionChains(browser)
+    for k in range(8):
+        y = -r["height"] / 2 + (k + 0.5) * r["height"] / 8
+        chain.move_to_element_with_offset(canvas, -r["width"] / 2 + 10, y).click_and_hold()
+        chain.move_to_element_with_offset(canvas, -8, y).release()
+    chain.perform()
+    assert browser.find_element("id", "main-image").get_attribute("data-masked") == "true"
+    browser.find_element("id", "references").send_keys(str(bag_path))
+    _wait(browser, lambda d: len(_css(d, "#ref-list li")) == 1)
+    browser.find_element("id", "edit-input").send_keys("add the backpack from reference 1")
+    browser.find_element("id", "edit-button").click()
+    _wait(browser, lambda d: len(_css(d, "#gallery .thumb")) == 2)
+    assert "error" not in browser.find_element("id", "status").get_attribute("class")
+    b64, plan = browser.execute_script(
+        "const r = state.images[1]; return [r.b64, r.plan];")
+    out = np.asarray(Image.open(io.BytesIO(base64.b64decode(b64))).convert("RGB"))
+    bag_el = next(e for e in plan["elements"] if e.get("reference") == 0)
+    assert bag_el["box"][2] <= 0.56          # inside the painted left half
+    before = np.asarray(photo)
+    assert (out[:, 216:] == before[:, 216:]).all()     # right of the mask: untouched
+    x0, y0 = int(bag_el["box"][0] * 384), int(bag_el["box"][1] * 256)
+    x1, y1 = int(bag_el["box"][2] * 384), int(bag_el["box"][3] * 256)
+    blue = (np.abs(out[y0:y1, x0:x1].astype(int) - (30, 30, 220)).max(-1) < 40).sum()
+    assert blue > 100
+    turns = [t.text for t in _css(browser, "#conversation .turn .said")]
+    assert turns == ["uploaded photo.png", "add the backpack from reference 1"]
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not severe, severe
