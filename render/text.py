@@ -2,8 +2,10 @@
 
 Shaping is Pillow's raqm layout (HarfBuzz + FriBiDi), so Arabic joins and runs right to left
 and CJK/Hangul use the language's glyph forms. The font size is the largest one (binary
-search) whose wrapped lines fit the box; lines break at spaces for spaced scripts and between
-characters for CJK. Ink is measured, not estimated, and each element is drawn into a layer
+search) whose wrapped lines fit the box; lines break at spaces for spaced scripts (Korean
+too) and between words for Chinese (jieba) and Japanese (fugashi + UniDic, particles and
+endings kept with their word: 京都へ / ようこそ, never 京都へよう / こそ); a word wider than
+the line breaks between characters. Ink is measured, not estimated, and each element is drawn into a layer
 the size of its box, so text never leaves its box. Colour comes from the Plan or from the
 sampled background (WCAG contrast); an outline or a backing plate is added when the contrast
 or a busy background calls for one.
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from planner.schema import Plan, TextElement, box_to_pixels
@@ -29,6 +32,7 @@ _LANG = {"Hans": "zh-Hans", "Hant": "zh-Hant", "Jpan": "ja", "Kore": "ko", "Arab
 _NO_LINE_START = set("、。，．,.!?！？：；:;)]}）」』】〉》”’ー々ゃゅょっャュョッぁぃぅぇぉァィゥェォ")
 _LINE_PITCH = 1.18          # baseline-to-baseline distance, in font sizes
 _SINGLE_LINE_BONUS = 1.25   # keep one line unless wrapping lets the text grow by more than this
+_WORD_BREAK_FLOOR = 0.45    # see fit_text: break a CJK phrase or word only below this
 BUSY = 0.3                  # luminance spread (p90 - p10) above which a backdrop needs a plate
 
 
@@ -66,18 +70,106 @@ def shaping_for(content: str, script: str, weight: str = "bold",
     return Shaping(spec, "rtl" if info.rtl else None, _LANG.get(effective), info.cjk)
 
 
-def _units(text: str, cjk: bool) -> list[tuple[str, str]]:
+# Chinese function characters that stay with the word before them.
+_ZH_ENCLITIC = set("的了吗呢吧着过们地得啊呀")
+
+
+@lru_cache(maxsize=1)
+def _ja_tagger():
+    import fugashi
+
+    return fugashi.Tagger()
+
+
+def _ja_words(text: str, level: int = 0) -> list[str]:
+    """Japanese phrases (bunsetsu-like) from fugashi's words: particles, auxiliaries,
+    suffixes and punctuation join the word before them, prefixes the word after them; at
+    level 0 dependent verbs and runs of nouns join too (商品入荷 / しました at level 1)."""
+    out: list[str] = []
+    glue_next = False
+    prev_pos = ""
+    for w in _ja_tagger()(text):
+        pos1, pos2 = w.feature.pos1 or "", w.feature.pos2 or ""
+        attach = bool(out) and (
+            glue_next or pos1 in ("助詞", "助動詞", "接尾辞", "補助記号")
+            or level == 0 and pos1 in ("動詞", "形容詞") and pos2 == "非自立可能"
+            and prev_pos != "助詞" or level == 0 and pos1 == "名詞" and prev_pos == "名詞")
+        if attach:
+            out[-1] += w.surface
+        else:
+            out.append(w.surface)
+        glue_next = pos1 == "接頭辞"
+        prev_pos = pos1
+    return out
+
+
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def _zh_parts(word: str) -> list[str]:
+    """A long Chinese word as its longest dictionary sub-words, left to right
+    (北京天安门广场 -> 北京 / 天安门 / 广场)."""
+    subs = {w for w in _jieba().cut_for_search(word, HMM=False) if 1 < len(w) < len(word)}
+    out, i = [], 0
+    while i < len(word):
+        best = max((w for w in subs if word.startswith(w, i)), key=len, default=word[i])
+        out.append(best)
+        i += len(best)
+    return out
+
+
+def _zh_words(text: str, level: int = 0) -> list[str]:
+    """Chinese words (jieba), function characters kept with the word before; at level 1
+    long words split into their dictionary sub-words."""
+    out: list[str] = []
+    words = _jieba().cut(text, HMM=False)
+    if level == 1:
+        words = [p for w in words for p in (_zh_parts(w) if len(w) > 2 else [w])]
+    for w in words:
+        if out and w in _ZH_ENCLITIC:
+            out[-1] += w
+        else:
+            out.append(w)
+    return out
+
+
+@lru_cache(maxsize=4096)
+def _words(text: str, language: str | None, level: int = 0) -> tuple[str, ...]:
+    """A CJK run cut into break units: level 0 phrases (Japanese) or words (Chinese),
+    level 1 words (Japanese) or sub-words (Chinese), level 2 (or any other language)
+    characters."""
+    if level < 2 and language == "ja":
+        return tuple(_ja_words(text, level))
+    if level < 2 and language in ("zh-Hans", "zh-Hant"):
+        return tuple(_zh_words(text, level))
+    return tuple(text)
+
+
+def _units(text: str, cjk: bool, language: str | None = None,
+           level: int = 0) -> list[tuple[str, str]]:
     """Break opportunities: (glue-before, unit) pairs. Spaced scripts: words glued by a
-    space. CJK/Thai: single characters glued by nothing (Latin words and digits stay whole;
-    closing punctuation and combining marks stick to the character before them)."""
+    space. CJK/Thai: words (Japanese, Chinese) or characters glued by nothing (Latin words
+    and digits stay whole; closing punctuation and combining marks stick to the unit before
+    them)."""
     if not cjk:
         return [(" ", w) for w in text.split()]
     units: list[str] = []
-    for ch in text:
+    pieces: list[str] = []
+    for chunk in text.split(" "):
+        if pieces:
+            pieces.append(" ")
+        pieces.extend(_words(chunk, language, level) if chunk else ())
+    for ch in pieces:
         if ch.isspace():
             units.append(" ")
         elif units and units[-1] != " " and (
-                ch in _NO_LINE_START or unicodedata.category(ch).startswith("M")
+                ch[0] in _NO_LINE_START or unicodedata.category(ch[0]).startswith("M")
                 or (ch.isascii() and ch.isalnum() and units[-1][-1].isascii()
                     and units[-1][-1].isalnum())):
             units[-1] += ch
@@ -94,11 +186,12 @@ def _units(text: str, cjk: bool) -> list[tuple[str, str]]:
     return out
 
 
-def _wrap(paragraph: str, font, sh: Shaping, max_width: float) -> list[str] | None:
+def _wrap(paragraph: str, font, sh: Shaping, max_width: float,
+          level: int = 0) -> list[str] | None:
     """Greedy line fill; None when one unit alone is wider than ``max_width``."""
     lines: list[str] = []
     cur = ""
-    for glue, unit in _units(paragraph, sh.cjk):
+    for glue, unit in _units(paragraph, sh.cjk, sh.language, level):
         trial = cur + glue + unit if cur else unit
         if font.getlength(trial, direction=sh.direction, language=sh.language) <= max_width:
             cur = trial
@@ -132,12 +225,13 @@ def _measure(lines: list[str], font, sh: Shaping, size: int, stroke: int, align:
 
 
 def _try(content: str, sh: Shaping, size: int, box: tuple[int, int], max_lines: int,
-         stroke_frac: float, align: str) -> TextLayout | None:
+         stroke_frac: float, align: str, level: int = 0) -> TextLayout | None:
     font = load_font(sh.spec, size)
     stroke = int(round(size * stroke_frac))
     lines: list[str] = []
     for para in content.splitlines() or [content]:
-        wrapped = _wrap(para, font, sh, box[0] - 2 * stroke) if para.strip() else [""]
+        wrapped = _wrap(para, font, sh, box[0] - 2 * stroke, level) \
+            if para.strip() else [""]
         if wrapped is None:
             return None
         lines.extend(wrapped)
@@ -151,7 +245,8 @@ def _try(content: str, sh: Shaping, size: int, box: tuple[int, int], max_lines: 
 
 
 def _largest(content: str, sh: Shaping, box: tuple[int, int], max_lines: int,
-             stroke_frac: float, align: str, top: int | None = None) -> TextLayout | None:
+             stroke_frac: float, align: str, top: int | None = None,
+             level: int = 0) -> TextLayout | None:
     """Binary search for the largest font size (up to ``top``) that fits (fit is close to
     monotonic in size; every returned layout was itself checked to fit)."""
     lo, hi, best = 1, max(2, int(box[1] * 1.2)), None
@@ -159,7 +254,7 @@ def _largest(content: str, sh: Shaping, box: tuple[int, int], max_lines: int,
         hi = max(1, min(hi, top))
     while lo <= hi:
         mid = (lo + hi) // 2
-        got = _try(content, sh, mid, box, max_lines, stroke_frac, align)
+        got = _try(content, sh, mid, box, max_lines, stroke_frac, align, level)
         if got is not None:
             best, lo = got, mid + 1
         else:
@@ -191,6 +286,15 @@ def fit_text(content: str, sh: Shaping, box: tuple[int, int], *, align: str = "c
     top = max_size if exact_max else None
     one = _largest(content, sh, box, 1, stroke_frac, align, top)
     many = _largest(content, sh, box, 1000, stroke_frac, align, top)
+    if sh.cjk:
+        # Chinese/Japanese break between phrases, else between words, else between
+        # characters: the first level whose type reaches _WORD_BREAK_FLOOR of the size
+        # that breaking between characters allows
+        levels = [many] + [_largest(content, sh, box, 1000, stroke_frac, align, top, level=k)
+                           for k in (1, 2)]
+        best = max((lay.size for lay in levels if lay is not None), default=0)
+        many = next((lay for lay in levels
+                     if lay is not None and lay.size >= _WORD_BREAK_FLOOR * best), None)
     if one is not None and (many is None or many.size <= one.size * _SINGLE_LINE_BONUS):
         return one
     return many

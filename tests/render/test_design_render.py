@@ -139,3 +139,60 @@ def test_ui_mockup_has_a_nav_bar_and_labelled_buttons():
     for b in (s for s in plan.shapes if s.shape == "button"):
         t = next(t for t in plan.texts if t.content == b.label)
         assert b.box[0] <= t.box[0] and t.box[2] <= b.box[2]
+
+
+def _boundaries(words):
+    out, k = set(), 0
+    for w in words:
+        k += len(w)
+        out.add(k)
+    return out
+
+
+def test_japanese_lines_break_between_words():
+    import fugashi
+
+    from render.text import fit_text, shaping_for
+
+    text = "京都へようこそ"
+    words = [w.surface for w in fugashi.Tagger()(text)]
+    sh = shaping_for(text, "Jpan")
+    for width in (150, 220, 320):
+        lay = fit_text(text, sh, (width, 400))
+        cuts = _boundaries(lay.lines)
+        assert cuts <= _boundaries(words), (width, lay.lines)
+        assert "こそ" not in lay.lines and "京都へよう" not in lay.lines
+    plan = P.plan("海報「京都へようこそ」", size=(256, 256))
+    (title,) = plan.texts
+    x0, y0, x1, y1 = box_to_pixels(title.box, 256, 256)
+    lay = fit_text(text, shaping_for(text, "Jpan"), (x1 - x0, y1 - y0))
+    assert _boundaries(lay.lines) <= _boundaries(words)
+
+
+def test_chinese_lines_break_between_words():
+    import jieba
+
+    from render.text import fit_text, shaping_for
+
+    text = "欢迎来到北京天安门广场"
+    sh = shaping_for(text, "Hans")
+    words = list(jieba.cut_for_search(text, HMM=False))
+    allowed = set()
+    for w in words:          # every boundary of a dictionary word or sub-word
+        i = text.find(w)
+        while i >= 0:
+            allowed |= {i, i + len(w)}
+            i = text.find(w, i + 1)
+    for width in (140, 220, 320):
+        lay = fit_text(text, sh, (width, 400))
+        assert _boundaries(lay.lines) <= allowed, (width, lay.lines)
+
+
+def test_korean_breaks_at_spaces_and_arabic_stays_rtl():
+    from render.text import fit_text, shaping_for
+
+    text = "서울에 오신 것을 환영합니다"
+    lay = fit_text(text, shaping_for(text, "Kore"), (160, 400))
+    assert len(lay.lines) > 1 and all(w in text.split() for ln in lay.lines for w in ln.split())
+    assert " ".join(lay.lines) == text
+    assert shaping_for("أهلا وسهلا", "Arab").direction == "rtl"
