@@ -49,6 +49,10 @@ TEXT_EM = {"title": 0.085, "heading": 0.062, "subtitle": 0.052, "label": 0.042, 
 EMPHASIS = {"large": 1.45, "small": 0.62, None: 1.0}
 # Long body copy may wrap to this many lines (the box grows) before the type shrinks.
 _MAX_LINES = {"title": 3, "heading": 3, "subtitle": 4, "label": 3}
+# Past its role's lines, a long text keeps wrapping (its box grows taller) rather than shrink
+# below this share of the canvas (22 px at 1024x1024): a 100-word quote is a paragraph.
+LEGIBLE_EM = 0.022
+MAX_TEXT_LINES = 40
 _PARENT_IS_TARGET = {"in", "around", "in front of", "behind"}
 _PARENT_IS_SUBJECT = {"wearing", "holding"}
 # Usual width/height of objects, so boxes have a plausible shape.
@@ -593,7 +597,24 @@ def fit_text(content: str, script: str, role: str, avail_w: float, avail_h: floa
         score = em * (1 - 0.06 * (lines - 1))
         if best is None or score > best[0] + 1e-9:
             best = (score, fit)
-    return best[1]
+    target = min(em0, LEGIBLE_EM * math.sqrt(w * h))
+    fit = best[1]
+    # Still too small on its role's lines: a paragraph. Add lines (a taller box) until the
+    # type is legible or no longer grows.
+    for lines in range(most + 1, min(units, MAX_TEXT_LINES) + 1):
+        if fit.em >= target:
+            break
+        line_em = width_em / lines * 1.12
+        em = min(em0, 0.94 * avail_w / line_em)
+        if avail_h is not None:
+            em = min(em, avail_h / (lines * 1.3 + 0.3))
+        if em <= fit.em + 1e-9:
+            if avail_h is not None:
+                break
+            continue
+        fit = _TextFit(em, lines, min(avail_w, line_em * em / 0.94 + 0.5 * em),
+                       (lines * 1.3 + 0.3) * em)
+    return fit
 
 
 def _intervals(weights: list[float], start: float, span: float,
@@ -1145,6 +1166,19 @@ def _ordered(scene: Scene, groups: dict[str, _Group], by_ref: dict[str, list[str
     return rng, grid, order
 
 
+def _nothing_to_draw(prompt: str) -> str:
+    """Why a prompt gave an empty Plan, and what to say instead (never a blank image)."""
+    import unicodedata
+
+    emoji = list(dict.fromkeys(ch for ch in prompt if unicodedata.category(ch) == "So"))
+    msg = ("the prompt names nothing to draw: no object, quoted text or backdrop was "
+           "understood; describe the picture in words")
+    if emoji:
+        named = ", ".join(f"{ch} = {unicodedata.name(ch, '?').lower()}" for ch in emoji[:3])
+        msg += f" (emoji are not read as objects: {named})"
+    return msg
+
+
 def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
           background: str = "auto", quality: str = "auto", planner: str = "rules") -> Plan:
     """Place a Scene on a canvas: one box per instance, stated relations and counts kept.
@@ -1159,6 +1193,9 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
     Returns:
         A valid Plan.
     """
+    if not (scene.entities or scene.texts or scene.background or scene.aspect or scene.size
+            or scene.scale or scene.style.text or scene.style.preset):
+        raise PlanError(_nothing_to_draw(scene.prompt), param="prompt")
     check_element_count(sum(e.count for e in scene.entities) + len(scene.texts))
     for t in scene.texts:
         if len(t.content) > MAX_TEXT_CHARS:

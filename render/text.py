@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from planner.schema import Plan, TextElement, box_to_pixels
 from render.color import (INK_DARK, INK_LIGHT, RGB, contrast_ratio, mix, parse_color,
                           readable_on, relative_luminance, shade)
+from render.base import RenderError
 from render.fonts import FontSpec, font_for, load_font, resolve_script, script_info
 
 if TYPE_CHECKING:
@@ -365,6 +366,12 @@ def _plate_color(fill: RGB, backdrop: RGB) -> RGB:
     return readable_on(fill, dark=(18, 20, 28), light=(252, 252, 250))
 
 
+def legible_floor(width: int, height: int) -> int:
+    """The smallest font size (px) text is drawn at: 8 px from 512 px canvases up, less on
+    thumbnails (3 px at 192 and below) where everything is small."""
+    return min(8, max(3, min(width, height) // 64))
+
+
 def _role_cap(el: TextElement, canvas_h: int, canvas_w: int) -> int | None:
     """The type size the layout chose (``font_size``), else a cap from the role: body copy
     and captions stay modest even in a big box; titles may fill theirs."""
@@ -407,8 +414,13 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
                       stroke_frac=0.06 if treat.outline else 0.0,
                       max_size=_role_cap(el, image.height, image.width),
                       exact_max=el.font_size is not None)
-    if layout is None:
-        return image
+    floor = legible_floor(image.width, image.height)
+    if layout is None or layout.size < floor:
+        # Never an empty or illegible text written silently: the Plan must give it room.
+        got = "no size at all" if layout is None else f"{layout.size} px"
+        raise RenderError(f"text {el.id!r} ({len(el.content)} characters) fits its {bw}x{bh} "
+                          f"px box only at {got}, below the legible {floor} px: give it a "
+                          "larger box or canvas, or shorten it")
     layer = Image.new("RGBA", (bw, bh), (0, 0, 0, 0))
     draw = ImageDraw.Draw(layer)
     ox = {"left": pad, "right": bw - pad - layout.width}.get(el.align,

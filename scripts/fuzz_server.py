@@ -39,6 +39,9 @@ WORDS = ["a", "red", "apple", "left", "of", "blue", "cup", "three", "cats", "pos
 
 
 def spec_path() -> str:
+    """The spec: $LIMNER_OPENAI_SPEC, else ../shared/openai next to the repository."""
+    if os.environ.get("LIMNER_OPENAI_SPEC"):
+        return os.environ["LIMNER_OPENAI_SPEC"]
     here = os.path.abspath(SPEC)
     if os.path.exists(here):
         return here

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from planner.rules import RulesPlanner, detect_script, find_quotes, singular, understand
+from planner.schema import PlanError
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
@@ -332,9 +333,14 @@ _WORDS = ("a an the two three 5 12 cats dog red blue left of right above below o
 @given(st.one_of(st.text(max_size=60), st.lists(st.sampled_from(_WORDS), max_size=20)
                  .map(" ".join)), st.integers(0, 50))
 def test_any_prompt_gives_a_valid_plan(prompt, seed):
-    """Whatever the words, the planner returns a valid Plan (never an exception)."""
+    """Whatever the words, the planner returns a valid Plan, or (for words that name nothing
+    to draw, e.g. only emoji) a PlanError saying so, never a blank image."""
     if prompt.strip():
-        plan = RulesPlanner().plan(prompt, seed=seed)
+        try:
+            plan = RulesPlanner().plan(prompt, seed=seed)
+        except PlanError as e:
+            assert "nothing to draw" in str(e)
+            return
         assert plan.canvas.width % 16 == 0 and plan.canvas.height % 16 == 0
         for q in find_quotes(prompt):
             if q[2].strip():

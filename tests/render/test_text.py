@@ -138,7 +138,11 @@ def test_text_never_leaves_its_box(data, w, h):
            min(1.0, (y0 + h) / canvas[1]))
     el = TextElement(id="t", content=content, script=detect_script(content), box=box)
     img = Image.new("RGBA", canvas, (0, 0, 0, 0))
-    draw_text_element(img, el)
+    try:
+        draw_text_element(img, el)
+    except RenderError as e:        # too small a box: refused, never drawn illegibly
+        assert "below the legible" in str(e)
+        return
     bbox = img.getchannel("A").getbbox()
     px = box_to_pixels(box, *canvas)
     if bbox is not None:
