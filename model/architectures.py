@@ -57,6 +57,8 @@ class Architecture:
         preset: the configs/renderers.yaml preset that loads it (sampling comes from it).
         sampling: steps/guidance when there is no preset yet.
         family: limner's family key (render/families) when limner has an adapter.
+        simulated_by: a pipeline class over the same modules that the simulation calls
+            instead of ``pipeline`` (when ``pipeline`` needs something meta cannot give).
         notes: what is not published or what the simulation leaves out.
     """
 
@@ -68,6 +70,7 @@ class Architecture:
     preset: str | None = None
     sampling: Sampling | None = None
     family: str | None = None
+    simulated_by: str | None = None
     notes: str = ""
 
 
@@ -106,7 +109,8 @@ def load_architectures(path: str | Path | None = None) -> dict[str, Architecture
             raise ConfigError(f"{where}: needs a preset (renderers.yaml) or sampling")
         out[name] = Architecture(pipeline=arch.pipeline, repo=arch.repo, dtype=arch.dtype,
                                  components=comps, scheduler=sched, preset=arch.preset,
-                                 sampling=sampling, family=arch.family, notes=arch.notes)
+                                 sampling=sampling, family=arch.family,
+                                 simulated_by=arch.simulated_by, notes=arch.notes)
     return out
 
 

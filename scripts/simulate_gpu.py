@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import json
 import math
 import re
@@ -250,8 +251,9 @@ def estimate_tokens(text: str) -> int:
 class MetaTokenizer:
     """Stands in for a tokenizer: ids and masks of the right length (zeros), no vocabulary."""
 
-    def __init__(self, model_max_length: int = 512):
+    def __init__(self, model_max_length: int = 512, pad_to_max: bool = True):
         self.model_max_length = model_max_length
+        self.pad_to_max = pad_to_max
         self.pad_token_id = 0
         self.eos_token_id = 1
         self.bos_token_id = 0
@@ -273,7 +275,7 @@ class MetaTokenizer:
         if truncation and (max_length or self.model_max_length):
             cap = max_length or self.model_max_length
             lengths = [min(n, cap) for n in lengths]
-        if padding == "max_length":
+        if padding == "max_length" and self.pad_to_max:
             width = max_length or self.model_max_length
         elif padding in (True, "longest"):
             width = max(lengths)
@@ -362,6 +364,10 @@ def meta_patches():
             return orig(padding_mask, *args, **kwargs)
         return check
 
+    import torch.fx.experimental._config as fx_config
+
+    nonzero = fx_config.meta_nonzero_assume_all_nonzero
+    fx_config.meta_nonzero_assume_all_nonzero = True   # masks are all ones (MetaTokenizer)
     F.scaled_dot_product_attention = sdpa
     torch.nn.functional.scaled_dot_product_attention = sdpa
     VaeImageProcessor.pt_to_numpy = staticmethod(pt_to_numpy)
@@ -370,6 +376,7 @@ def meta_patches():
     try:
         yield
     finally:
+        fx_config.meta_nonzero_assume_all_nonzero = nonzero
         F.scaled_dot_product_attention = orig_sdpa
         VaeImageProcessor.pt_to_numpy = staticmethod(orig_np)
         for name, orig in skips.items():
@@ -408,7 +415,7 @@ def build_pipeline(arch, *, layers: dict | None = None):
             else:
                 model = cls(**values)
             modules[name] = model.to(dtype).eval()
-    pipe_cls = getattr(diffusers, arch.pipeline)
+    pipe_cls = getattr(diffusers, arch.simulated_by or arch.pipeline)
     params = inspect.signature(pipe_cls.__init__).parameters
     kwargs: dict[str, Any] = {}
     for pname in params:
@@ -417,7 +424,7 @@ def build_pipeline(arch, *, layers: dict | None = None):
         if pname in modules:
             kwargs[pname] = modules[pname]
         elif pname.startswith("tokenizer"):
-            kwargs[pname] = MetaTokenizer(_tokenizer_length(arch, pname))
+            kwargs[pname] = MetaTokenizer(*_tokenizer_policy(arch, pname))
         elif pname == "scheduler" and arch.scheduler is not None:
             kwargs[pname] = component_class(arch.scheduler.cls)(**arch.scheduler.config)
         elif params[pname].default is inspect.Parameter.empty:
@@ -427,10 +434,16 @@ def build_pipeline(arch, *, layers: dict | None = None):
     return pipe
 
 
-def _tokenizer_length(arch, pname: str) -> int:
-    """model_max_length of a tokenizer: 77 beside a CLIP encoder, else 512."""
+def _tokenizer_policy(arch, pname: str) -> tuple[int, bool]:
+    """(model_max_length, pad_to_max) of a tokenizer: CLIP 77 and T5 512 are padded to their
+    length (the denoiser reads every padded position); LLM encoders (Qwen, Mistral) are not:
+    their pipelines keep only the unmasked tokens, which meta cannot select by value, so the
+    tokenizer returns only those tokens (all-ones masks)."""
     enc = arch.components.get(pname.replace("tokenizer", "text_encoder"))
-    return 77 if enc is not None and enc.cls.startswith("CLIP") else 512
+    cls = enc.cls if enc is not None else ""
+    if cls.startswith("CLIP"):
+        return 77, True
+    return 512, cls.startswith(("T5", "UMT5"))
 
 
 def denoiser(pipe):
@@ -455,6 +468,7 @@ def cpu_timesteps(cls) -> None:
     if getattr(orig, "_meta_cpu", False):
         return
 
+    @functools.wraps(orig)   # keeps the signature: pipelines inspect it for ``sigmas``
     def set_timesteps(self, *args, **kwargs):
         if str(kwargs.get("device")) == "meta":
             kwargs["device"] = "cpu"
@@ -542,16 +556,43 @@ def bare_call(pipe, arch, size: tuple[int, int]) -> Callable[[], Any]:
     kwargs: dict[str, Any] = dict(prompt=PROMPT, height=size[1], width=size[0],
                                   num_inference_steps=steps, output_type="pt",
                                   generator=torch.Generator("cpu").manual_seed(0))
-    if "guidance_scale" in params:
-        kwargs["guidance_scale"] = guidance
-    if "negative_prompt" in params and guidance > 1.0 and arch.family != "flux":
-        kwargs["negative_prompt"] = NEGATIVE
+    kwargs.update(guidance_kwargs(params, arch, guidance))
+    if "image" in params and params["image"].default is inspect.Parameter.empty or \
+            arch.pipeline.endswith("KontextPipeline"):
+        from PIL import Image
+
+        kwargs["image"] = Image.new("RGB", size)   # an edit model's input picture
     if "use_resolution_binning" in params:
         kwargs["use_resolution_binning"] = False
     msl = max_sequence_length(arch)
     if msl and "max_sequence_length" in params:
         kwargs["max_sequence_length"] = msl
     return lambda: pipe(**kwargs)
+
+
+def guidance_kwargs(params, arch, guidance: float) -> dict:
+    """Guidance as the pipeline takes it: true CFG (``true_cfg_scale`` + a negative prompt,
+    two passes per step) for the Qwen pipelines, else ``guidance_scale`` (classifier-free for
+    SDXL/SD3/PixArt with a negative prompt; embedded for FLUX)."""
+    out: dict = {}
+    embedded = bool(arch_denoiser_config(arch).get("guidance_embeds"))
+    if "true_cfg_scale" in params and not embedded:
+        out["true_cfg_scale"] = guidance
+        if guidance > 1.0:
+            out["negative_prompt"] = NEGATIVE
+        return out
+    if "guidance_scale" in params:
+        out["guidance_scale"] = guidance
+    if "negative_prompt" in params and guidance > 1.0 and not embedded:
+        out["negative_prompt"] = NEGATIVE
+    return out
+
+
+def arch_denoiser_config(arch) -> dict:
+    for name in ("transformer", "unet"):
+        if name in arch.components:
+            return arch.components[name].config
+    return {}
 
 
 def max_sequence_length(arch) -> int | None:
@@ -591,9 +632,7 @@ def bare_tiles(pipe, arch, size: tuple[int, int], native: tuple[int, int]) -> Ca
             kw: dict[str, Any] = dict(prompt=PROMPT, image=tile, strength=strength,
                                       num_inference_steps=steps, output_type="pt",
                                       generator=torch.Generator("cpu").manual_seed(0))
-            if guidance > 1.0 and arch.family != "flux":
-                kw["negative_prompt"] = NEGATIVE
-            kw["guidance_scale"] = guidance
+            kw.update(guidance_kwargs(params, arch, guidance))
             msl = max_sequence_length(arch)
             if msl and "max_sequence_length" in params:
                 kw["max_sequence_length"] = msl
