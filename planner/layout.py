@@ -1210,7 +1210,7 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
         scene = scene.model_copy(update={"background": Background(kind="color",
                                                                    color="#ffffff")})
     canvas = canvas_size(scene, size)
-    if template in templates.STRUCTURED:
+    if template in templates.STRUCTURED or templates.listed(scene, template):
         bg = _resolve_background(scene, background)
         got = templates.layout(scene, template, canvas, bg, seed)
         if got is not None:

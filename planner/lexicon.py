@@ -155,6 +155,12 @@ CJK_BRAND_WORDS = {"品牌", "牌子", "标志", "標誌", "商标", "标识", "
                    "咖啡馆", "面包店", "餐厅", "餐馆", "面馆", "应用", "公司", "产品", "商品",
                    "ロゴ", "ブランド", "看板", "カフェ", "アプリ", "会社", "レストラン", "パン屋",
                    "로고", "브랜드", "간판", "가게", "카페", "식당", "앱", "회사", "상품", "제품"}
+# Size and weight words before a quote (大号红色标题“…”, 大きな文字「…」, 큰 제목 "…").
+CJK_TEXT_SIZES = {"大号": "big", "大字": "big", "超大": "big", "巨大": "big", "特大": "big",
+                  "大标题": "big", "大きな": "big", "大きい": "big", "小号": "small",
+                  "小字": "small", "小さな": "small", "小さい": "small", "粗体": "bold",
+                  "加粗": "bold", "太字": "bold"}
+KO_TEXT_SIZES = {"큰": "big", "커다란": "big", "거대한": "big", "작은": "small", "굵은": "bold"}
 CJK_TEXT_DOCS = {"标题", "文字", "字", "タイトル", "文字", "제목", "글자", "문구", "텍스트"}
 # Shapes a text is set in: '"NEW" in a red circle', '"SALE" on a badge'.
 TEXT_FRAMES = {"circle": "circle", "ring": "circle", "disc": "circle", "disk": "circle",

@@ -1234,6 +1234,8 @@ def _cjk_table() -> tuple[dict[str, _Tok], int]:
         table[w] = _Tok("rel", r)
     for w, m in lx.CJK_MARKS.items():
         table[w] = _Tok("mark", m)
+    for w, m in lx.CJK_TEXT_SIZES.items():
+        table[w] = _Tok("mark", m)
     for w, n in lx.JA_NATIVE.items():
         table[w] = _Tok("num", n)
     return table, max(len(k) for k in table)
@@ -1468,7 +1470,7 @@ def _read_tokens(toks: list[_Tok], quotes: list[str], f: _Facts) -> None:
             nk = _significant(toks, k, 1)
             nxt = _tok_at(toks, nk)
             if _names_text(nxt) and _tok_at(toks, nk + 1).kind == "text":
-                f.pending_text = {"color": tok.value}    # 红色标题“大促销”: that quote's colour
+                f.pending_text["color"] = tok.value      # 红色标题“大促销”: that quote's colour
             elif nxt.kind == "noun":
                 st.color = tok.value
             elif nxt.kind == "mark" and nxt.value == "bg":
@@ -1490,10 +1492,24 @@ def _read_tokens(toks: list[_Tok], quotes: list[str], f: _Facts) -> None:
                 st.marked = st.clause[-1][1]
             elif tok.value == "name" and _tok_at(toks, k + 1).kind == "text":
                 st.name_next = True
+            elif tok.value in ("big", "small", "bold"):
+                _cjk_text_size(f, toks, k)
         elif tok.kind == "punct" and tok.value not in "、":
             st.marked, st.clause, st.num, st.color = None, [], None, None
         if ref is not None:
             _cjk_mention(f, st, ref, k)
+
+
+def _cjk_text_size(f: _Facts, toks: list[_Tok], k: int) -> None:
+    """大号红色标题“夏日特卖”, 큰 제목 "축제": a size or weight word for the quote that
+    follows (through a colour and a word for text)."""
+    j = k + 1
+    while j < len(toks) and (toks[j].kind == "color" or _names_text(toks[j])):
+        j += 1
+    if j < len(toks) and toks[j].kind == "text" and j - k <= 3:
+        v = toks[k].value
+        f.pending_text.update({"weight": "bold"} if v == "bold" else
+                              {"size": "large" if v == "big" else "small"})
 
 
 def _names_text(tok: _Tok) -> bool:
@@ -1594,6 +1610,8 @@ def _ko_word(words: list[str], i: int) -> tuple[list[_Tok], int]:
             if doc in kind:
                 return [_Tok("mark", kind[doc])], i + 1
             return [_Tok("doc", doc)], i + 1
+    if w in lx.KO_TEXT_SIZES:
+        return [_Tok("mark", lx.KO_TEXT_SIZES[w])], i + 1
     if w.startswith(("이름", "라는")):
         return [_Tok("mark", "name")], i + 1
     return [_Tok("other", w)], i + 1

@@ -69,9 +69,14 @@ _COUNT_EN = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten
                        r"twelve)\s+(?:[a-z-]+\s+)?(bars|columns|slices|segments|wedges|sections|"
                        r"parts|categories|buttons|points|tips|steps)\b", re.IGNORECASE)
 _COUNT_CJK = re.compile(r"(\d+|[一二两三四五六七八九十]+)\s*(?:个|根|条|本の|つの|개의?)?\s*"
-                        r"(柱子?|条形|扇区|部分|块|棒|スライス|要素|막대|조각|항목|按钮|ボタン|버튼|"
+                        r"(柱(?![状形])子?|条形|扇区|部分|块|棒|スライス|要素|막대|조각|항목|按钮|ボタン|버튼|"
                         r"要点|ポイント|포인트)")
 _COUNT_KO = re.compile(r"(막대|조각|버튼|포인트)\s*(\d+|[한두세네]|다섯|여섯)\s*개")
+# A list in any kind of design: its points are bullets, evenly spaced and aligned.
+_LIST_WORDS = re.compile(r"\bbullet(ed|s)?\b|\bnumbered\b|\bchecklist\b|\b(to-?do|packing|"
+                         r"shopping|check) list\b|\blist of\b|\ba list\b|要点|列表|清单|"
+                         r"箇条書き|リスト|목록|체크리스트", re.IGNORECASE)
+_NUMBERED = re.compile(r"\bnumbered\b|\bsteps?\b|编号|番号|번호", re.IGNORECASE)
 _BUTTON_WORDS = re.compile(r"\bbuttons?\b|按钮|ボタン|버튼", re.IGNORECASE)
 _CHART_ENTITIES = {"bar", "column", "slice", "segment", "wedge", "section", "chart", "graph"}
 _UI_ENTITIES = {"button", "card", "toggle", "switch", "tab", "navbar", "icon"}
@@ -137,13 +142,25 @@ def _value(text: str) -> float:
     return float(m.group(0).replace(",", ".")) if m else 0.0
 
 
+def listed(scene: Scene, template: str | None) -> bool:
+    """Does the prompt ask for a (bulleted or numbered) list of its quoted lines?"""
+    return template not in ("chart", "menu", "ui") and bool(_LIST_WORDS.search(scene.prompt)) \
+        and sum(t.role in ("body", "bullet", "heading") for t in scene.texts) >= 2
+
+
 def prepare(scene: Scene, template: str | None) -> Scene:
     """Roles in this kind of design: a poster's, banner's, thumbnail's or card's second line is
     a subtitle; a product image's price is a price on a badge; a menu's lines that carry a
     price are two-column items; an infographic's points are bullets."""
+    texts = list(scene.texts)
+    if listed(scene, template):
+        first = next((i for i, t in enumerate(texts) if t.role == "title"), None)
+        texts = [t.model_copy(update={"role": "bullet"})
+                 if i != first and t.role in ("body", "heading", "title") else t
+                 for i, t in enumerate(texts)]
+        return scene.model_copy(update={"texts": tuple(texts)})
     if template is None:
         return scene
-    texts = list(scene.texts)
     titled = any(t.role == "title" for t in texts)
     if template in ("poster", "banner", "thumbnail", "card", "product", "logo") and titled:
         texts = [t.model_copy(update={"role": "subtitle"}) if t.role == "heading" else t
@@ -249,6 +266,9 @@ def layout(scene: Scene, template: str, canvas: tuple[int, int], bg: Background,
     """Elements of a structured template, and a note for the Plan's reasoning; None when
     the prompt gives the template nothing to structure (a menu without prices)."""
     c = _Canvas(scene, canvas, bg, seed)
+    if listed(scene, template):
+        return _infographic(c, numbered=template == "infographic"
+                            or bool(_NUMBERED.search(scene.prompt)))
     fn = {"chart": _chart, "menu": _menu, "infographic": _infographic, "ui": _ui}.get(template)
     return fn(c) if fn else None
 
@@ -418,7 +438,7 @@ def _menu(c: _Canvas) -> tuple[list, str] | None:
     return c.out, f"template menu: {len(items)} lines, prices flush right in one column"
 
 
-def _infographic(c: _Canvas) -> tuple[list, str] | None:
+def _infographic(c: _Canvas, numbered: bool = True) -> tuple[list, str] | None:
     s = c.scene
     points = [t for t in s.texts if t.role == "bullet"]
     if len(points) < 2:
@@ -437,12 +457,13 @@ def _infographic(c: _Canvas) -> tuple[list, str] | None:
     seen: dict[str, int] = {}
     for k, (t, (_, y0, _, y1)) in enumerate(zip(points, rows)):
         h = y1 - y0
-        d = min(h * 0.7 * H, 0.12 * W)
+        d = min(h * 0.7 * H, 0.12 * W) * (1.0 if numbered else 0.4)
         x = c.mx
         cy = (y0 + y1) / 2
         c.shape(f"marker-{k + 1}", "marker", (x, cy - d / 2 / H, x + d / W, cy + d / 2 / H),
-                label=str(k + 1), color=CHART_COLORS[k % len(CHART_COLORS)])
-        x += d / W * 1.35
+                label=str(k + 1) if numbered else "",
+                color=CHART_COLORS[k % len(CHART_COLORS)] if numbered else _ACCENT_DARK)
+        x += d / W * (1.35 if numbered else 2.2)
         if icons:
             e = icons[k]
             slug = _slug(e.label)
@@ -451,7 +472,8 @@ def _infographic(c: _Canvas) -> tuple[list, str] | None:
                                  (x, cy - d / 2 / H, x + d / W, cy + d / 2 / H)))
             x += d / W * 1.3
         c.text(t, (x, y0 + h * 0.12, right, y1 - h * 0.12), align="left")
-    return c.out, f"template infographic: {n} numbered points" + (" with icons" if icons else "")
+    kind = "numbered points" if numbered else "bullets"
+    return c.out, f"list: {n} {kind}" + (" with icons" if icons else "")
 
 
 def _ui(c: _Canvas) -> tuple[list, str]:

@@ -104,3 +104,37 @@ def test_plans_of_schema_1_0_still_load():
     new = plan.model_copy(update={"elements": plan.elements + (
         ShapeElement(id="b", box=(0.1, 0.5, 0.2, 0.9), shape="bar", value=3.0),)})
     assert Plan.from_json(new.to_json()) == new
+
+
+@pytest.mark.parametrize("prompt", ['一张海报，大号红色标题“夏日特卖”，小字“仅限本周”',
+                                    'ポスター、大きな文字「祭り」と小さな文字「七月七日」',
+                                    '포스터, 큰 제목 "축제" 그리고 작은 글자 "7월 7일"'])
+def test_cjk_size_words_bind_to_their_quote(prompt):
+    big, small = understand(prompt).texts
+    assert (big.size, small.size) == ("large", "small")
+    plan = P.plan(prompt)
+    assert plan.texts[0].font_size > 2 * plan.texts[1].font_size
+
+
+def test_bullets_are_evenly_spaced_and_left_aligned():
+    plan = P.plan('A poster titled "PACKING LIST" with bullet points "Passport", "Tickets", '
+                  '"Charger" and "Sunscreen"')
+    title, *points = plan.texts
+    assert title.role == "title" and {t.role for t in points} == {"bullet"}
+    assert len({t.box[0] for t in points}) == 1 and {t.align for t in points} == {"left"}
+    ys = [(t.box[1] + t.box[3]) / 2 for t in points]
+    steps = [b - a for a, b in zip(ys, ys[1:])]
+    assert max(steps) - min(steps) < 1e-3 and min(steps) > 0
+    assert len({t.font_size for t in points}) == 1 and title.font_size > points[0].font_size
+    markers = [s for s in plan.shapes if s.shape == "marker"]
+    assert len(markers) == 4 and not any(m.label for m in markers)      # bullets, not numbers
+
+
+def test_templates_are_picked_from_kind_words_in_four_languages():
+    from planner.templates import pick
+
+    assert pick("a bar chart of sales") == "chart"
+    assert pick("一个柱状图") == "chart" and pick("円グラフ") == "chart"
+    assert pick("메뉴판") == "menu" and pick("a greeting card") == "card"
+    assert pick("a login screen mockup") == "ui" and pick("a cafe menu poster") == "menu"
+    assert pick("three red apples") is None
