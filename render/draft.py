@@ -9,6 +9,7 @@ its init image and draw the exact text on top afterwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Sequence
 
 from planner.schema import ObjectElement, Plan, box_to_pixels
@@ -89,22 +90,35 @@ def _sprite_for(el: ObjectElement, size: tuple[int, int], options: RenderOptions
         return (reference_sprite(options.references[el.reference], box,
                                  options.extra.get("input_fidelity", "low")),
                 {"source": "reference", "reference": el.reference})
-    sprite = object_sprite(el.label, el.color, box, el.subject_id or el.label, options.font,
-                           q.supersample, q.sharpen, look.prefer, look.line, look.ink)
     pick = object_pick(el.label, look.prefer, look.line)
     record = pick.record()
     if pick.source == "icon":
         from render.icons import SETS
 
         record["licence"] = SETS[pick.icon_set].licence
-    if look.line and pick.source != "shape" and pick.icon_set not in ("mdi", "tabler"):
+    traced = look.line and pick.source != "shape" and pick.icon_set not in ("mdi", "tabler")
+    if traced:
+        record["look"] = "traced outline"
+    sprite = _styled_sprite(el.label, el.color, box, el.subject_id or el.label, options.font,
+                            q.supersample, q.sharpen, look, traced)
+    return sprite, record
+
+
+@lru_cache(maxsize=128)
+def _styled_sprite(label: str, color: str | None, box: tuple[int, int], key: str,
+                   font: str | None, supersample: int, sharpen: bool, look: Look,
+                   traced: bool) -> "Image.Image":
+    """An object's picture with its Look's per-object treatment (cached: a set of three
+    apples is styled once)."""
+    sprite = object_sprite(label, color, box, key, font, supersample, sharpen, look.prefer,
+                           look.line, look.ink)
+    if traced:
         from render.styles import outline_sprite
 
-        sprite = outline_sprite(sprite, _rgb(el.color) or look.ink or (40, 40, 48))
-        record["look"] = "traced outline"
+        sprite = outline_sprite(sprite, _rgb(color) or look.ink or (40, 40, 48))
     if look.sprite:
-        sprite = style_sprite(sprite, look.sprite, _rgb(el.color))
-    return sprite, record
+        sprite = style_sprite(sprite, look.sprite, _rgb(color))
+    return sprite
 
 
 def _rgb(color: str | None):
@@ -119,9 +133,10 @@ def _with_contrast(img: "Image.Image", sprite: "Image.Image", pos: tuple[int, in
     outline in a darker shade of that backdrop. Judged by WCAG contrast between the sprite's
     mean ink and the backdrop's mean colour in its box."""
     import numpy as np
-    from PIL import Image, ImageFilter
+    from PIL import Image
 
     from render.color import contrast_ratio, shade
+    from render.styles import grow_mask
 
     x, y = pos
     region = img.crop((x, y, x + sprite.width, y + sprite.height)).convert("RGB")
@@ -140,7 +155,7 @@ def _with_contrast(img: "Image.Image", sprite: "Image.Image", pos: tuple[int, in
     pad = width + 1
     alpha = Image.new("L", (sprite.width + 2 * pad, sprite.height + 2 * pad), 0)
     alpha.paste(sprite.getchannel("A"), (pad, pad))
-    ring = alpha.filter(ImageFilter.MaxFilter(2 * width + 1))
+    ring = grow_mask(alpha, width)
     edge_rgb = shade(back, -0.5)
     out = Image.new("RGBA", ring.size, edge_rgb + (0,))
     out.putalpha(ring)

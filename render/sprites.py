@@ -77,7 +77,7 @@ SYNONYMS: dict[str, str] = {
     "knife": "🔪", "teapot": "🫖", "kettle": "🫖", "basket": "🧺", "bucket": "🪣",
     "palm": "🌴", "palm tree": "🌴", "pine": "🌲", "pine tree": "🌲", "fir": "🌲",
     "cloud computing": "☁️", "shopping cart": "🛒", "cart": "🛒", "ticket": "🎟️",
-    "cabin": "🛖", "hut": "🛖", "cottage": "🏡", "barn": "🛖", "monitor": "🖥️",
+    "cabin": "🛖", "hut": "🛖", "cottage": "🏡", "monitor": "🖥️",
     "tablet": "📱", "suitcase": "🧳", "luggage": "🧳", "wallet": "👛", "purse": "👛",
     "grass": "🌿", "bush": "🌳", "stone": "🪨", "rock": "🪨", "river": "🏞️", "lake": "🏞️",
     "beach": "🏖️", "scooter": "🛴", "police": "🚓", "firetruck": "🚒",
@@ -91,7 +91,7 @@ SYNONYMS: dict[str, str] = {
     "picture": "🖼️", "photo": "🖼️", "witch": "🧙", "wizard": "🧙", "mage": "🧙",
     "telescope": "🔭", "lantern": "🏮", "camel": "🐪", "teddy bear": "🧸", "toy": "🧸",
     "hippo": "🦛", "hippopotamus": "🦛", "rhino": "🦏", "rhinoceros": "🦏",
-    "necklace": "📿", "pillow": "🛏️", "towel": "🧻", "surfboard": "🏄", "shovel": "⛏️",
+    "towel": "🧻",
 }
 _STOP = {"a", "an", "the", "of", "with", "and", "in", "on", "small", "big", "large", "tiny",
          "little", "single", "pair", "cute", "piece", "pieces"}
@@ -277,7 +277,7 @@ def dominant_color(tile: "Image.Image") -> tuple[RGB, float]:
     if rgb.size == 0:
         return (128, 128, 128), 0.0
     h, s, v = _rgb_to_hsv(rgb)
-    chroma = (s > 0.25) & (v > 0.2)
+    chroma = (s > 0.25) & (v > 0.35)  # very dark ink (tyres, outlines) reads as black
     if chroma.mean() < 0.2:
         return tuple(int(c * 255) for c in rgb.mean(axis=0)), 1.0 - chroma.mean()
     hist, edges = np.histogram(h[chroma], bins=36, range=(0, 1))
