@@ -22,7 +22,8 @@ from planner.schema import Plan, TextElement, box_to_pixels
 from render.color import (INK_DARK, INK_LIGHT, RGB, contrast_ratio, mix, parse_color,
                           readable_on, relative_luminance, shade)
 from render.base import RenderError
-from render.fonts import FontSpec, font_for, load_font, resolve_script, script_info
+from render.fonts import (FontSpec, detect_script, font_for, load_font, resolve_script,
+                          script_info)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -45,6 +46,9 @@ class Shaping:
     direction: str | None
     language: str | None
     cjk: bool
+    # Mixed scripts no one face covers ("Sale 特价 세일 تخفيض"): the faces, best first; each
+    # run of characters is shaped with the first face that draws it (see MixedFont).
+    chain: tuple[FontSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,117 @@ def shaping_for(content: str, script: str, weight: str = "bold",
                 font: str | None = None) -> Shaping:
     """Pick the face and shaping parameters for ``content`` (raises RenderError if no
     installed font covers it)."""
-    spec = font_for(content, script, weight, override=font)
     effective = resolve_script(content, script, weight)
     info = script_info(effective)
+    try:
+        spec = font_for(content, script, weight, override=font)
+    except RenderError:
+        chain = None if font else _font_chain(content, effective, weight)
+        if not chain:
+            raise
+        return Shaping(chain[0], None, None, info.cjk, chain=chain)
     return Shaping(spec, "rtl" if info.rtl else None, _LANG.get(effective), info.cjk)
+
+
+def _font_chain(content: str, script: str, weight: str) -> tuple[FontSpec, ...] | None:
+    """A fallback chain for text that mixes scripts: the face for the text's own script
+    first, then one face per other script in order of appearance, each found by font_for for
+    that script's characters (so a missing font names that script's package). None for text
+    of one script, whose error font_for already gave."""
+    groups: dict[str, list[str]] = {}
+    for ch in content:
+        if ch.isspace():
+            continue
+        groups.setdefault(detect_script(ch), []).append(ch)
+    if len(groups) < 2:
+        return None
+    order = [script] + [code for code in groups if code != script]
+    chain: list[FontSpec] = []
+    for code in order:
+        chars = "".join(groups.get(code, ()))
+        if chars:
+            face = font_for(chars, code, weight)
+            if face not in chain:
+                chain.append(face)
+    return tuple(chain)
+
+
+class MixedFont:
+    """A Pillow-font look-alike over a fallback chain: text is cut into runs drawn by one
+    face each (spaces and punctuation stay with the run they sit in), each run shaped in its
+    own script's direction and language; runs are laid out left to right, or right to left
+    when the text starts in a right-to-left script. Measures as ``getlength``/``getbbox``
+    do; ``_draw_text`` draws it."""
+
+    def __init__(self, chain: tuple[FontSpec, ...], size: int):
+        from render.fonts import cmap
+
+        self.chain = chain
+        self.fonts = [load_font(spec, size) for spec in chain]
+        self.maps = [cmap(spec) for spec in chain]
+
+    def _face(self, ch: str, current: int | None) -> int | None:
+        if current is not None and (ch.isspace() or ord(ch) in self.maps[current]
+                                    and not ch.isalpha()):
+            return current              # neutral characters stay in the run they sit in
+        for i, have in enumerate(self.maps):
+            if ord(ch) in have:
+                return i
+        return current if current is not None else 0
+
+    def runs(self, text: str) -> list[tuple[str, object, str | None, str | None]]:
+        """(run, Pillow font, direction, language) in visual order."""
+        pieces: list[list] = []
+        current = None
+        for ch in text:
+            face = self._face(ch, current)
+            if pieces and face == current:
+                pieces[-1][0] += ch
+            else:
+                pieces.append([ch, face])
+            current = face
+        out = []
+        for run, face in pieces:
+            info_code = detect_script(run)
+            info = script_info(info_code)
+            out.append((run, self.fonts[face], "rtl" if info.rtl else "ltr",
+                        _LANG.get(info_code)))
+        if out and out[0][2] == "rtl":
+            out.reverse()
+        return out
+
+    def getlength(self, text: str, direction: str | None = None,
+                  language: str | None = None) -> float:
+        return sum(f.getlength(run, direction=d, language=lang)
+                   for run, f, d, lang in self.runs(text))
+
+    def getbbox(self, text: str, anchor: str = "ls", direction: str | None = None,
+                language: str | None = None, stroke_width: int = 0):
+        x, box = 0.0, None
+        for run, f, d, lang in self.runs(text):
+            l, t, r, b = f.getbbox(run, anchor=anchor, direction=d, language=lang,
+                                   stroke_width=stroke_width)
+            box = (l + x, t, r + x, b) if box is None else \
+                (min(box[0], l + x), min(box[1], t), max(box[2], r + x), max(box[3], b))
+            x += f.getlength(run, direction=d, language=lang)
+        return box or (0, 0, 0, 0)
+
+
+def _font(sh: Shaping, size: int):
+    """The font object a Shaping measures and draws with at ``size``."""
+    return MixedFont(sh.chain, size) if sh.chain else load_font(sh.spec, size)
+
+
+def _draw_text(draw, xy: tuple[float, float], text: str, font, **kw) -> None:
+    """``draw.text`` for a Pillow font or a MixedFont (one call per run, on one baseline)."""
+    if not isinstance(font, MixedFont):
+        draw.text(xy, text, font=font, **kw)
+        return
+    kw = {k: v for k, v in kw.items() if k not in ("direction", "language")}
+    x, y = xy
+    for run, f, d, lang in font.runs(text):
+        draw.text((x, y), run, font=f, direction=d, language=lang, **kw)
+        x += f.getlength(run, direction=d, language=lang)
 
 
 # Chinese function characters that stay with the word before them.
@@ -227,7 +338,7 @@ def _measure(lines: list[str], font, sh: Shaping, size: int, stroke: int, align:
 
 def _try(content: str, sh: Shaping, size: int, box: tuple[int, int], max_lines: int,
          stroke_frac: float, align: str, level: int = 0) -> TextLayout | None:
-    font = load_font(sh.spec, size)
+    font = _font(sh, size)
     stroke = int(round(size * stroke_frac))
     lines: list[str] = []
     for para in content.splitlines() or [content]:
@@ -431,9 +542,9 @@ def draw_text_element(image: "Image.Image", el: TextElement, font: str | None = 
     elif effects and not under.transparent and el.role in ("title", "heading") \
             and relative_luminance(treat.fill) > 0.5:
         _soft_shadow(layer, layout, (ox, oy))
-    f = load_font(layout.shaping.spec, layout.size)
+    f = _font(layout.shaping, layout.size)
     for line, (lx, ly) in zip(layout.lines, layout.origins):
-        draw.text((ox + lx, oy + ly), line, font=f, fill=treat.fill + (255,), anchor="ls",
+        _draw_text(draw, (ox + lx, oy + ly), line, f, fill=treat.fill + (255,), anchor="ls",
                   direction=layout.shaping.direction, language=layout.shaping.language,
                   stroke_width=layout.stroke,
                   stroke_fill=(treat.outline + (255,)) if treat.outline else None)
@@ -459,7 +570,7 @@ def _draw_columns(image: "Image.Image", el: TextElement, sh: Shaping, treat: Tre
                           "left")
     if layout is None:
         return
-    f = load_font(layout.shaping.spec, layout.size)
+    f = _font(layout.shaping, layout.size)
     kw = dict(direction=layout.shaping.direction, language=layout.shaping.language)
     base = (bh - layout.height) / 2 + layout.origins[0][1]
     rw = f.getlength(right, **kw)
@@ -468,7 +579,7 @@ def _draw_columns(image: "Image.Image", el: TextElement, sh: Shaping, treat: Tre
     if treat.plate:
         _plate(draw, layout, (pad, (bh - layout.height) / 2), (bw, bh), treat.plate)
     for text, x in ((left, pad), (right, bw - pad - rw)):
-        draw.text((x, base), text, font=f, fill=treat.fill + (255,), anchor="ls", **kw)
+        _draw_text(draw, (x, base), text, f, fill=treat.fill + (255,), anchor="ls", **kw)
     paste_over(image, layer, (x0, y0))
 
 
@@ -489,10 +600,10 @@ def _soft_shadow(layer: "Image.Image", layout: TextLayout, origin: tuple[float, 
 
     mask = Image.new("L", layer.size, 0)
     d = ImageDraw.Draw(mask)
-    f = load_font(layout.shaping.spec, layout.size)
+    f = _font(layout.shaping, layout.size)
     dy = max(1, layout.size // 24)
     for line, (lx, ly) in zip(layout.lines, layout.origins):
-        d.text((origin[0] + lx, origin[1] + ly + dy), line, font=f, fill=110, anchor="ls",
+        _draw_text(d, (origin[0] + lx, origin[1] + ly + dy), line, f, fill=110, anchor="ls",
                direction=layout.shaping.direction, language=layout.shaping.language)
     mask = mask.filter(ImageFilter.BoxBlur(max(1, layout.size // 18)))
     layer.paste(Image.new("RGBA", layer.size, (10, 12, 24, 255)), (0, 0), mask)

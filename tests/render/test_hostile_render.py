@@ -102,3 +102,44 @@ def test_plans_at_the_caps_render():
                                                       (i % 20) / 20 + 0.05, (i // 20) / 10 + 0.1)})
         for i in range(MAX_ELEMENTS)))
     assert RENDERER.render([plan]).images[0].size == (128, 128)
+
+
+MIXED = "Sale 特价 セール 세일 تخفيض"
+
+
+def test_mixed_scripts_are_shaped_per_run_with_a_font_each():
+    from PIL import Image
+
+    from render.fonts import cmap
+    from render.text import MixedFont, draw_text_element, shaping_for
+
+    sh = shaping_for(MIXED, "Latn")
+    assert len(sh.chain) >= 2
+    font = MixedFont(sh.chain, 40)
+    runs = font.runs(MIXED)
+    # every character is drawn by a face that has it; the Arabic word is one RTL run
+    for run, f, direction, _lang in runs:
+        face = sh.chain[font.fonts.index(f)]
+        assert all(ch.isspace() or ord(ch) in cmap(face) for ch in run)
+    arabic = [r for r in runs if "تخفيض" in r[0]]
+    assert len(arabic) == 1 and arabic[0][2] == "rtl"
+    assert font.getlength(MIXED) == pytest.approx(
+        sum(f.getlength(r, direction=d, language=lang) for r, f, d, lang in runs))
+    img = Image.new("RGB", (800, 200), "white")
+    el = TextElement(id="t", box=(0.02, 0.1, 0.98, 0.9), content=MIXED, color="#000000")
+    draw_text_element(img, el)
+    assert img.convert("L").getextrema()[0] < 80          # ink was drawn
+
+
+def test_a_missing_font_for_one_run_names_that_scripts_package(monkeypatch):
+    import render.fonts as fonts
+    from render.text import shaping_for
+
+    real = fonts._candidates
+
+    def no_arabic(script, weight):
+        return iter(()) if script == "Arab" else real(script, weight)
+
+    monkeypatch.setattr(fonts, "_candidates", no_arabic)
+    with pytest.raises(RenderError, match=r"'تخفيض' \(script Arab\).*fonts-noto-core"):
+        shaping_for(MIXED, "Latn")
