@@ -355,6 +355,15 @@ class Limner:
                                         (output_format, output_compression), base=plan0)
             plan1 = self._revise_for_edit(plan0, instruction, len(refs), size, quality,
                                           background, seed)
+            if is_overlay(plan0) and picture is not None and mask is None:
+                from limner.photo import keep_subject_clear
+
+                if not is_overlay(plan1):
+                    # A new background behind a photo: its subject stays (limner/photo.py).
+                    return self._edit_plain(picture, instruction, None, options, n, size,
+                                            seed, (output_format, output_compression),
+                                            base=plan0)
+                plan1 = keep_subject_clear(picture, plan0, plan1, instruction)
             return self._edit_plan(picture, plan0, plan1, mask, options, n, output_format,
                                    output_compression)
         except ImageInputError as e:
@@ -394,7 +403,7 @@ class Limner:
     def _edit_plan(self, picture: Any, plan0: Plan, plan1: Plan, mask: Any, options: Any,
                    n: int, output_format: str, output_compression: int | None
                    ) -> GenerateResult:
-        from render.edit import apply_edit, fit_into_mask, load_mask
+        from render.edit import apply_edit, fit_into_mask, is_overlay, load_mask
 
         _check_output(output_format, output_compression, plan1.transparent)
         previous = picture   # apply_edit redraws whole when it does not fit plan0
@@ -403,6 +412,10 @@ class Limner:
         user_mask = load_mask(mask, previous.size) if mask is not None else None
         if user_mask is not None:
             plan1 = fit_into_mask(plan0, plan1, user_mask)
+        if previous is not None:
+            from limner.photo import subject_guard
+
+            user_mask = subject_guard(plan0, plan1, previous.size, user_mask)
         out = []
         for i in range(n):
             check_deadline()
@@ -413,7 +426,7 @@ class Limner:
             out.append(self._encoded(result.image, p1, output_format, output_compression,
                                      options.extra.get("ingredients", ())))
         return self._noted(GenerateResult(images=out, renderer=self.renderer.name), plan0,
-                           plan1)
+                           plan1, photo=is_overlay(plan0))
 
     def _edit_plain(self, picture: Any, instruction: str, mask: Any, options: Any, n: int,
                     size: Any, seed: int | None, output: tuple[str, int | None],
@@ -421,7 +434,6 @@ class Limner:
         """An edit planned inside ``mask`` of a picture without a Plan (``base``: the
         overlay Plan the picture already carries). ``output``: (format, compression)."""
         from limner.photo import edit_photo
-        from render.edit import merge_overlay
 
         if picture is None:
             raise LimnerError("edit needs an image (image=...) or a Plan (plan=...)", "image")
@@ -434,9 +446,10 @@ class Limner:
             check_deadline()
             s = (seed or 0) + i
             result = edit_photo(self.renderer, picture, instruction, mask=mask,
-                                options=options, seed=s, fallback=self._plan_overlay)
+                                options=options, seed=s, fallback=self._plan_overlay,
+                                base=base)
             _check_output(*output, result.image.mode == "RGBA")
-            plan = merge_overlay(base, result.plan) if base is not None else result.plan
+            plan = result.plan
             out.append(self._encoded(result.image, plan, *output,
                                      options.extra.get("ingredients", ())))
         return self._noted(GenerateResult(images=out, renderer=self.renderer.name), base,
@@ -537,7 +550,14 @@ def _revise_naming_references(plan0: Plan, instruction: str, count: int) -> Plan
         if not reading.mentions:
             raise
         text = for_planning(reading)
-        plan1 = revise(plan0, text, references=count) if text.strip() else plan0
+        try:
+            plan1 = revise(plan0, text, references=count) if text.strip() else plan0
+        except PlanError:
+            # What is left is only a verb ("把…放在桌子上", "둘 다 추가해"): the named
+            # images are the whole edit.
+            if not any(m.role == "object" for m in reading.mentions):
+                raise
+            plan1 = plan0
     return bind(plan1, reading, add_unmentioned=False)
 
 

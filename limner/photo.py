@@ -99,6 +99,54 @@ def _avoid_subject(plan: Plan, image: "Image.Image", instruction: str, new_ids: 
     return keep_clear(plan, box, new_ids) if box else plan
 
 
+SUBJECT_ID = "photo-subject"
+
+
+def with_subject(plan: Plan, subject: "Image.Image") -> Plan:
+    """``plan`` with an element standing for the photo's subject (its box), kept as
+    pixels: the element is never drawn over the photo, it holds the place."""
+    from planner.revise import clamp_box
+    from planner.schema import ObjectElement
+    from render.photo import mask_box
+
+    box = mask_box(subject)
+    if box is None or any(e.id == SUBJECT_ID for e in plan.elements):
+        return plan
+    el = ObjectElement(id=SUBJECT_ID, box=clamp_box(box), label="subject",
+                       description="the edited photo's own subject, kept as its pixels",
+                       subject_id=SUBJECT_ID)
+    return plan.model_copy(update={"elements": (el,) + plan.elements})
+
+
+def subject_guard(plan0: Plan, plan1: Plan, size: tuple[int, int],
+                  mask: "Image.Image | None") -> "Image.Image | None":
+    """A photo's subject (``with_subject``) left alone by an edit stays its own pixels:
+    ``mask`` (L, 255 = may change; None = all) without the subject's box."""
+    from PIL import Image, ImageChops
+
+    from render.edit import regions_mask
+
+    before = next((e for e in plan0.elements if e.id == SUBJECT_ID), None)
+    after = next((e for e in plan1.elements if e.id == SUBJECT_ID), None)
+    if before is None or after != before:
+        return mask
+    keep = ImageChops.invert(regions_mask([before.box], size, 0))
+    return keep if mask is None else ImageChops.multiply(mask, keep)
+
+
+def keep_subject_clear(image: "Image.Image", plan0: Plan, plan1: Plan, instruction: str
+                       ) -> Plan:
+    """What an edit adds to a photo's overlay Plan, moved off the photo's subject unless
+    the instruction says where it goes."""
+    from planner.references import says_where
+    from render.photo import subject_mask
+
+    new = {e.id for e in plan1.elements} - {e.id for e in plan0.elements}
+    if not new or says_where(instruction):
+        return plan1
+    return _avoid_subject(plan1, image, instruction, new, subject_mask(image))
+
+
 def plan_photo_edit(image: "Image.Image", instruction: str, editable: "Image.Image",
                     references: int, *, seed: int = 0, renderer_name: str = "draft",
                     subject: "Image.Image | None" = None,
@@ -137,20 +185,25 @@ def plan_photo_edit(image: "Image.Image", instruction: str, editable: "Image.Ima
 
 def edit_photo(renderer: Any, image: "Image.Image", instruction: str, *, mask: Any = None,
                options: "RenderOptions | None" = None, seed: int = 0,
-               fallback: Callable[[str, tuple[int, int], int], Plan] | None = None
-               ) -> "EditResult":
+               fallback: Callable[[str, tuple[int, int], int], Plan] | None = None,
+               base: Plan | None = None) -> "EditResult":
     """Edit a picture without a Plan; its pixels stay wherever the edit does not draw.
 
     Without a mask the photo's subject (render/photo.py) is kept out of the change: new
     elements are placed off it, and a new background fills everything else.
 
+    Args:
+        base: the overlay Plan the photo already carries (what earlier edits drew on it);
+            the result's Plan holds its elements too, and a new background redraws them.
     Returns:
         EditResult: pixels outside ``result.mask`` equal ``image`` exactly.
     """
     from PIL import Image, ImageChops
 
     from render.base import RenderOptions
-    from render.edit import EditResult, _inpaint, composite, is_overlay, load_mask
+    from render.edit import (
+        EditResult, _inpaint, composite, is_overlay, load_mask, merge_overlay,
+    )
     from render.photo import subject_mask
 
     options = options or RenderOptions()
@@ -160,16 +213,26 @@ def edit_photo(renderer: Any, image: "Image.Image", instruction: str, *, mask: A
     plan = plan_photo_edit(image, instruction, editable, len(options.references), seed=seed,
                            renderer_name=getattr(renderer, "name", "draft"), subject=subject,
                            fallback=fallback)
-    base = image.convert("RGBA" if image.mode in ("RGBA", "LA", "PA") else "RGB")
+    if base is not None:
+        plan = merge_overlay(base, plan)
+    drawn = plan
+    if base is not None and is_overlay(plan):   # draw only what this edit adds
+        drawn = plan.model_copy(update={"elements": plan.elements[len(base.elements):]})
     change = editable
     if not is_overlay(plan) and subject is not None:
-        # A new background: everything but the subject (and where new things stand on it).
+        # A new background: everything but the subject, which the Plan now records so that
+        # later edits (a Plan diff from here on) keep it and place new things beside it.
         change = ImageChops.subtract(editable, subject)
+        plan = with_subject(plan, subject)
+        drawn = plan.model_copy(update={"elements": tuple(
+            e for e in plan.elements if e.id != SUBJECT_ID)})
+    base_px = image.convert("RGBA" if image.mode in ("RGBA", "LA", "PA") else "RGB")
     inpaint = _inpaint(renderer)
     if inpaint is not None:
-        new = inpaint(base, plan, change, options)
+        new = inpaint(base_px, drawn, change, options)
     else:
-        new = renderer.render(plan, options).image
-    if new.size != base.size:
-        new = new.resize(base.size, Image.LANCZOS)
-    return EditResult(composite(new, base, change, over=is_overlay(plan)), plan, None, change)
+        new = renderer.render(drawn, options).image
+    if new.size != base_px.size:
+        new = new.resize(base_px.size, Image.LANCZOS)
+    return EditResult(composite(new, base_px, change, over=is_overlay(plan)), plan, None,
+                      change)

@@ -687,7 +687,7 @@ CJK_RELS = {
     "右下": "bottom right",
 }
 CJK_SCENES = {
-    "海滩": "beach", "沙滩": "beach", "海边": "beach", "ビーチ": "beach", "浜辺": "beach",
+    "海滩": "beach", "沙滩": "beach", "海边": "beach", "ビーチ": "beach", "浜辺": "beach", "海辺": "beach",
     "砂浜": "beach", "夜晚": "night", "晚上": "night", "夜空": "night", "夜景": "night",
     "夜": "night", "天空": "sky", "空": "sky", "日落": "sunset", "夕阳": "sunset",
     "夕焼け": "sunset", "夕日": "sunset", "草地": "field", "草原": "field", "田野": "field",

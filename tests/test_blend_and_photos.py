@@ -215,3 +215,27 @@ def test_edit_is_signed_with_its_parent_and_references_as_ingredients(tmp_path, 
     im, _ = photo(seed=5)
     again = lim.edit("add a red balloon", image=im)[0]
     assert pv.verify(again.data)["ingredients"][0]["signed"] is False
+
+
+def test_photo_subject_survives_later_turns(lim):
+    """After a new background the Plan records the photo's subject; a later edit (a Plan
+    diff) places new things beside it and never redraws its pixels."""
+    im, (x0, y0, x1, y1) = photo(seed=6)
+    first = lim.edit("change the background to a beach", image=im)[0]
+    assert any(e.id == "photo-subject" for e in first.plan.objects)
+    second = lim.edit("add a bird", image=first.data)[0]
+    after = np.asarray(second.image.convert("RGB"))
+    assert (after[y0:y1, x0:x1] == np.asarray(im)[y0:y1, x0:x1]).all()
+    bird = next(e for e in second.plan.objects if e.label == "bird")
+    subject = next(e for e in second.plan.objects if e.id == "photo-subject")
+    from planner.revise import _overlap
+    assert _overlap(bird.box, subject.box) < 0.1 * (bird.box[2] - bird.box[0]) * (
+        bird.box[3] - bird.box[1])
+
+
+def test_an_edit_that_is_only_its_references(lim):
+    made = lim.generate("两个苹果在桌子上", size="256x256")[0]
+    refs = [plain_reference((220, 30, 30)), plain_reference((30, 30, 220))]
+    for words in ("把这些产品放在桌子上", "둘 다 추가해", "put both on the table"):
+        r = lim.edit(words, image=made.data, references=refs)
+        assert sorted(e.reference for e in r.plan.objects if e.reference is not None) == [0, 1]
