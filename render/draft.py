@@ -129,13 +129,14 @@ def _rgb(color: str | None):
 
 def _with_contrast(img: "Image.Image", sprite: "Image.Image", pos: tuple[int, int]
                    ) -> tuple["Image.Image", str]:
-    """A sprite that would melt into the backdrop under it (a white dog on cream) gets an
-    outline in a darker shade of that backdrop. Judged by WCAG contrast between the sprite's
+    """A sprite that would melt into the backdrop under it (a white dog on cream, a black cat
+    on a night sky) gets an outline in a darker (or, on a dark backdrop, lighter) shade of
+    that backdrop. Judged by WCAG contrast between the sprite's
     mean ink and the backdrop's mean colour in its box."""
     import numpy as np
     from PIL import Image
 
-    from render.color import contrast_ratio, shade
+    from render.color import contrast_ratio, relative_luminance, shade
     from render.styles import grow_mask
 
     x, y = pos
@@ -156,7 +157,8 @@ def _with_contrast(img: "Image.Image", sprite: "Image.Image", pos: tuple[int, in
     alpha = Image.new("L", (sprite.width + 2 * pad, sprite.height + 2 * pad), 0)
     alpha.paste(sprite.getchannel("A"), (pad, pad))
     ring = grow_mask(alpha, width)
-    edge_rgb = shade(back, -0.5)
+    # Darker than a light backdrop, lighter than a dark one (a black cat at night).
+    edge_rgb = shade(back, 0.55) if relative_luminance(back) < 0.2 else shade(back, -0.5)
     out = Image.new("RGBA", ring.size, edge_rgb + (0,))
     out.putalpha(ring)
     out.alpha_composite(sprite, (pad, pad))

@@ -2,6 +2,7 @@
 
     python3 scripts/bench_render.py [--runs 3] [--cores all] [--prompt TEXT] [--quality auto]
     python3 scripts/bench_render.py --cold   # render seconds with empty icon caches vs warm
+    python3 scripts/bench_render.py --styles # 4K render seconds per drawn style
 
 Pinned to one core by default (os.sched_setaffinity), torch never imported. For each size
 it prints the best-of-runs seconds of plan, render, encode and their total, and two baselines:
@@ -95,6 +96,24 @@ def cold(prompt: str, runs: int) -> None:
         print(f"{w}x{h:<5} cold {t['cold']:.3f} s  warm {t['warm']:.3f} s")
 
 
+def styles(prompt: str, runs: int) -> None:
+    """3840x2160 render seconds per drawn style (render/styles.py), first run (styled
+    sprites and masks not cached yet) and best warm run."""
+    from limner.api import Limner
+    from render.styles import DRAWN
+
+    lim = Limner()
+    base = lim.plan(prompt, size=(3840, 2160), seed=1)
+    print(f"{'style':>12} {'first':>7} {'warm':>7}")
+    for name in [""] + list(DRAWN):
+        p = base.model_copy(update={"style": base.style.model_copy(update={"text": name})})
+        t0 = time.perf_counter()
+        lim.renderer.render(p)
+        first = time.perf_counter() - t0
+        warm = _best_times({"w": lambda: lim.renderer.render(p)}, runs)["w"]
+        print(f"{name or 'default':>12} {first:7.3f} {warm:7.3f}")
+
+
 def png_levels(prompt: str, runs: int) -> None:
     """Seconds and bytes of Pillow's PNG encode of one 3840x2160 render per zlib level."""
     from limner.api import Limner
@@ -125,6 +144,8 @@ def main() -> None:
                     help="instead: PNG encode time and size per zlib level at 3840x2160")
     ap.add_argument("--cold", action="store_true",
                     help="instead: render time with empty icon caches vs warm")
+    ap.add_argument("--styles", action="store_true",
+                    help="instead: 3840x2160 render seconds per drawn style")
     args = ap.parse_args()
     if args.cores == "1" and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -132,6 +153,8 @@ def main() -> None:
         png_levels(args.prompt, args.runs)
     elif args.cold:
         cold(args.prompt, args.runs)
+    elif args.styles:
+        styles(args.prompt, args.runs)
     else:
         bench(args.prompt, args.runs, args.quality)
 

@@ -202,3 +202,11 @@ def test_line_art_draws_one_colour_lines():
     assert float(np.percentile(marks.max(axis=-1) - marks.min(axis=-1), 95)) > 60
     assert {o.get("icon_set") for o in res.drawn[0]["objects"]} & {"tabler", "mdi"} or \
         all(o.get("look") == "traced outline" for o in res.drawn[0]["objects"])
+
+
+def test_dark_object_on_dark_backdrop_gets_a_light_outline():
+    cat = ObjectElement(id="c", label="cat", color="black", box=(0.1, 0.1, 0.9, 0.9))
+    res = DraftRenderer().render(_plan([cat], bg="#141418", size=(128, 128)))
+    assert res.drawn[0]["objects"][0].get("contrast") == "outline"
+    img = np.asarray(res.image, dtype=np.float32)
+    assert float(img[13:115, 13:115].max(axis=-1).max()) > 60  # a visibly lighter ring
