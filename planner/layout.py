@@ -508,7 +508,7 @@ def _position_edges(groups: dict[str, _Group], order: _Order, absolute: dict[str
 
 
 def _is_title(g: _Group) -> bool:
-    return g.kind == "text" and g.role in ("title", "heading")
+    return g.kind == "text" and g.role in ("title", "heading", "subtitle")
 
 
 def _soft_choice(a: _Group, b: _Group, slot: dict[str, tuple[int, int]]) -> tuple[str, str, str]:
@@ -667,7 +667,15 @@ def _grid(scene: Scene, groups: dict[str, _Group], order: _Order, canvas: tuple[
         flex_total = sum(n for n, f in zip(row_need, flexible) if f)
         heights = [n * room / flex_total if f else n * shrink for n, f in zip(row_need, flexible)]
     else:
-        heights = [n * inner / fixed for n in row_need]
+        # Only text: the lines keep their own height plus some air and stand as one block,
+        # centred, instead of spreading over the whole canvas
+        heights = [n * min(inner / fixed, 1.6) for n in row_need]
+        gap = gy * min(1.0, inner / fixed)
+        span = sum(heights) + gap * (nrow - 1)
+        top = my + (1 - 2 * my - span) / 2
+        rows = _intervals(heights, top, span, gap)
+        return {k: (xspan[k][0], rows[ry[k]][0], xspan[k][1], rows[ry[k]][1])
+                for k in order.keys}
     rows = _intervals(heights, my, 1 - 2 * my, gy)
     return {k: (xspan[k][0], rows[ry[k]][0], xspan[k][1], rows[ry[k]][1]) for k in order.keys}
 
@@ -1193,8 +1201,12 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
     Returns:
         A valid Plan.
     """
+    from planner import templates
+
+    template = templates.pick(scene.prompt)
     if not (scene.entities or scene.texts or scene.background or scene.aspect or scene.size
-            or scene.scale or scene.style.text or scene.style.preset):
+            or scene.scale or scene.style.text or scene.style.preset
+            or template in templates.SELF_DRAWING):
         raise PlanError(_nothing_to_draw(scene.prompt), param="prompt")
     check_element_count(sum(e.count for e in scene.entities) + len(scene.texts))
     for t in scene.texts:
@@ -1202,9 +1214,6 @@ def solve(scene: Scene, *, size: tuple[int, int] | None = None, seed: int = 0,
             raise PlanError(f"a quoted text is {len(t.content)} characters; the maximum is "
                             f"{MAX_TEXT_CHARS} (MAX_TEXT_CHARS) per text: split it or shorten "
                             "it", param="prompt")
-    from planner import templates
-
-    template = templates.pick(scene.prompt)
     scene = templates.prepare(scene, template)
     if template == "product" and scene.background is None:   # a shop's main image: white
         scene = scene.model_copy(update={"background": Background(kind="color",

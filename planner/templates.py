@@ -55,6 +55,7 @@ _KINDS = (
 )
 _KIND_RES = tuple((k, re.compile(rx, re.IGNORECASE)) for k, rx in _KINDS)
 STRUCTURED = ("chart", "menu", "infographic", "ui")
+SELF_DRAWING = ("chart", "ui")     # drawn from the kind word alone ("a bar chart with four bars")
 
 _CURRENCY = r"[$€£¥₩]"
 # A price: currency before or after a number ("$4.50", "4.50€", "12元", "20").
