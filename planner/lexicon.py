@@ -250,6 +250,8 @@ COMPOUNDS = {
     "snow globe", "tea pot", "coffee pot", "frying pan", "shopping bag", "shopping cart",
     "credit card", "gift card", "birthday card", "play button", "smart phone",
     "watering can", "trash can", "tin can", "steamer basket", "piggy bank", "beach ball",
+    "washing machine", "sewing machine", "coffee machine", "vending machine", "night light",
+    "desk lamp", "floor lamp", "coffee bean",
 }
 
 # --- scenes (background backdrops) ---------------------------------------------------------

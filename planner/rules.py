@@ -509,6 +509,9 @@ def _classify(words: list[tuple[str, str]], colors: list[str]) -> tuple[str, lis
     if head in _TEXT_REFS:
         return "textref", []
     if head in lx.NON_OBJECTS:
+        # A known compound is a thing even when its head alone is not ("traffic light").
+        if len(names) >= 2 and f"{names[-2]} {singular(head)}" in lx.COMPOUNDS:
+            return "entity", names[-2:]
         return "none", []
     nouns = []
     for w, p in reversed(words):

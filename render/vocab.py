@@ -69,7 +69,8 @@ HYPERNYMS = {
     "pudding": "custard", "jam": "honey pot", "honey": "honey pot", "syrup": "honey pot",
     "kiwi": "kiwi fruit", "lettuce": "leafy green", "cabbage": "leafy green",
     "spinach": "leafy green", "chef": "cook", "clown": "clown face", "trash can": "wastebasket",
-    "garbage can": "wastebasket", "sweet": "candy", "sweets": "candy", "gum": "candy", "lolly": "lollipop",
+    "garbage can": "wastebasket", "coffee machine": "coffee maker",
+    "espresso machine": "coffee maker", "sweet": "candy", "sweets": "candy", "gum": "candy", "lolly": "lollipop",
     # things
     "smartwatch": "watch", "wristwatch": "watch", "stopwatch": "stopwatch",
     "cellphone": "mobile phone", "iphone": "mobile phone", "handset": "telephone",
