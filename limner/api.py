@@ -269,8 +269,11 @@ class Limner:
         made_from = _sources(None, None, references, refs)
         out: list[GeneratedImage] = []
         name = self.renderer.name
+        takes = reference_capacity(self.renderer) - len(options.references)
         for i, plan in enumerate(plans):
             check_deadline()
+            if i == 1 and takes > 0:
+                options = _with_subjects(options, out[0].image, plans[0], takes)
             result = self.renderer.render([plan], options)
             image, p, s = result.images[0], result.plans[0], result.seeds[0]
             data = encode_image(image, p, seed=s, renderer=result.renderer,
@@ -559,6 +562,30 @@ def _revise_naming_references(plan0: Plan, instruction: str, count: int) -> Plan
                 raise
             plan1 = plan0
     return bind(plan1, reading, add_unmentioned=False)
+
+
+def reference_capacity(renderer: Any) -> int:
+    """How many reference images a renderer's model takes natively (its family's
+    ``capabilities.references``; 0 for the draft, which shares sprites by ``subject_id``)."""
+    caps = getattr(renderer, "capabilities", None)
+    if caps is None:
+        caps = getattr(getattr(renderer, "family", None), "capabilities", None)
+    value = caps.get("references", 0) if isinstance(caps, dict) else \
+        getattr(caps, "references", 0)
+    return int(value or 0)
+
+
+def _with_subjects(options: Any, first: Any, plan: Plan, limit: int) -> Any:
+    """Options whose ``extra["subject_references"]`` maps each subject of the first image
+    (largest first, at most ``limit``) to its crop: a family that takes references gives
+    them to its model, so the other images show the same subjects."""
+    from dataclasses import replace
+
+    from render.photo import subject_crops
+
+    crops = subject_crops(first, plan, limit)
+    return replace(options, extra={**options.extra, "subject_references": crops}) \
+        if crops else options
 
 
 def _sources(image: Any, picture: Any, given: Sequence[Any], refs: Sequence[Any]

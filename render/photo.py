@@ -163,3 +163,21 @@ def apply_palette(image: "Image.Image", ref: "Image.Image", amount: float = 0.55
     a[..., :3] = np.clip(out, 0, 255)
     res = Image.fromarray(a.round().astype(np.uint8), "RGBA")
     return res if image.mode == "RGBA" else res.convert(image.mode)
+
+
+def subject_crops(image: "Image.Image", plan, limit: int) -> dict:
+    """The first image's subjects as reference images for the others (consistent subjects
+    across n images): ``subject_id`` -> the crop of its box, for at most ``limit``
+    subjects, largest first; elements that already stand for a reference image are left
+    out (their reference is passed as it is)."""
+    from planner.schema import box_to_pixels
+
+    out: dict = {}
+    objects = sorted((e for e in plan.objects if e.subject_id and e.reference is None),
+                     key=lambda e: -(e.box[2] - e.box[0]) * (e.box[3] - e.box[1]))
+    for el in objects:
+        if len(out) >= limit:
+            break
+        if el.subject_id not in out:
+            out[el.subject_id] = image.crop(box_to_pixels(el.box, *image.size))
+    return out
