@@ -406,7 +406,8 @@ class Limner:
     def _edit_plan(self, picture: Any, plan0: Plan, plan1: Plan, mask: Any, options: Any,
                    n: int, output_format: str, output_compression: int | None
                    ) -> GenerateResult:
-        from render.edit import apply_edit, fit_into_mask, is_overlay, load_mask
+        from limner.editing import fit_into_mask
+        from render.edit import apply_edit, is_overlay, load_mask
 
         _check_output(output_format, output_compression, plan1.transparent)
         previous = picture   # apply_edit redraws whole when it does not fit plan0
@@ -436,6 +437,7 @@ class Limner:
                     base: Plan | None = None) -> GenerateResult:
         """An edit planned inside ``mask`` of a picture without a Plan (``base``: the
         overlay Plan the picture already carries). ``output``: (format, compression)."""
+        from limner.editing import merge_overlay
         from limner.photo import edit_photo
 
         if picture is None:

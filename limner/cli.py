@@ -23,6 +23,19 @@ RENDERER_HELP = ("draft, a diffusion preset (sdxl, sdxl-lightning, sdxl-turbo, s
                  "flux-schnell, flux-dev, pixart) or a local pipeline directory")
 
 
+DTYPE_HELP = "float32|float16|bfloat16 for a neural renderer (default: the preset's on GPU)"
+STEPS_HELP = "denoising steps for a neural renderer (default: the quality tier's)"
+
+
+def _neural_options(renderer: str, **options) -> dict:
+    """The neural-renderer options the user set (a draft render takes none)."""
+    given = {k: v for k, v in options.items() if v is not None}
+    if given and renderer == "draft":
+        _fail(f"{', '.join('--' + k for k in given)} need a neural --renderer "
+              "(a preset, a pipeline directory or a checkpoint file)")
+    return given
+
+
 class UserError(Exception):
     """Raised by commands for a user mistake; main() prints it on one line, exit 2."""
 
@@ -121,6 +134,8 @@ def generate(
     renderer: str = typer.Option("draft", "--renderer",
                                  help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
+    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
     moderation: str = typer.Option("auto", "--moderation",
@@ -158,7 +173,8 @@ def generate(
             if t.exists():
                 _fail(f"{t} exists; pass --overwrite to replace it")
     lim = Limner(planner=planner, model=model, renderer=renderer, device=device,
-                 font=str(font) if font else None)
+                 font=str(font) if font else None,
+                 **_neural_options(renderer, dtype=dtype, steps=steps))
     with _progress(n, renderer, size) as advance:
         def save(i: int, img) -> None:
             # Each file is written as soon as it is ready: an interrupted -n 10 keeps its work.
@@ -226,6 +242,8 @@ def batch(
     renderer: str = typer.Option("draft", "--renderer",
                                  help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
+    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
     ray: bool = typer.Option(False, "--ray", help="run on Ray (pip install 'limner[ray]')"),
@@ -283,6 +301,8 @@ def serve(
     renderer: str = typer.Option("draft", "--renderer",
                                  help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
+    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     ray: bool = typer.Option(False, "--ray", help="deploy on Ray Serve (limner[ray])"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address",
@@ -373,6 +393,8 @@ def edit(
     renderer: str = typer.Option("draft", "--renderer",
                                  help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
+    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing -o file"),
 ) -> None:
     """Edit in plain language: a session turn, or an image file (with an optional mask)."""
@@ -386,7 +408,8 @@ def edit(
                   "or --format png|jpeg|webp")
     if out is not None and out.exists() and not overwrite:
         _fail(f"{out} exists; pass --overwrite to replace it")
-    lim = Limner(planner=planner, model=model, renderer=renderer, device=device)
+    lim = Limner(planner=planner, model=model, renderer=renderer, device=device,
+                 **_neural_options(renderer, dtype=dtype, steps=steps))
     kw = dict(size=size, quality=quality, background=background, output_format=fmt or "png",
               output_compression=compression, input_fidelity=input_fidelity, seed=seed)
     refs = [str(r) for r in reference or []]

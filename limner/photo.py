@@ -160,7 +160,8 @@ def plan_photo_edit(image: "Image.Image", instruction: str, editable: "Image.Ima
             change to something only the photo's pixels hold (naming who can do it).
     """
     from planner.references import bind, for_planning, read
-    from render.edit import fit_into_mask, overlay_plan, plan_for_image
+    from limner.editing import fit_into_mask, plan_for_image
+    from render.edit import overlay_plan
 
     reading = read(instruction, references)
     try:

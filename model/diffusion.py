@@ -19,21 +19,9 @@ from typing import Any
 from model.config import CONFIG_DIR, ConfigError, build, load_presets
 from model.errors import ModelError
 
-FAMILIES = ("sdxl", "sd3", "flux", "pixart")
 QUALITY_TIERS = ("low", "medium", "high")
 DTYPES = ("float32", "float16", "bfloat16")
 OFFLOAD = ("none", "model", "sequential")
-
-# family -> (text-to-image, img2img, inpaint) diffusers class names; PixArt-Sigma ships no
-# img2img/inpaint pipeline, so the renderer runs SDEdit on it through custom timesteps.
-PIPELINES = {
-    "sdxl": ("StableDiffusionXLPipeline", "StableDiffusionXLImg2ImgPipeline",
-             "StableDiffusionXLInpaintPipeline"),
-    "sd3": ("StableDiffusion3Pipeline", "StableDiffusion3Img2ImgPipeline",
-            "StableDiffusion3InpaintPipeline"),
-    "flux": ("FluxPipeline", "FluxImg2ImgPipeline", "FluxInpaintPipeline"),
-    "pixart": ("PixArtSigmaPipeline", None, None),
-}
 
 
 @dataclass(frozen=True)
@@ -73,9 +61,9 @@ class RendererPreset:
 
 
 def _checked(preset: RendererPreset, where: str) -> RendererPreset:
-    if preset.family not in FAMILIES:
-        raise ConfigError(f"{where}: family must be one of {', '.join(FAMILIES)}; "
-                          f"got {preset.family!r}")
+    # The family key itself is checked where families live (render/families), on first use.
+    if not isinstance(preset.family, str) or not preset.family:
+        raise ConfigError(f"{where}: family must be a family key such as sdxl or flux")
     if preset.dtype not in DTYPES:
         raise ConfigError(f"{where}: dtype must be one of {', '.join(DTYPES)}")
     tiers = {}
@@ -105,25 +93,12 @@ def known_presets() -> list[str]:
     return list(load_renderer_presets())
 
 
-_CLASS_FAMILY = {cls: fam for fam, names in PIPELINES.items() for cls in names if cls}
-
-
-def family_of_directory(path: Path) -> str | None:
-    """The family of a ``save_pretrained`` directory, read from its model_index.json."""
-    index = path / "model_index.json"
-    if not index.is_file():
-        return None
-    return _CLASS_FAMILY.get(json.loads(index.read_text(encoding="utf-8")).get("_class_name"))
-
-
-def resolve_preset(name: str) -> tuple[str, RendererPreset]:
-    """A preset name, a YAML file of one preset, or a local pipeline directory → preset.
-
-    A local directory takes its family from model_index.json and the sampling tiers of that
-    family's first shipped preset.
+def resolve_preset(name: str) -> tuple[str, RendererPreset] | None:
+    """A shipped preset name or a YAML file of one preset → ``(name, preset)``; None for
+    anything else (a local directory or a single file: render/families matches those).
 
     Raises:
-        ModelError: unknown name, unreadable directory or a YAML file with != 1 preset.
+        ModelError: an unreadable YAML file, or one with != 1 preset.
     """
     presets = load_renderer_presets()
     if name in presets:
@@ -136,18 +111,7 @@ def resolve_preset(name: str) -> tuple[str, RendererPreset]:
         if len(found) != 1:
             raise ModelError(f"renderer preset file {name} must hold exactly one preset")
         return next(iter(found.items()))
-    path = Path(name).expanduser()
-    if path.is_dir():
-        family = family_of_directory(path)
-        if family is None:
-            raise ModelError(
-                f"{path} is not a diffusers pipeline of a supported family (model_index.json "
-                f"with one of: {', '.join(sorted(_CLASS_FAMILY))})")
-        base = next(p for p in presets.values() if p.family == family)
-        return path.name, dataclasses.replace(base, repo=str(path), variant=None,
-                                              unet_weights=None)
-    raise ModelError(f"unknown renderer {name!r}; choose one of: draft, "
-                      f"{', '.join(presets)}, or a local pipeline directory")
+    return None
 
 
 @dataclass(frozen=True)
@@ -251,12 +215,23 @@ def _class(name: str):
     return getattr(diffusers, name)
 
 
-def _from_pretrained(preset: RendererPreset, options: LoadOptions, dtype):
-    kwargs: dict[str, Any] = dict(dtype=dtype, local_files_only=options.local_files_only)
+def dtype_keyword() -> str:
+    """The keyword ``from_pretrained``/``from_pipe`` read the dtype from: ``dtype`` from
+    diffusers 0.40 (where ``torch_dtype`` is deprecated), ``torch_dtype`` before (where a
+    ``dtype=`` is silently ignored and the model loads in float32)."""
+    import diffusers
+    from packaging.version import Version
+
+    return "dtype" if Version(diffusers.__version__).release >= (0, 40) else "torch_dtype"
+
+
+def _from_pretrained(preset: RendererPreset, options: LoadOptions, dtype, cls_name: str):
+    kwargs: dict[str, Any] = {dtype_keyword(): dtype,
+                              "local_files_only": options.local_files_only}
     if preset.variant and dtype != _dtype_float32():
         kwargs["variant"] = preset.variant
     try:
-        return _class(PIPELINES[preset.family][0]).from_pretrained(preset.repo, **kwargs)
+        return _class(cls_name).from_pretrained(preset.repo, **kwargs)
     except (OSError, ValueError) as e:
         raise _missing_weights(preset, e) from None
 
@@ -309,11 +284,13 @@ def denoiser(pipe):
     return pipe.unet if hasattr(pipe, "unet") and pipe.unet is not None else pipe.transformer
 
 
-def load_pipeline(preset: RendererPreset, options: LoadOptions, name: str = ""):
+def load_pipeline(preset: RendererPreset, options: LoadOptions, name: str = "", *,
+                  pipeline_class: str):
     """Load a preset's text-to-image pipeline and place it on its device.
 
     Args:
-        preset: from ``resolve_preset``.
+        preset: from ``resolve_preset`` (or a family's preset for a local directory).
+        pipeline_class: the diffusers class to load (the family's text-to-image pipeline).
         options: device, dtype, offload, VAE tiling/slicing, torch.compile.
         name: the preset's name, for error messages.
     Returns:
@@ -324,15 +301,16 @@ def load_pipeline(preset: RendererPreset, options: LoadOptions, name: str = ""):
     """
     device = resolve_device(options.device, name or preset.repo)
     dtype = _torch_dtype(preset, options, device)
-    pipe = _from_pretrained(preset, options, dtype)
+    pipe = _from_pretrained(preset, options, dtype, pipeline_class)
     if preset.unet_weights is not None:
         _load_unet_weights(pipe, preset.unet_weights, options.local_files_only)
     if preset.scheduler:
         options_ = dict(preset.scheduler_options)
         pipe.scheduler = _class(preset.scheduler).from_config(pipe.scheduler.config, **options_)
-    for component in pipe.components.values():
-        if hasattr(component, "named_parameters"):
-            own_aligned_memory(component)
+    if device == "cpu":   # moving to a GPU copies anyway; a copy here would double host RAM
+        for component in pipe.components.values():
+            if hasattr(component, "named_parameters"):
+                own_aligned_memory(component)
     _place(pipe, device, options)
     if options.compile:
         # Compiles in place (nn.Module.compile) so attention processors stay settable; a new
@@ -340,16 +318,6 @@ def load_pipeline(preset: RendererPreset, options: LoadOptions, name: str = ""):
         denoiser(pipe).compile(mode="max-autotune-no-cudagraphs")
     pipe.set_progress_bar_config(disable=True)
     return pipe
-
-
-def related_pipeline(pipe, family: str, kind: str):
-    """The img2img (``kind="img2img"``) or inpaint pipeline sharing ``pipe``'s components,
-    or None when the family ships none (PixArt)."""
-    index = {"img2img": 1, "inpaint": 2}[kind]
-    cls_name = PIPELINES[family][index]
-    if cls_name is None:
-        return None
-    return derived_pipeline(pipe, _class(cls_name))
 
 
 @contextmanager
@@ -384,7 +352,7 @@ def derived_pipeline(pipe, cls):
     before = _module_dtypes(pipe)
     if len(set(before.values())) <= 1:
         with quiet_diffusers():   # its "cast with to()" warning: the cast is a no-op here
-            other = cls.from_pipe(pipe, torch_dtype=denoiser(pipe).dtype)
+            other = cls.from_pipe(pipe, **{dtype_keyword(): denoiser(pipe).dtype})
     else:
         expected, optional = cls._get_signature_keys(cls)
         comps = {k: v for k, v in pipe.components.items() if k in expected}

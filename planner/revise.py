@@ -28,6 +28,7 @@ from planner.schema import (
     SCENES, Background, Box, Canvas, ObjectElement, Plan, PlanError, SizeError, Style,
     TextElement, check_prompt, check_size,
 )
+from planner.schema import canvas_for_area as size_for_aspect  # noqa: F401 (public name here)
 
 Which = Literal["all", "any", "main", "left", "right", "top", "bottom", "center", "largest",
                 "smallest"]
@@ -1814,28 +1815,6 @@ def _apply_background(plan: Plan, op: SetBackground, ctx: _Context) -> Plan:
 
 def _apply_style(plan: Plan, op: SetStyle, ctx: _Context) -> Plan:
     return plan.model_copy(update={"style": op.style})
-
-
-def size_for_aspect(aspect: tuple[int, int], area: int) -> tuple[int, int]:
-    """The valid canvas of ratio ``aspect`` closest to ``area`` pixels (sides multiples of 16).
-
-    Raises:
-        SizeError: an aspect outside 1:3..3:1.
-    """
-    a, b = aspect
-    if a <= 0 or b <= 0:
-        raise SizeError(f"aspect {a}:{b} must have positive sides")
-    if max(a, b) / min(a, b) > 3.0 + 1e-9:
-        raise SizeError(f"aspect {a}:{b} is outside 1:3..3:1")
-    for shrink in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4):
-        w = (area * shrink * a / b) ** 0.5
-        width = max(16, int(round(w / 16)) * 16)
-        height = max(16, int(round(w * b / a / 16)) * 16)
-        try:
-            return check_size(width, height)
-        except SizeError:
-            continue
-    raise SizeError(f"no valid canvas for aspect {a}:{b}")
 
 
 def refit_boxes(plan: Plan, width: int, height: int) -> tuple:

@@ -97,6 +97,28 @@ def check_size(width: int, height: int) -> tuple[int, int]:
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 
 
+def canvas_for_area(aspect: tuple[int, int], area: int) -> tuple[int, int]:
+    """The valid canvas of ratio ``aspect`` closest to ``area`` pixels (sides multiples of 16).
+
+    Raises:
+        SizeError: an aspect outside 1:3..3:1.
+    """
+    a, b = aspect
+    if a <= 0 or b <= 0:
+        raise SizeError(f"aspect {a}:{b} must have positive sides")
+    if max(a, b) / min(a, b) > 3.0 + 1e-9:
+        raise SizeError(f"aspect {a}:{b} is outside 1:3..3:1")
+    for shrink in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4):
+        w = (area * shrink * a / b) ** 0.5
+        width = max(16, int(round(w / 16)) * 16)
+        height = max(16, int(round(w * b / a / 16)) * 16)
+        try:
+            return check_size(width, height)
+        except SizeError:
+            continue
+    raise SizeError(f"no valid canvas for aspect {a}:{b}")
+
+
 def parse_size(text: str | tuple[int, int] | None) -> tuple[int, int] | None:
     """Parse ``"WxH"`` (or ``"auto"``/None → None) and validate it.
 

@@ -1,20 +1,23 @@
 """The diffusion renderer: a Plan → an image with open-weights diffusers pipelines.
 
-Families: SDXL (and its Lightning/Turbo variants), SD3/SD3.5, FLUX.1 (schnell, dev) and
-PixArt-Sigma, loaded by model/diffusion.py from configs/renderers.yaml presets or a local
-pipeline directory. Layout follows the Plan without training:
+Model families are adapters (render/families/: one module each, see base.py); this module is
+the shared machinery and never asks which family it serves, only what the family can do
+(``family.capabilities``). Weights come from configs/renderers.yaml presets, a local
+pipeline directory (matched to its family by its model_index.json) or a single-file
+checkpoint, loaded by model/diffusion.py. Layout follows the Plan without training:
 
 1. The draft render of the Plan (background and objects, no text) is the init image, noised to
-   ``strength`` and denoised: SDEdit (Meng et al. 2021, arXiv:2108.01073). Strength per quality
-   tier trades faithfulness to the draft's composition for realism.
-2. Regional prompting (render/regional.py): each element's prompt acts only inside its box
-   through attention masks (LMD, Lian et al. 2023; RPG, Yang et al. 2024); a global prompt
-   acts everywhere and a background prompt outside the objects.
+   ``strength`` and denoised: SDEdit (Meng et al. 2021, arXiv:2108.01073), where the family
+   has img2img. Strength per quality tier trades faithfulness to the draft for realism.
+2. Regional prompting (render/regional.py), where the family has it: each element's prompt
+   acts only inside its box through attention masks (LMD, Lian et al. 2023; RPG, Yang et al.
+   2024); a global prompt acts everywhere and a background prompt outside the objects.
 3. Canvases above the model's native size are generated at native size, then upscaled with
    tiled img2img and overlap blending (render/tiling.py, MultiDiffusion's fusion rule).
-4. Transparent Plans are drawn on a planned key colour and keyed (render/keying.py).
-5. Text is never drawn by the model: the text engine draws it exactly afterwards and
-   render/harmonise.py matches it to the picture's light.
+4. Transparent Plans are drawn on a planned key colour and keyed (render/keying.py), unless
+   the family outputs alpha itself.
+5. Text is drawn by the text engine exactly afterwards and render/harmonise.py matches it to
+   the picture's light.
 
 n Plans are batched within a memory budget; each image has its own ``torch.Generator`` seeded
 with its Plan's seed, so a batch of n gives the pixels of n single renders.
@@ -23,31 +26,28 @@ with its Plan's seed, so a batch of n gives the pixels of n single renders.
 from __future__ import annotations
 
 import dataclasses
-from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from model.diffusion import (LoadOptions, RendererPreset, Tier, denoiser, known_presets,
-                             load_pipeline, related_pipeline, resolve_preset)
+                             load_pipeline, load_renderer_presets, quiet_diffusers,
+                             resolve_preset)
 from model.errors import ModelError
-from planner.schema import Plan, TextElement
+from planner.schema import Plan
 from render.base import RenderError, RenderOptions, RenderResult, as_plan_list
+from render.families import Embeds, Family, Pipelines, family_for_directory, get_family
+from render.prompts import background_prompt, element_prompt, prompt_segments
 from render.regional import RegionLayout, Segment, regional_attention
 
 if TYPE_CHECKING:
     import numpy as np
-    import torch
     from PIL import Image
 
-__all__ = ["DiffusionOptions", "DiffusionRenderer", "known_presets", "prompt_segments"]
+__all__ = ["DiffusionOptions", "DiffusionRenderer", "background_prompt", "element_prompt",
+           "known_presets", "prompt_segments"]
 
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-
-# Rough activation memory per image per megapixel (GiB, half precision, CFG included): an
-# estimate from the models' widths, not a measurement here (no GPU); it only sizes batches.
-_GIB_PER_MEGAPIXEL = {"sdxl": 1.5, "sd3": 2.5, "flux": 3.0, "pixart": 1.5}
-
 
 @dataclass(frozen=True)
 class DiffusionOptions:
@@ -63,6 +63,8 @@ class DiffusionOptions:
         tile_overlap: overlap between tiles as a share of the tile side.
         negative_prompt: used where the model does classifier-free guidance.
         steps: override the tier's number of steps (tests, quick previews).
+        true_cfg: true classifier-free guidance scale for guidance-distilled families that
+            read no negative prompt otherwise (FLUX.1); > 1 doubles the compute.
     """
 
     regional: bool = True
@@ -74,112 +76,10 @@ class DiffusionOptions:
     tile_overlap: float = 0.25
     negative_prompt: str = "text, letters, watermark, blurry, deformed"
     steps: int | None = None
+    true_cfg: float | None = None
 
 
-# --- prompts from the Plan ---------------------------------------------------------------
-
-@lru_cache(maxsize=256)
-def _colour_words(value: str | None) -> str:
-    """A colour as words a text encoder knows: CSS names stay, hex becomes the nearest name."""
-    if not value:
-        return ""
-    from render.color import parse_color
-
-    rgb = parse_color(value)
-    if rgb is None or not value.strip().startswith(("#", "rgb")):
-        return value.strip()
-    import webcolors
-
-    names = webcolors.names("css3")
-    return min(names, key=lambda n: sum((a - b) ** 2 for a, b in
-                                        zip(webcolors.name_to_rgb(n), rgb)))
-
-
-def element_prompt(el) -> str:
-    """One object's prompt: colour, label, description."""
-    head = " ".join(w for w in (_colour_words(el.color), el.label) if w)
-    return f"{head}, {el.description}" if el.description else head
-
-
-def background_prompt(plan: Plan, key_name: str | None = None) -> str:
-    """Words for the Plan's background (the key colour's name for a transparent Plan)."""
-    bg = plan.canvas.background
-    if key_name or bg.kind == "transparent":
-        return f"isolated on a plain flat {key_name or 'white'} background"
-    if bg.kind == "gradient":
-        text = "smooth gradient background from " + " to ".join(
-            _colour_words(c) for c in bg.colors)
-    elif bg.kind == "scene":
-        text = " ".join(w for w in (_colour_words(bg.color), bg.scene or "", "scene") if w)
-    else:
-        text = f"plain {_colour_words(bg.color) or 'neutral'} background"
-    return f"{text}, {bg.description}" if bg.description else text
-
-
-def prompt_segments(plan: Plan, key_name: str | None = None
-                    ) -> list[tuple[str, tuple, bool]]:
-    """The Plan as prompt segments ``(text, boxes, invert)``, global one first.
-
-    Global: style, every object, background (everywhere). Background: outside the object
-    boxes. One segment per distinct element prompt (identical prompts share a segment, their
-    boxes united). Text boxes get an "empty space" prompt so the model leaves room for the
-    text drawn later.
-    """
-    groups: dict[str, list] = {}
-    for el in sorted(plan.objects, key=lambda e: e.z):
-        groups.setdefault(element_prompt(el), []).append(el.box)
-    back = background_prompt(plan, key_name)
-    style = plan.style.text or (plan.style.preset or "")
-    subjects = "; ".join(f"{len(b)} x {p}" if len(b) > 1 else p for p, b in groups.items())
-    global_text = ", ".join(t for t in (style, subjects, back) if t)
-    boxes = tuple(b for bs in groups.values() for b in bs)
-    segs = [(global_text, (), True), (back, boxes, True)]
-    segs += [(p, tuple(b), False) for p, b in groups.items()]
-    text_boxes = tuple(t.box for t in plan.texts if isinstance(t, TextElement))
-    if text_boxes:
-        segs.append(("empty smooth surface, clean space", text_boxes, False))
-    return segs
-
-
-# --- encoding -----------------------------------------------------------------------------
-
-@dataclass
-class Embeds:
-    """Text conditioning of N prompts (negatives None without CFG)."""
-
-    tokens: Any
-    mask: Any = None
-    pooled: Any = None
-    neg_tokens: Any = None
-    neg_mask: Any = None
-    neg_pooled: Any = None
-
-
-def _encode(pipe, family: str, texts: list[str], max_len: int | None, device,
-            t5_only: bool = False) -> Embeds:
-    """Encode ``texts`` as positive prompts (negatives are encoded the same way by the
-    caller, once). ``t5_only``: FLUX element segments, which only add T5 tokens (CLIP gives
-    FLUX's pooled vector, taken from the global prompt)."""
-    if family == "sdxl":
-        pe, _, pp, _ = pipe.encode_prompt(prompt=texts, device=device,
-                                          do_classifier_free_guidance=False)
-        return Embeds(pe, None, pp)
-    if family == "sd3":
-        pe, _, pp, _ = pipe.encode_prompt(prompt=texts, prompt_2=None, prompt_3=None,
-                                          device=device, do_classifier_free_guidance=False,
-                                          max_sequence_length=max_len or 256)
-        return Embeds(pe, None, pp)
-    if family == "flux" and t5_only:
-        return Embeds(pipe._get_t5_prompt_embeds(prompt=texts, max_sequence_length=max_len,
-                                                 device=device))
-    if family == "flux":
-        pe, pp, _ = pipe.encode_prompt(prompt=texts, prompt_2=None, device=device,
-                                       max_sequence_length=max_len or 512)
-        return Embeds(pe, None, pp)
-    pe, pm, _, _ = pipe.encode_prompt(texts, do_classifier_free_guidance=False, device=device,
-                                      clean_caption=False, max_sequence_length=max_len or 300)
-    return Embeds(pe, pm)
-
+# --- encoding (family-agnostic: the family's hooks do what differs) ----------------------
 
 def _rows(e: Embeds, index) -> Embeds:
     """The rows ``index`` of every tensor of ``e``."""
@@ -189,8 +89,8 @@ def _rows(e: Embeds, index) -> Embeds:
     return Embeds(pick(e.tokens), pick(e.mask), pick(e.pooled))
 
 
-def _encode_texts(pipe, family: str, texts: list[str], negative: str | None, max_len,
-                  device, t5_only: bool = False) -> tuple[Embeds, Embeds | None]:
+def _encode_texts(pipe, family: Family, texts: list[str], negative: str | None, max_len,
+                  device, region: bool = False) -> tuple[Embeds, Embeds | None]:
     """Encode each distinct text (and the negative prompt) once; rows follow ``texts``.
 
     Returns:
@@ -200,14 +100,12 @@ def _encode_texts(pipe, family: str, texts: list[str], negative: str | None, max
     import torch
 
     uniq = list(dict.fromkeys(texts + ([negative] if negative is not None else [])))
-    e = _encode(pipe, family, uniq, max_len, device, t5_only)
+    e = family.encode(pipe, uniq, max_len, device, region=region)
     pos = _rows(e, torch.tensor([uniq.index(t) for t in texts]))
     if negative is None:
         return pos, None
     neg = _rows(e, torch.full((len(texts),), uniq.index(negative)))
-    if family == "sdxl" and not negative and pipe.config.force_zeros_for_empty_prompt:
-        neg = Embeds(torch.zeros_like(neg.tokens), None, torch.zeros_like(neg.pooled))
-    return pos, neg
+    return pos, family.negative(pipe, neg, negative)
 
 
 def _join(first, rest, items: int):
@@ -220,13 +118,14 @@ def _join(first, rest, items: int):
     return torch.cat([first, per_item], dim=1)
 
 
-def encode_segments(pipe, family: str, texts: list[list[str]], preset: RendererPreset,
+def encode_segments(pipe, family: Family, texts: list[list[str]], preset: RendererPreset,
                     negative: str, cfg: bool, device) -> tuple[Embeds, list[int]]:
     """Encode every item's segment prompts and concatenate them along the token axis.
 
     The global prompt gets the preset's full ``max_sequence_length``; element prompts get
-    just enough T5 tokens (at most ``region_tokens``; CLIP is always 77). Each distinct text
-    is encoded once, so n images of one prompt cost one encoding.
+    just enough tokens (at most ``region_tokens``). Each distinct text is encoded once, so n
+    images of one prompt cost one encoding. With ``cfg`` the negatives are the negative
+    prompt's embeddings (never the positive's), whatever the number of segments.
 
     Returns:
         ``(embeds with tensors (B, sum(lengths), D), token length of each segment)``.
@@ -239,93 +138,39 @@ def encode_segments(pipe, family: str, texts: list[list[str]], preset: RendererP
                               preset.max_sequence_length, device)
         rest = [s for t in texts for s in t[1:]]
         if not rest:
-            return _with_negative(g, gn, gn), [g.tokens.shape[1]]
+            return _with_negative(g, gn), [g.tokens.shape[1]]
         # Element segments are sized to the element prompts; the negative prompt is cut to
         # that length there (it is whole in the global segment).
-        with _quiet_truncation():
+        with quiet_diffusers():
             r, rn = _encode_texts(pipe, family, rest, neg,
                                   _region_length(pipe, family, rest, preset), device,
-                                  t5_only=family == "flux")
-        r, rn = _trim_clip(pipe, family, r, rest), _trim_clip(pipe, family, rn, rest)
+                                  region=True)
+        r = family.trim_region(pipe, r, rest)
+        rn = None if rn is None else family.trim_region(pipe, rn, rest)
     n = len(texts)
     pos = Embeds(_join(g.tokens, r.tokens, n), _join(g.mask, r.mask, n), g.pooled)
-    joined = pos if gn is None else Embeds(_join(gn.tokens, rn.tokens, n),
-                                           _join(gn.mask, rn.mask, n), gn.pooled)
+    joined = None if gn is None else Embeds(_join(gn.tokens, rn.tokens, n),
+                                            _join(gn.mask, rn.mask, n), gn.pooled)
     lengths = [g.tokens.shape[1]] + [r.tokens.shape[1]] * (len(texts[0]) - 1)
-    return _with_negative(pos, gn, joined), lengths
+    return _with_negative(pos, joined), lengths
 
 
-@contextmanager
-def _quiet_truncation():
-    """Silence diffusers' "input was truncated" warning while encoding element segments,
-    where cutting the negative prompt short is intended."""
-    import logging
-
-    root = logging.getLogger("diffusers")
-    level = root.level
-    root.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        root.setLevel(level)
-
-
-def _with_negative(pos: Embeds, neg: Embeds | None, neg_joined: Embeds) -> Embeds:
+def _with_negative(pos: Embeds, neg: Embeds | None) -> Embeds:
     if neg is None:
         return pos
-    return Embeds(pos.tokens, pos.mask, pos.pooled, neg_joined.tokens, neg_joined.mask,
-                  neg_joined.pooled)
+    return Embeds(pos.tokens, pos.mask, pos.pooled, neg.tokens, neg.mask, neg.pooled)
 
 
-_T5_TOKENIZER = {"sd3": "tokenizer_3", "flux": "tokenizer_2", "pixart": "tokenizer"}
-_CLIP_TOKENS = 77
+def _region_length(pipe, family: Family, texts: list[str], preset: RendererPreset) -> int:
+    """Tokens per element segment: what the longest element prompt (or the negative) needs,
+    at most ``preset.region_tokens``. Element prompts are a few words; padding them to a
+    fixed budget would only lengthen every attention call."""
+    from render.families.sdxl import needed_tokens
 
-
-def _needed(tokenizer, texts: list[str], cap: int) -> int:
-    """Tokens the longest text needs (with its special tokens), rounded up to 8, ≤ cap."""
-    longest = max(len(ids) for ids in tokenizer(texts).input_ids)
-    return min(cap, max(8, -(-longest // 8) * 8))
-
-
-def _region_length(pipe, family: str, texts: list[str], preset: RendererPreset) -> int:
-    """T5 tokens per element segment: what the longest element prompt (or the negative)
-    needs, at most ``preset.region_tokens``. Element prompts are a few words; padding them
-    to a fixed budget would only lengthen every attention call."""
-    name = _T5_TOKENIZER.get(family)
+    name = family.region_tokenizer
     tok = getattr(pipe, name, None) if name else None
-    return _needed(tok, texts, preset.region_tokens) if tok is not None else preset.region_tokens
-
-
-def _trim_clip(pipe, family: str, e: Embeds | None, texts: list[str]) -> Embeds | None:
-    """Keep only the CLIP positions element prompts use (SDXL; SD3's CLIP half).
-
-    CLIP's text encoder is causal, so the states up to a prompt's end token do not depend on
-    the padding after it: dropping the trailing padding keeps every word and the summary at
-    the end token, and shortens each element segment from 77 tokens to a few.
-    """
-    if e is None or family not in ("sdxl", "sd3"):
-        return e
-    import torch
-
-    keep = _needed(pipe.tokenizer, texts, _CLIP_TOKENS)
-    t = e.tokens
-    tokens = t[:, :keep] if family == "sdxl" else torch.cat(
-        [t[:, :keep], t[:, _CLIP_TOKENS:]], dim=1)
-    return Embeds(tokens, e.mask, e.pooled)
-
-
-def call_kwargs(family: str, e: Embeds) -> dict:
-    """Pipeline keyword arguments carrying precomputed embeddings."""
-    if family == "pixart":
-        kw = dict(prompt_embeds=e.tokens, prompt_attention_mask=e.mask, negative_prompt=None)
-        if e.neg_tokens is not None:
-            kw.update(negative_prompt_embeds=e.neg_tokens,
-                      negative_prompt_attention_mask=e.neg_mask)
-        return kw
-    kw = dict(prompt_embeds=e.tokens, pooled_prompt_embeds=e.pooled)
-    if e.neg_tokens is not None:
-        kw.update(negative_prompt_embeds=e.neg_tokens, negative_pooled_prompt_embeds=e.neg_pooled)
-    return kw
+    return (needed_tokens(tok, texts, preset.region_tokens) if tok is not None
+            else preset.region_tokens)
 
 
 def layout_for(segments: list[list[tuple]], lengths: list[int],
@@ -352,7 +197,8 @@ def generation_size(size: tuple[int, int], native: tuple[int, int],
             max(multiple, int(h * scale) // multiple * multiple))
 
 
-def max_batch(family: str, size: tuple[int, int], device: str, memory_gb: float | None) -> int:
+def max_batch(gib_per_megapixel: float, size: tuple[int, int], device: str,
+              memory_gb: float | None) -> int:
     """How many images of ``size`` to sample at once within the memory budget (≥ 1)."""
     if memory_gb is None:
         memory_gb = 8.0
@@ -360,15 +206,17 @@ def max_batch(family: str, size: tuple[int, int], device: str, memory_gb: float 
             import torch
 
             memory_gb = torch.cuda.mem_get_info(torch.device(device))[0] / 2 ** 30 * 0.8
-    per_image = _GIB_PER_MEGAPIXEL[family] * size[0] * size[1] / 1e6
+    per_image = gib_per_megapixel * size[0] * size[1] / 1e6
     return max(1, int(memory_gb / per_image))
 
 
 def _to_pil(array: "np.ndarray") -> "Image.Image":
+    """A float ``(H, W, 3|4)`` array in [0, 1] → an RGB (or RGBA) image."""
     import numpy as np
     from PIL import Image
 
-    return Image.fromarray((np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8), "RGB")
+    mode = "RGBA" if array.shape[-1] == 4 else "RGB"
+    return Image.fromarray((np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8), mode)
 
 
 def _repeat(kwargs: dict, n: int) -> dict:
@@ -377,83 +225,81 @@ def _repeat(kwargs: dict, n: int) -> dict:
             for k, v in kwargs.items()}
 
 
-def encode_init(pipe, images: list["Image.Image"], generators: list, device
-                ) -> "torch.Tensor":
-    """VAE latents of ``images`` (sampled with each item's generator), scaled for the model."""
-    import torch
-
-    vae = pipe.vae
-    # fp16 SDXL-style VAEs overflow when encoding (their config says force_upcast): encode in
-    # float32 as diffusers' own img2img pipelines do, then return to half precision.
-    upcast = vae.dtype == torch.float16 and getattr(vae.config, "force_upcast", False)
-    half = vae.dtype
-    if upcast:
-        vae.to(torch.float32)
-    x = pipe.image_processor.preprocess(images).to(device, vae.dtype)
-    with torch.no_grad():
-        latents = torch.cat([vae.encode(x[i:i + 1]).latent_dist.sample(generator=g)
-                             for i, g in enumerate(generators)])
-    if upcast:
-        vae.to(half)
-        latents = latents.to(half)
-    shift = getattr(vae.config, "shift_factor", None) or 0.0
-    return (latents - shift) * vae.config.scaling_factor
-
-
-def pixart_sdedit(pipe, images: list["Image.Image"], tier: Tier, generators: list, device,
-                  **call: Any) -> "np.ndarray":
-    """SDEdit on PixArt-Sigma (no img2img pipeline ships): noise the init latents to the
-    first kept timestep, then sample the remaining timesteps with the text-to-image pipeline.
-    """
-    import torch
-
-    sched = pipe.scheduler
-    sched.set_timesteps(tier.steps)
-    start = min(int(round(tier.steps * (1.0 - tier.strength))), tier.steps - 1)
-    tail = sched.timesteps[start:]
-    x0 = encode_init(pipe, images, generators, device)
-    noise = torch.stack([torch.randn(x0.shape[1:], generator=g, dtype=x0.dtype)
-                         for g in generators]).to(x0.device)
-    latents = sched.add_noise(x0, noise, tail[:1].repeat(len(x0)))
-    w, h = images[0].size
-    return pipe(height=h, width=w, timesteps=[int(t) for t in tail], latents=latents,
-                generator=generators, use_resolution_binning=False, **call).images
-
-
 # --- the renderer ---------------------------------------------------------------------------
 
 _LOAD_KEYS = {f.name for f in dataclasses.fields(LoadOptions)}
 _KNOBS = {f.name for f in dataclasses.fields(DiffusionOptions)}
 
 
+
+
+def _source(name: str) -> tuple[str, RendererPreset, Family, bool]:
+    """What ``name`` loads: ``(name, preset, family, local)``; ``local`` when the preset's
+    tiers are still to be read from the weights (``Family.variant_of``).
+
+    Raises:
+        ModelError: an unknown name, a directory no family matches.
+    """
+    found = resolve_preset(name)
+    if found is not None:
+        return found[0], found[1], get_family(found[1].family), False
+    path = Path(name).expanduser()
+    if path.is_dir():
+        family = family_for_directory(path)
+        base = load_renderer_presets()[family.presets[0]]
+        return path.name, dataclasses.replace(base, repo=str(path), variant=None,
+                                              unet_weights=None, scheduler=None), family, True
+    raise RenderError(f"unknown renderer {name!r}; choose one of: draft, "
+                      f"{', '.join(known_presets())}, or a local pipeline directory")
+
+
+def _variant(preset: RendererPreset, name: str) -> RendererPreset:
+    """``preset`` (a local directory's) with the tiers, native size and token budgets of the
+    shipped preset ``name``; its repo, weights and scheduler stay the directory's."""
+    shipped = load_renderer_presets()[name]
+    return dataclasses.replace(preset, tiers=shipped.tiers, native=shipped.native,
+                               max_sequence_length=shipped.max_sequence_length,
+                               region_tokens=shipped.region_tokens)
+
+
 class DiffusionRenderer:
     """Renders Plans with one loaded diffusers pipeline (see the module docstring).
 
     Args:
-        pipe: a text-to-image pipeline of the preset's family.
+        pipe: a text-to-image pipeline of the family (modules on any device, meta included).
         preset: sampling tiers, native size, token budgets.
         name: the preset's name (recorded as the renderer in metadata).
         options: rare knobs. font: a font file for the text layer.
+        family: the family adapter; None → the preset's family.
     """
 
     digital_source_type = DIGITAL_SOURCE_TYPE
 
     def __init__(self, pipe, preset: RendererPreset, name: str,
-                 options: DiffusionOptions | None = None, font: str | None = None):
-        self.pipe = pipe
+                 options: DiffusionOptions | None = None, font: str | None = None,
+                 family: Family | None = None):
+        self.family = family or get_family(preset.family)
+        self.pipes = Pipelines(pipe, self.family)
         self.preset = preset
-        self.family = preset.family
         self.name = name
         self.options = options or DiffusionOptions()
         self.font = font
         self.device = str(pipe._execution_device)   # computed once: it walks every module
-        self._img2img = None
+
+    @property
+    def pipe(self):
+        """The loaded text-to-image pipeline (every other pipeline shares its modules)."""
+        return self.pipes.text2img
+
+    @property
+    def capabilities(self):
+        return self.family.capabilities
 
     @classmethod
     def from_preset(cls, name: str, *, font: str | None = None,
                     **kwargs: Any) -> "DiffusionRenderer":
         """Load a preset (``sdxl``, ``flux-schnell``, ...), a preset YAML or a local pipeline
-        directory.
+        directory (its family matched by its model_index.json, its tiers by its weights).
 
         Args:
             name: what to load. font: a font file for text.
@@ -469,13 +315,16 @@ class DiffusionRenderer:
         load = LoadOptions(**{k: v for k, v in kwargs.items() if k in _LOAD_KEYS})
         knobs = DiffusionOptions(**{k: v for k, v in kwargs.items() if k in _KNOBS})
         try:
-            preset_name, preset = resolve_preset(name)
-            pipe = load_pipeline(preset, load, preset_name)
+            preset_name, preset, family, local = _source(name)
+            pipe = load_pipeline(preset, load, preset_name,
+                                 pipeline_class=family.pipelines["text2img"])
         except ModelError as e:
             if isinstance(e, RenderError):
                 raise
             raise RenderError(str(e)) from None
-        return cls(pipe, preset, preset_name, knobs, font=font)
+        if local:
+            preset = _variant(preset, family.variant_of(pipe, name))
+        return cls(pipe, preset, preset_name, knobs, font=font, family=family)
 
     def tier(self, quality: str) -> Tier:
         """The preset's tier for ``quality`` with the ``steps`` override applied."""
@@ -486,39 +335,37 @@ class DiffusionRenderer:
     def native(self) -> tuple[int, int]:
         return tuple(self.options.native or self.preset.native)  # type: ignore[return-value]
 
-    @property
-    def img2img(self):
-        """The family's img2img pipeline sharing this pipeline's weights (None for PixArt)."""
-        if self._img2img is None:
-            self._img2img = related_pipeline(self.pipe, self.family, "img2img")
-        return self._img2img
+    def _guided(self, tier: Tier) -> bool:
+        return self.family.guidance(tier, self.options)[0]
+
+    def _common(self, tier: Tier, call: dict) -> dict:
+        return dict(num_inference_steps=tier.steps, output_type="np",
+                    **self.family.guidance(tier, self.options)[1], **call)
+
+    def _embeds(self, texts: list[list[str]], tier: Tier) -> tuple[Embeds, list[int]]:
+        return encode_segments(self.pipe, self.family, texts, self.preset,
+                               self.options.negative_prompt, self._guided(tier), self.device)
 
     def sample(self, inits: list["Image.Image"] | None, size: tuple[int, int], tier: Tier,
                call: dict, generators: list, layout: RegionLayout | None = None
                ) -> "np.ndarray":
-        """One batched sampling call: SDEdit from ``inits`` or text-to-image.
+        """One batched sampling call: SDEdit from ``inits`` (families with img2img) or
+        text-to-image.
 
         Returns:
-            float ``(B, H, W, 3)`` in [0, 1].
+            float ``(B, H, W, C)`` in [0, 1].
         """
-        w, h = size
-        common = dict(num_inference_steps=tier.steps, guidance_scale=tier.guidance,
-                      output_type="np", **call)
-        use_init = inits is not None and tier.strength < 1.0
+        common = self._common(tier, call)
+        use_init = (inits is not None and tier.strength < 1.0
+                    and self.capabilities.img2img)
         if use_init and tier.steps * tier.strength < 1.0:
             raise RenderError(f"strength {tier.strength} x {tier.steps} steps runs no step: "
                               "raise steps or strength in the preset")
-        extra = {"use_resolution_binning": False} if self.family == "pixart" else {}
-        with regional_attention(denoiser(self.pipe), layout, self.family):
+        with regional_attention(denoiser(self.pipe), layout, self.family.region_processor):
             if not use_init:
-                return self.pipe(height=h, width=w, generator=generators, **extra,
-                                 **common).images
-            if self.family == "pixart":
-                return pixart_sdedit(self.pipe, inits, tier, generators, self.device,
-                                     **common)
-            size_kw = {} if self.family == "sdxl" else dict(height=h, width=w)
-            return self.img2img(image=inits, strength=tier.strength, generator=generators,
-                                **size_kw, **common).images
+                return self.family.text2img(self.pipes, size, generators, common)
+            return self.family.img2img(self.pipes, inits, size, tier.strength, generators,
+                                       common)
 
     # --- Plans → images ---------------------------------------------------------------------
     def render(self, plans: Plan | Sequence[Plan],
@@ -540,9 +387,15 @@ class DiffusionRenderer:
         return RenderResult(images=images, plans=plan_list, seeds=[p.seed for p in plan_list],
                             renderer=self.name)
 
+    def _segments(self, plan: Plan, key_name: str | None = None) -> list[tuple]:
+        """The family's conditioning of ``plan``; the global segment only when regional
+        prompting is off or the family has none."""
+        segs = self.family.conditioning(plan, key_name)
+        return segs if self.options.regional and self.capabilities.regional else segs[:1]
+
     def _shape(self, plan: Plan) -> tuple:
         return (generation_size(plan.size, self.native), plan.quality, plan.transparent,
-                len(prompt_segments(plan)))
+                len(self._segments(plan)))
 
     def _groups(self, plans: list[Plan]) -> list[list[int]]:
         """Indices of Plans that can share a batch (same size, tier, segment count), chunked
@@ -552,12 +405,13 @@ class DiffusionRenderer:
             by_shape.setdefault(self._shape(p), []).append(i)
         out = []
         for shape, idx in by_shape.items():
-            k = max_batch(self.family, shape[0], self.device, self.options.memory_gb)
+            k = max_batch(self.family.gib_per_megapixel, shape[0], self.device,
+                          self.options.memory_gb)
             out += [idx[j:j + k] for j in range(0, len(idx), k)]
         return out
 
-    def _init_image(self, plan: Plan, size: tuple[int, int], options: RenderOptions):
-        """The draft render (no text) at the sampling size, flattened to RGB."""
+    def _draft(self, plan: Plan, size: tuple[int, int], options: RenderOptions):
+        """The draft render (no text) at ``size``, flattened to RGB."""
         from PIL import Image
 
         from render.draft import DraftRenderer
@@ -576,22 +430,18 @@ class DiffusionRenderer:
 
         size = generation_size(plans[0].size, self.native)
         tier = self.tier(plans[0].quality)
-        keys = [key_for(p) if p.transparent else None for p in plans]
+        keys = [key_for(p) if p.transparent and not self.capabilities.alpha else None
+                for p in plans]
         keyed = [plan_on_key(p, k[0]) if k else p for p, k in zip(plans, keys)]
-        segments = [prompt_segments(p, k[1] if k else None) for p, k in zip(plans, keys)]
-        if not self.options.regional:
-            segments = [s[:1] for s in segments]
-        embeds, lengths = encode_segments(self.pipe, self.family,
-                                          [[t for t, _, _ in s] for s in segments],
-                                          self.preset, self.options.negative_prompt,
-                                          tier.guidance > 1.0, self.device)
+        segments = [self._segments(p, k[1] if k else None) for p, k in zip(plans, keys)]
+        embeds, lengths = self._embeds([[t for t, _, _ in s] for s in segments], tier)
         scale = self.pipe.vae_scale_factor
         layout = (layout_for(segments, lengths, (size[1] // scale, size[0] // scale))
                   if len(lengths) > 1 else None)
-        inits = ([self._init_image(p, size, options) for p in keyed]
-                 if self.options.draft_init else None)
+        inits = ([self._draft(p, size, options) for p in keyed]
+                 if self.options.draft_init and self.capabilities.img2img else None)
         generators = [torch.Generator("cpu").manual_seed(p.seed) for p in plans]
-        arrays = self.sample(inits, size, tier, call_kwargs(self.family, embeds), generators,
+        arrays = self.sample(inits, size, tier, self.family.call_kwargs(embeds), generators,
                              layout)
         return [self._finish(_to_pil(a), p, k, options) for a, p, k in zip(arrays, plans, keys)]
 
@@ -611,8 +461,9 @@ class DiffusionRenderer:
         return out if plan.transparent else out.convert("RGB")
 
     def upscale(self, image: "Image.Image", plan: Plan) -> "Image.Image":
-        """Resize to the Plan's size; when that is larger than sampled, refine it with a tiled
-        low-strength img2img (render/tiling.py) conditioned on the global prompt."""
+        """Resize to the Plan's size; when that is larger than sampled and the family has
+        img2img, refine it with a tiled low-strength img2img (render/tiling.py) conditioned
+        on the global prompt."""
         import numpy as np
         from PIL import Image
 
@@ -620,16 +471,14 @@ class DiffusionRenderer:
 
         target = plan.size
         resized = image.resize(target, Image.LANCZOS)
-        if target[0] * target[1] <= image.width * image.height:
+        if target[0] * target[1] <= image.width * image.height or not self.capabilities.img2img:
             return resized
         tile = (min(self.native[0], target[0]), min(self.native[1], target[1]))
         tier = self.tier(plan.quality)
         tier = Tier(steps=max(tier.steps, int(np.ceil(1.0 / self.options.upscale_strength))),
                     guidance=tier.guidance, strength=self.options.upscale_strength)
-        embeds, _ = encode_segments(self.pipe, self.family, [[prompt_segments(plan)[0][0]]],
-                                    self.preset, self.options.negative_prompt,
-                                    tier.guidance > 1.0, self.device)
-        one = call_kwargs(self.family, embeds)
+        embeds, _ = self._embeds([[self._segments(plan)[0][0]]], tier)
+        one = self.family.call_kwargs(embeds)
         counter = iter(range(1 << 30))
 
         def refine(tiles: Sequence["np.ndarray"]) -> "np.ndarray":
@@ -640,37 +489,90 @@ class DiffusionRenderer:
             return self.sample([_to_pil(t) for t in tiles], tile, tier,
                                _repeat(one, len(tiles)), gens)
 
-        batch = max_batch(self.family, tile, self.device,
+        batch = max_batch(self.family.gib_per_megapixel, tile, self.device,
                           self.options.memory_gb)
         overlap = int(min(tile) * self.options.tile_overlap)
         fused = blend_tiles(np.asarray(resized, dtype=np.float32) / 255.0, tile, overlap,
                             refine, batch)
         return _to_pil(fused)
 
+    def _inpaint_call(self, image: "Image.Image", mask: "Image.Image", plan: Plan,
+                      strength: float, steps: int, seed: int) -> "Image.Image":
+        """The family's inpaint of ``mask`` (L) in ``image`` at ``image``'s size, conditioned
+        on the Plan's global prompt."""
+        import torch
+
+        tier = dataclasses.replace(self.tier(plan.quality), steps=steps)
+        embeds, _ = self._embeds([[self._segments(plan)[0][0]]], tier)
+        common = self._common(tier, self.family.call_kwargs(embeds))
+        out = self.family.inpaint(self.pipes, image, mask, image.size, strength,
+                                  torch.Generator("cpu").manual_seed(seed), common)
+        return _to_pil(out[0])
+
     def _ring_inpaint(self, plan: Plan):
         """An ``(image, mask) -> image`` low-strength inpaint for the ring around the text,
-        or None for families without an inpaint pipeline or canvases above native size."""
-        inpainter = related_pipeline(self.pipe, self.family, "inpaint")
-        if inpainter is None or plan.size[0] * plan.size[1] > self.native[0] * self.native[1]:
+        or None for families without inpainting or canvases above native size."""
+        if (not self.capabilities.inpaint
+                or plan.size[0] * plan.size[1] > self.native[0] * self.native[1]):
             return None
-        tier = self.tier(plan.quality)
+        steps = max(self.tier(plan.quality).steps, 4)
 
         def run(image: "Image.Image", mask: "np.ndarray") -> "Image.Image":
             import numpy as np
-            import torch
             from PIL import Image
 
-            embeds, _ = encode_segments(self.pipe, self.family,
-                                        [[prompt_segments(plan)[0][0]]], self.preset,
-                                        self.options.negative_prompt, tier.guidance > 1.0,
-                                        self.device)
             mask_image = Image.fromarray(mask.astype(np.uint8) * 255, "L")
-            steps = max(tier.steps, 4)
-            out = inpainter(image=image, mask_image=mask_image, strength=0.3,
-                            num_inference_steps=steps, guidance_scale=tier.guidance,
-                            height=image.height, width=image.width, output_type="np",
-                            generator=torch.Generator("cpu").manual_seed(plan.seed + 1),
-                            **call_kwargs(self.family, embeds)).images[0]
-            return _to_pil(out)
+            return self._inpaint_call(image, mask_image, plan, 0.3, steps, plan.seed + 1)
 
         return run
+
+    def inpaint(self, image: "Image.Image", plan: Plan, mask: "Image.Image",
+                options: RenderOptions) -> "Image.Image":
+        """Redraw ``mask`` (L, 255 = redraw) of ``image`` to show ``plan`` (an edit).
+
+        With inpainting: the init is the previous picture with the draft of the new Plan
+        pasted into the mask (SDEdit's composition guide); the family inpaints a crop around
+        the mask at most the native size (a larger crop is sampled downscaled), pasted back;
+        then the text layer is drawn exactly. Without inpainting: the Plan rendered whole.
+        The caller composites through the mask either way, so pixels outside it are kept.
+
+        Returns:
+            An RGB image of ``image``'s size.
+        """
+        import numpy as np
+        from PIL import Image
+
+        from render.edit import composite
+        from render.harmonise import apply_text
+
+        if not self.capabilities.inpaint:
+            return self.render(plan, options).image.resize(image.size, Image.LANCZOS)
+        size = plan.size    # multiples of 16, as the pipelines want
+        canvas_mask = mask.resize(size, Image.NEAREST)
+        init = composite(self._draft(plan, size, options),
+                         image.convert("RGB").resize(size, Image.LANCZOS), canvas_mask)
+        box = _crop_box(canvas_mask.getbbox() or (0, 0, *size), size)
+        crop = (box[2] - box[0], box[3] - box[1])
+        work = generation_size(crop, self.native)
+        tier = self.tier(plan.quality)
+        strength = max(tier.strength, 0.5) if tier.strength < 1.0 else 1.0
+        drawn = self._inpaint_call(init.crop(box).resize(work, Image.LANCZOS),
+                                   canvas_mask.crop(box).resize(work, Image.NEAREST), plan,
+                                   strength, max(tier.steps, int(np.ceil(1.0 / strength))),
+                                   plan.seed)
+        out = init.copy()
+        out.paste(drawn.resize(crop, Image.LANCZOS), box[:2])
+        out = apply_text(out, plan, font=options.font or self.font)
+        return out.convert("RGB").resize(image.size, Image.LANCZOS)
+
+
+def _crop_box(bbox: tuple[int, int, int, int], size: tuple[int, int],
+              multiple: int = 16) -> tuple[int, int, int, int]:
+    """``bbox`` grown by a context margin (a quarter of its longer side, ≥ 32 px) and out to
+    multiples of ``multiple``, inside a ``size`` canvas whose sides are such multiples."""
+    x0, y0, x1, y1 = bbox
+    pad = max(32, (max(x1 - x0, y1 - y0) + 3) // 4)
+    x0, y0 = max(0, x0 - pad) // multiple * multiple, max(0, y0 - pad) // multiple * multiple
+    x1 = min(size[0], -(-(x1 + pad) // multiple) * multiple)
+    y1 = min(size[1], -(-(y1 + pad) // multiple) * multiple)
+    return x0, y0, x1, y1

@@ -71,9 +71,14 @@ def disclosure(renderer: str, digital_source_type: str) -> str:
 
 
 def _version() -> str:
-    from limner import __version__
+    """The installed limner's version (from its package metadata: render/ does not import
+    the front door)."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    return __version__
+    try:
+        return version("limner")
+    except PackageNotFoundError:
+        return "0+unknown"
 
 
 def _fields(plan: Plan, seed: int, renderer: str, digital_source_type: str) -> dict[str, str]:

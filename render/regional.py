@@ -17,7 +17,7 @@ from __future__ import annotations
 import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from planner.schema import Box, box_to_pixels
 
@@ -257,32 +257,23 @@ class SD3RegionProcessor:
         return image, text
 
 
-def _wrapper_for(family: str, name: str):
-    """The region processor class for the attention module ``name`` of ``family``, or None."""
-    if family in ("sdxl", "pixart"):
-        return CrossAttnRegionProcessor if ".attn2." in name else None
-    if family == "flux":
-        return FluxRegionProcessor
-    if family == "sd3":
-        return SD3RegionProcessor if ".attn." in name else None
-    raise ValueError(f"family must be sdxl, sd3, flux or pixart; got {family!r}")
-
-
 @contextmanager
-def regional_attention(net, layout: RegionLayout | None, family: str) -> Iterator[None]:
+def regional_attention(net, layout: RegionLayout | None,
+                       processor_for: Callable[[str], type | None]) -> Iterator[None]:
     """Install region processors on denoiser ``net`` for the duration of the block.
 
     Args:
-        net: the UNet or transformer (anything with ``attn_processors``/``set_attn_processor``).
+        net: the UNet or transformer (anything with attention modules holding a ``processor``).
         layout: the segments; None leaves the processors untouched.
-        family: sdxl | sd3 | flux | pixart.
+        processor_for: the family's ``region_processor``: attention module name -> the
+            processor class to wrap it with, or None to leave it.
     """
     if layout is None:
         yield
         return
     installed = []
     for name, module in _attention_modules(net):
-        cls = _wrapper_for(family, name + ".processor")
+        cls = processor_for(name + ".processor")
         if cls is not None:
             installed.append((module, module.processor))
             module.processor = cls(module.processor, layout)

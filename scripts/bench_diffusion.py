@@ -43,27 +43,27 @@ def make_plan(size: tuple[int, int], seed: int = 0):
 
 def bare_call(renderer, plan, init, prompt):
     """The plain diffusers call doing the same denoising work as the renderer, given the
-    init image and prompt (prepared outside the timing: a bare user brings their own)."""
+    init image and prompt (prepared outside the timing: a bare user brings their own): the
+    family's img2img pipeline, or for a family without one the text-to-image pipeline over
+    the steps SDEdit runs. Keyword arguments the pipeline does not take are left out."""
+    import inspect
+
     import torch
 
     tier = renderer.tier(plan.quality)
     gen = torch.Generator("cpu").manual_seed(plan.seed)
     w, h = plan.size
-    if renderer.preset.max_sequence_length and renderer.family != "sdxl":
-        size_kw = dict(max_sequence_length=renderer.preset.max_sequence_length)
+    pipe = renderer.pipes.get("img2img")
+    kw = dict(prompt=prompt, guidance_scale=tier.guidance, generator=gen, output_type="np",
+              height=h, width=w, max_sequence_length=renderer.preset.max_sequence_length,
+              use_resolution_binning=False, clean_caption=False)
+    if pipe is None:
+        pipe = renderer.pipe
+        kw["num_inference_steps"] = max(1, int(tier.steps * tier.strength))
     else:
-        size_kw = {}
-    if renderer.family == "pixart":
-        executed = max(1, int(tier.steps * tier.strength))
-        return renderer.pipe(prompt=prompt, num_inference_steps=executed, height=h, width=w,
-                             guidance_scale=tier.guidance, generator=gen, output_type="np",
-                             use_resolution_binning=False, clean_caption=False,
-                             **size_kw).images
-    if renderer.family != "sdxl":
-        size_kw.update(height=h, width=w)
-    return renderer.img2img(prompt=prompt, image=init, strength=tier.strength,
-                            num_inference_steps=tier.steps, guidance_scale=tier.guidance,
-                            generator=gen, output_type="np", **size_kw).images
+        kw.update(image=init, strength=tier.strength, num_inference_steps=tier.steps)
+    takes = inspect.signature(pipe.__call__).parameters
+    return pipe(**{k: v for k, v in kw.items() if k in takes and v is not None}).images
 
 
 def timed(fn, repeats: int, clock=time.process_time) -> list[float]:
@@ -88,7 +88,7 @@ def bench_family(family: str, args) -> dict:
         plan = make_plan((args.size, args.size))
         flat = dataclasses.replace(r.options, regional=False)
         full = r.options
-        init = r._init_image(plan, plan.size, RenderOptions())
+        init = r._draft(plan, plan.size, RenderOptions())
         prompt = prompt_segments(plan)[0][0]
         cases = {
             "bare": lambda: bare_call(r, plan, init, prompt),

@@ -13,7 +13,8 @@ from planner.schema import (
 )
 from render.base import RenderOptions
 from render.draft import DraftRenderer
-from render.edit import apply_edit, change_mask, edit_image, load_mask, overlay_plan
+from limner.editing import edit_image
+from render.edit import apply_edit, change_mask, load_mask, overlay_plan
 from render.references import ImageInputError
 
 VERBS = {

@@ -146,7 +146,9 @@ def test_joint_mask_blocks():
 def test_regional_attention_installs_and_restores():
     net = build_tiny("sdxl").unet
     before = {k: type(v) for k, v in net.attn_processors.items()}
-    with regional_attention(net, layout(latent=(4, 4)), "sdxl"):
+    from render.families import get_family
+
+    with regional_attention(net, layout(latent=(4, 4)), get_family("sdxl").region_processor):
         wrapped = {k for k, v in net.attn_processors.items()
                    if isinstance(v, CrossAttnRegionProcessor)}
         assert wrapped == {k for k in before if ".attn2." in k} and wrapped

@@ -1,0 +1,136 @@
+"""The contract every model family meets, run over every tiny build in ``model.tiny.FAMILIES``
+(a new family gets it for free), in the dtype its preset names (bf16; fp16 where the preset
+says so), on CPU, through the public API (``Limner``) and the CLI.
+
+After every call each loaded module still has the dtype and device it was loaded with, and
+whenever the sampling call guides with a negative prompt, the negative conditioning is the
+negative prompt's (not a copy of the positive).
+"""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from limner.api import Limner
+from model.diffusion import load_renderer_presets
+from model.tiny import FAMILIES
+from render.families import family_for_directory
+
+PROMPT = 'a sign that says "HI" above a red apple'
+
+
+def preset_dtype(path: str) -> str:
+    family = family_for_directory(path)
+    return load_renderer_presets()[family.presets[0]].dtype
+
+
+def state(pipe) -> dict:
+    return {k: (m.dtype, m.device) for k, m in pipe.components.items()
+            if isinstance(m, torch.nn.Module)}
+
+
+@pytest.fixture(params=FAMILIES, scope="module")
+def loaded(request, tiny_dir):
+    path = tiny_dir(request.param)
+    dtype = preset_dtype(path)
+    lim = Limner(renderer=path, device="cpu", dtype=dtype, steps=2, native=(32, 32))
+    before = state(lim.renderer.pipe)
+    assert {d for d, _ in before.values()} == {getattr(torch, dtype)}
+    return request.param, path, dtype, lim, before
+
+
+@pytest.fixture
+def guided_calls(loaded, monkeypatch):
+    """Records the embeddings of every sampling call the renderer makes."""
+    lim = loaded[3]
+    family = lim.renderer.family
+    seen = []
+    original = family.call_kwargs
+
+    def spy(e):
+        seen.append(e)
+        return original(e)
+
+    monkeypatch.setattr(family, "call_kwargs", spy)
+    return seen
+
+
+def arr(image):
+    return np.asarray(image).astype(np.int16)
+
+
+def test_every_path_keeps_dtypes_and_pixels(loaded, guided_calls, tmp_path):
+    key, path, dtype, lim, before = loaded
+    r = lim.renderer
+
+    # text-to-image / SDEdit from the draft, n > 1 == n singles
+    two = lim.generate(PROMPT, size="32x32", seed=1, n=2)
+    assert [im.image.size for im in two.images] == [(32, 32)] * 2
+    assert state(r.pipe) == before
+    single = lim.generate(PROMPT, size="32x32", seed=2)
+    assert np.array_equal(arr(two[1].image), arr(single[0].image))
+    assert not np.array_equal(arr(two[0].image), arr(two[1].image))
+    # a canvas above the native size (32x32 here): sampled at native, then tiled
+    big = lim.generate("a red apple next to a blue cup", size="48x32", seed=3)
+    assert big[0].image.size == (48, 32)
+    assert state(r.pipe) == before
+
+    # transparent
+    clear = lim.generate("a red apple on a transparent background", size="32x32", seed=4)
+    alpha = np.asarray(clear[0].image)[..., 3]
+    assert clear[0].image.mode == "RGBA" and alpha.min() == 0 and alpha.max() == 255
+    assert state(r.pipe) == before
+
+    # ring inpaint around the text layer (families with inpainting)
+    r.options, saved = dataclasses.replace(r.options, harmonise_inpaint=True), r.options
+    try:
+        ringed = lim.generate(PROMPT, size="32x32", seed=1)
+    finally:
+        r.options = saved
+    assert ringed[0].image.size == (32, 32)
+    assert state(r.pipe) == before
+
+    # a plan-diff edit: pixels outside the changed region are kept
+    first = tmp_path / "first.png"
+    two[0].save(str(first))
+    edited = lim.edit("make the apple blue", image=str(first))
+    assert edited[0].image.size == (32, 32)
+    assert state(r.pipe) == before
+
+    # a masked edit of a plain image
+    plain_png = tmp_path / "plain.png"
+    Image.new("RGB", (32, 32), (40, 90, 160)).save(plain_png)
+    mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (8, 8, 24, 24))
+    mask_png = tmp_path / "mask.png"
+    mask.save(mask_png)
+    masked = lim.edit("add a yellow star", image=str(plain_png), mask=str(mask_png))
+    out = np.asarray(masked[0].image.convert("RGB"))
+    keep = np.ones((32, 32), bool)
+    keep[8:24, 8:24] = False
+    assert (out[keep] == (40, 90, 160)).all()
+    assert state(r.pipe) == before
+
+    # whenever a call guided with a negative prompt, it was the negative prompt's
+    tier = r.tier("auto")
+    guided = r.family.guidance(tier, r.options)[0]
+    assert guided_calls
+    for e in guided_calls:
+        assert (e.neg_tokens is not None) == guided
+        if guided:
+            assert e.neg_tokens.shape == e.tokens.shape
+            assert not torch.equal(e.neg_tokens, e.tokens)
+
+
+def test_cli_generate_and_edit(loaded, tmp_path):
+    from limner.cli import main
+
+    key, path, dtype, _, _ = loaded
+    out, edited = tmp_path / "a.png", tmp_path / "b.png"
+    common = ["--renderer", path, "--device", "cpu", "--dtype", dtype, "--steps", "2"]
+    assert main(["generate", PROMPT, "--size", "32x32", "-o", str(out)] + common) == 0
+    assert main(["edit", str(out), "make the apple blue", "-o", str(edited)] + common) == 0
+    assert Image.open(edited).size == (32, 32)
