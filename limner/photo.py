@@ -201,10 +201,9 @@ def edit_photo(renderer: Any, image: "Image.Image", instruction: str, *, mask: A
     """
     from PIL import Image, ImageChops
 
+    from limner.editing import merge_overlay
     from render.base import RenderOptions
-    from render.edit import (
-        EditResult, _inpaint, composite, is_overlay, load_mask, merge_overlay,
-    )
+    from render.edit import EditResult, _inpaint, composite, is_overlay, load_mask
     from render.photo import subject_mask
 
     options = options or RenderOptions()
