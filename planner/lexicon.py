@@ -251,7 +251,7 @@ COMPOUNDS = {
     "credit card", "gift card", "birthday card", "play button", "smart phone",
     "watering can", "trash can", "tin can", "steamer basket", "piggy bank", "beach ball",
     "washing machine", "sewing machine", "coffee machine", "vending machine", "night light",
-    "desk lamp", "floor lamp", "coffee bean",
+    "desk lamp", "floor lamp",
 }
 
 # --- scenes (background backdrops) ---------------------------------------------------------

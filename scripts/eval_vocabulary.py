@@ -42,6 +42,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from planner.rules import RulesPlanner
+    from planner.schema import PlanError
     from render import icons
     from render.vocab import pick
 
@@ -53,7 +54,10 @@ def main() -> None:
     rows = []
     for lang, noun in nouns:
         prompt = f"a {noun}" if lang == "en" else noun
-        objs = planner.plan(prompt, size=(512, 512)).objects
+        try:
+            objs = planner.plan(prompt, size=(512, 512)).objects
+        except PlanError:  # the planner read nothing to draw
+            objs = []
         label = objs[0].label if objs else None
         p = pick(label) if label else None
         rows.append((lang, noun, label, p))
