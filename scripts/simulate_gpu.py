@@ -23,6 +23,12 @@ values:
   * ``VaeImageProcessor.pt_to_numpy`` → zeros of the right shape for meta tensors (numpy needs
     values), so limner's code after the sampler (upscale, keying, text layer) runs on a blank
     image of the real size.
+  * the pipelines' value checks on masks: boolean masking (``x[mask]``) keeps every element
+    (torch's ``meta_nonzero_assume_all_nonzero``), a one-element boolean meta tensor is True
+    (``if mask.all():``), and Qwen's ``_extract_masked_hidden`` keeps every row whole — all
+    exact for MetaTokenizer's all-ones masks.
+  * the scheduler runs on the CPU (its timesteps and sigmas are values); the denoiser
+    receives its timestep moved to meta.
   * Repeated calls of the denoiser and the VAE with the same input shapes are run once and
     replayed: the first call is counted op by op, later calls add the same FLOPs and the same
     activation peak on top of what is live at that moment (costs do not depend on values).
@@ -302,11 +308,28 @@ class MetaTokenizer:
     def decode(self, ids, **kwargs):
         return ""
 
-    def apply_chat_template(self, messages, tokenize=False, **kwargs):
+    @property
+    def tokenizer(self):     # a processor's tokenizer: itself
+        return self
+
+    def encode(self, text, **kwargs):
+        return [0] * max(1, estimate_tokens(text) - 2)
+
+    def apply_chat_template(self, messages, tokenize=False, return_dict=True, **kwargs):
         if isinstance(messages, dict):
             messages = [messages]
-        text = " ".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
-        return text if not tokenize else self(text, **kwargs)
+
+        def words(content):
+            if isinstance(content, list):
+                return " ".join(str(c.get("text", "")) for c in content if isinstance(c, dict))
+            return str(content)
+
+        text = " ".join(words(m.get("content", "")) for m in messages if isinstance(m, dict))
+        if not tokenize:
+            return text
+        if not return_dict:
+            return [[0] * estimate_tokens(text)]
+        return self(text, return_tensors=kwargs.get("return_tensors"))
 
 
 @contextlib.contextmanager
@@ -366,6 +389,14 @@ def meta_patches():
 
     import torch.fx.experimental._config as fx_config
 
+    orig_bool = torch.Tensor.__bool__
+
+    def truth(self):
+        if self.device.type == "meta" and self.dtype == torch.bool and self.numel() == 1:
+            return True     # ``if mask.all():`` — every MetaTokenizer mask is all ones
+        return orig_bool(self)
+
+    torch.Tensor.__bool__ = truth
     nonzero = fx_config.meta_nonzero_assume_all_nonzero
     fx_config.meta_nonzero_assume_all_nonzero = True   # masks are all ones (MetaTokenizer)
     F.scaled_dot_product_attention = sdpa
@@ -376,6 +407,7 @@ def meta_patches():
     try:
         yield
     finally:
+        torch.Tensor.__bool__ = orig_bool
         fx_config.meta_nonzero_assume_all_nonzero = nonzero
         F.scaled_dot_product_attention = orig_sdpa
         VaeImageProcessor.pt_to_numpy = staticmethod(orig_np)
@@ -423,8 +455,9 @@ def build_pipeline(arch, *, layers: dict | None = None):
             continue
         if pname in modules:
             kwargs[pname] = modules[pname]
-        elif pname.startswith("tokenizer"):
-            kwargs[pname] = MetaTokenizer(*_tokenizer_policy(arch, pname))
+        elif pname.startswith("tokenizer") or pname == "processor":
+            kwargs[pname] = MetaTokenizer(*_tokenizer_policy(
+                arch, "tokenizer" if pname == "processor" else pname))
         elif pname == "scheduler" and arch.scheduler is not None:
             kwargs[pname] = component_class(arch.scheduler.cls)(**arch.scheduler.config)
         elif params[pname].default is inspect.Parameter.empty:
@@ -454,6 +487,8 @@ def instrument(pipe) -> None:
     """Memoize the modules that run many times with the same shapes; keep the scheduler's
     timesteps on the CPU (schedulers copy sigmas back to the CPU, which meta cannot do)."""
     cpu_timesteps(type(pipe.scheduler))
+    meta_masked_hidden(type(pipe))
+    meta_unpack_with_ids(type(pipe))
     memoize_forward(denoiser(pipe), "denoiser")
     vae = pipe.vae
     for part in ("encoder", "decoder"):
@@ -476,6 +511,57 @@ def cpu_timesteps(cls) -> None:
 
     set_timesteps._meta_cpu = True
     cls.set_timesteps = set_timesteps
+
+
+def meta_masked_hidden(pipe_cls) -> None:
+    """Qwen pipelines split the encoder's states by the attention mask's values
+    (``_extract_masked_hidden``: ``mask.sum().tolist()``). With MetaTokenizer's all-ones masks
+    every row keeps all its tokens, so on meta the split is the rows themselves. Patched on
+    every class of the pipeline's package (img2img/inpaint/edit siblings included)."""
+    import importlib
+    import pkgutil
+
+    package = pipe_cls.__module__.rsplit(".", 1)[0]
+    pkg = importlib.import_module(package)
+    for info in pkgutil.iter_modules(getattr(pkg, "__path__", [])):
+        try:
+            module = importlib.import_module(f"{package}.{info.name}")
+        except Exception:   # optional dependencies of a sibling pipeline
+            continue
+        for obj in vars(module).values():
+            orig = vars(obj).get("_extract_masked_hidden") if isinstance(obj, type) else None
+            if orig is None or getattr(orig, "_meta", False):
+                continue
+
+            def split(hidden_states, mask, _orig=orig):
+                if hidden_states.device.type == "meta":
+                    return list(hidden_states.unbind(0))
+                return _orig(hidden_states, mask)
+
+            split._meta = True
+            setattr(obj, "_extract_masked_hidden", staticmethod(split))
+
+
+def meta_unpack_with_ids(pipe_cls) -> None:
+    """FLUX.2 scatters its output tokens back to the grid by their position ids' values
+    (``_unpack_latents_with_ids``). On meta: the same (B, C, h, w) shape, from the token count
+    (square grids: the simulation samples 1024x1024 and square tiles)."""
+    orig = vars(pipe_cls).get("_unpack_latents_with_ids")
+    if orig is None or getattr(orig, "_meta", False):
+        return
+    inner = orig.__func__ if isinstance(orig, staticmethod) else orig
+
+    def unpack(x, x_ids):
+        if x.device.type != "meta":
+            return inner(x, x_ids)
+        b, seq, ch = x.shape
+        side = math.isqrt(seq)
+        if side * side != seq:
+            raise ValueError(f"meta unpack needs a square token grid; got {seq} tokens")
+        return x.transpose(1, 2).reshape(b, ch, side, side)
+
+    unpack._meta = True
+    setattr(pipe_cls, "_unpack_latents_with_ids", staticmethod(unpack))
 
 
 def weight_bytes(pipe) -> dict[str, int]:
