@@ -437,7 +437,6 @@ class Limner:
                     base: Plan | None = None) -> GenerateResult:
         """An edit planned inside ``mask`` of a picture without a Plan (``base``: the
         overlay Plan the picture already carries). ``output``: (format, compression)."""
-        from limner.editing import merge_overlay
         from limner.photo import edit_photo
 
         if picture is None:
