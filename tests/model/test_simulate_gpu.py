@@ -1,0 +1,115 @@
+"""The GPU simulation's machinery (scripts/simulate_gpu.py) on small meta models.
+
+The full-size run is a benchmark (the script); these check that what it counts is right:
+FLOPs of a linear layer against the hand count, replayed calls, live activation bytes, the
+strict architecture file, and one family end to end at a reduced depth and size.
+"""
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def sim():
+    spec = importlib.util.spec_from_file_location("simulate_gpu", ROOT / "scripts" /
+                                                  "simulate_gpu.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["simulate_gpu"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_linear_flops_match_the_hand_count_and_replays_add_the_same(sim):
+    import torch
+
+    with torch.device("meta"):
+        layer = torch.nn.Linear(64, 32)
+    sim.memoize_forward(layer, "denoiser")
+    x = torch.empty(8, 64, device="meta")
+    sim._METER = meter = sim.Meter()
+    try:
+        with meter:
+            layer(x)
+            once = meter.total_flops
+            out = layer(x)                     # replayed: same shape, not run again
+    finally:
+        sim._METER = None
+    assert once == 2 * 8 * 64 * 32              # one multiply-add = 2 FLOPs
+    assert meter.total_flops == 2 * once
+    assert meter.calls == {"denoiser": 2}
+    assert out.shape == (8, 32) and out.device.type == "meta"
+
+
+def test_live_bytes_count_what_is_alive_and_the_peak(sim):
+    import torch
+
+    live = sim.LiveBytes()
+    with live.mode:
+        a = torch.empty(1000, dtype=torch.float32, device="meta")     # 4000 bytes
+        b = torch.empty(500, dtype=torch.bfloat16, device="meta")     # 1000 bytes
+        view = a.view(10, 100)                                       # same storage
+        assert live.live == 5000
+        del a, b
+        assert live.live == 4000                                     # the view keeps a
+        del view
+    assert live.live == 0 and live.peak == 5000
+
+
+def test_fused_attention_on_meta_keeps_no_score_matrix(sim):
+    import torch
+    import torch.nn.functional as F
+
+    q = torch.empty(1, 4, 1024, 64, device="meta", dtype=torch.bfloat16)
+    live = sim.LiveBytes()
+    with sim.meta_patches(), live.mode:
+        out = F.scaled_dot_product_attention(q, q, q)
+    assert out.shape == q.shape
+    assert live.peak < 4 * 1024 * 1024 * 2       # far below one (4, 1024, 1024) bf16 matrix
+
+
+def test_architectures_load_strictly(tmp_path):
+    from model.architectures import check_component, load_architectures
+    from model.config import ConfigError
+
+    archs = load_architectures()
+    assert {"sdxl", "flux-dev", "qwen-image", "z-image-turbo", "flux2-klein-4b"} <= set(archs)
+    for name, arch in archs.items():
+        for key, comp in arch.components.items():
+            check_component(comp, f"{name}.{key}")
+    bad = tmp_path / "a.yaml"
+    bad.write_text("x:\n  pipeline: FluxPipeline\n  repo: r\n  dtype: bfloat16\n"
+                   "  sampling: {steps: 1, guidance: 0}\n  colour: red\n"
+                   "  components: {vae: {cls: AutoencoderKL}}\n")
+    with pytest.raises(ConfigError, match="colour"):
+        load_architectures(bad)
+    typo = archs["flux-dev"].components["transformer"]
+    typo = type(typo)(cls=typo.cls, config={**typo.config, "num_layer": 3})
+    with pytest.raises(ConfigError, match="num_layer"):
+        check_component(typo, "flux-dev.transformer")
+    t5 = archs["flux-dev"].components["text_encoder_2"]
+    with pytest.raises(ConfigError, match="d_modle"):
+        check_component(type(t5)(cls=t5.cls, config={"d_modle": 8}), "t5")
+
+
+def test_one_family_end_to_end_at_reduced_size(sim):
+    from model.architectures import load_architectures
+
+    arch = load_architectures()["flux-schnell"]
+    shallow = {"num_layers": 1, "num_single_layers": 1, "num_hidden_layers": 1}
+    row = sim.simulate("flux-schnell", arch, layers=shallow, size=(256, 256), tiled=False)
+    for key in ("family", "params", "flops_bare", "flops_limner", "flops_limner_noregional",
+                "peak_bytes_bare", "peak_bytes_limner", "predicted_s_h200"):
+        assert key in row
+    assert row["errors"] == {}
+    assert row["flops_bare"] > 0 and row["flops_limner"] > 0
+    assert row["peak_bytes_bare"] > 0 and row["peak_bytes_limner"] > 0
+    steps = row["steps"]
+    assert row["calls_bare"]["denoiser"] == steps
+    # Regional prompting lengthens the text sequence: each denoiser call costs more.
+    assert row["denoiser_tflop_per_call_limner"] > row["denoiser_tflop_per_call_limner_noregional"]
+    assert set(row["offload"]) == {"24GB", "48GB", "80GB"}
