@@ -437,7 +437,7 @@ class Limner:
                     base: Plan | None = None) -> GenerateResult:
         """An edit planned inside ``mask`` of a picture without a Plan (``base``: the
         overlay Plan the picture already carries). ``output``: (format, compression)."""
-        from limner.photo import edit_photo
+        from limner.photo import edit_picture
 
         if picture is None:
             raise LimnerError("edit needs an image (image=...) or a Plan (plan=...)", "image")
@@ -449,9 +449,9 @@ class Limner:
         for i in range(n):
             check_deadline()
             s = (seed or 0) + i
-            result = edit_photo(self.renderer, picture, instruction, mask=mask,
-                                options=options, seed=s, fallback=self._plan_overlay,
-                                base=base)
+            result = edit_picture(self.renderer, picture, instruction, mask=mask,
+                                  options=options, seed=s, fallback=self._plan_overlay,
+                                  base=base)
             _check_output(*output, result.image.mode == "RGBA")
             plan = result.plan
             out.append(self._encoded(result.image, plan, *output,

@@ -236,3 +236,47 @@ def edit_photo(renderer: Any, image: "Image.Image", instruction: str, *, mask: A
         new = new.resize(base_px.size, Image.LANCZOS)
     return EditResult(composite(new, base_px, change, over=is_overlay(plan)), plan, None,
                       change)
+
+
+# --- the hook for models that edit by instruction ------------------------------------------
+
+def native_editor(renderer: Any) -> Callable | None:
+    """The renderer's whole-image instruction edit, when its model has one: capability
+    ``instruction_edit`` and a method ``instruction_edit(image, instruction, options) ->
+    PIL image`` (``options.references``: the reference images, at most the family's
+    ``capabilities.references``). None otherwise (the draft renderer)."""
+    caps = getattr(renderer, "capabilities", None)
+    fn = getattr(renderer, "instruction_edit", None)
+    return fn if getattr(caps, "instruction_edit", False) and callable(fn) else None
+
+
+def edit_picture(renderer: Any, image: "Image.Image", instruction: str, **kw: Any
+                 ) -> "EditResult":
+    """``edit_photo``, except that what drawing over the photo cannot do goes to the
+    renderer's model whole-image (``native_editor``): a change to what the photo shows
+    ("make the car blue", "remove the dog") and a restyle ("make it watercolor"). With a
+    mask the edit stays inside it (``edit_photo``). The Plan records the instruction."""
+    from PIL import Image
+
+    from render.base import RenderOptions
+    from render.edit import EditResult, overlay_plan
+
+    editor = native_editor(renderer) if kw.get("mask") is None else None
+    if editor is None:
+        return edit_photo(renderer, image, instruction, **kw)
+    try:
+        result = edit_photo(renderer, image, instruction, **kw)
+    except PlanError:
+        result = None
+    base = kw.get("base")
+    before = base.style if base is not None else None
+    if result is not None and (not (result.plan.style.text or result.plan.style.preset)
+                               or result.plan.style == before):
+        return result
+    plan = result.plan if result is not None else (
+        base or overlay_plan(image.size, kw.get("seed", 0)))
+    plan = plan.model_copy(update={"prompt": instruction})
+    pixels = editor(image, instruction, kw.get("options") or RenderOptions())
+    if pixels.size != image.size:
+        pixels = pixels.resize(image.size, Image.LANCZOS)
+    return EditResult(pixels, plan, None, Image.new("L", image.size, 255))

@@ -83,3 +83,42 @@ def test_first_image_subjects_become_references_for_the_others():
     areas = sorted(((e.box[2] - e.box[0]) * (e.box[3] - e.box[1]), e.subject_id)
                    for e in first.plan.objects)
     assert set(rec.calls[1]) == {sid for _a, sid in areas[-2:]}
+
+
+class _EditCaps:
+    references = 3
+    instruction_edit = True
+
+
+class InstructionEditor(RecordingRenderer):
+    """A stand-in for a model that edits by instruction: it records the call and inverts
+    the picture (so its work is visible)."""
+
+    capabilities = _EditCaps()
+
+    def __init__(self):
+        super().__init__()
+        self.edits: list[tuple] = []
+
+    def instruction_edit(self, image, instruction, options):
+        from PIL import ImageOps
+
+        self.edits.append((image.size, instruction, len(options.references)))
+        return ImageOps.invert(image.convert("RGB"))
+
+
+def test_what_drawing_cannot_do_goes_to_a_model_that_edits_by_instruction():
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray((rng.random((96, 128, 3)) * 60 + 90).astype(np.uint8))
+    lim = Limner()
+    lim._renderer = ed = InstructionEditor()
+    ref = Image.new("RGB", (32, 32), (0, 0, 255))
+    r = lim.edit("make the car blue", image=photo, references=[ref])
+    assert ed.edits == [((128, 96), "make the car blue", 1)]
+    assert np.array_equal(np.asarray(r.image), 255 - np.asarray(photo))
+    assert r.plan.prompt == "make the car blue"
+    lim.edit("make it watercolor", image=photo)
+    assert ed.edits[-1][1] == "make it watercolor"
+    # What drawing can do stays a region edit over the photo's own pixels.
+    r = lim.edit("add a red balloon", image=photo)
+    assert len(ed.edits) == 2 and any(e.label == "balloon" for e in r.plan.objects)
