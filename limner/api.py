@@ -467,7 +467,10 @@ class Limner:
         from limner.photo import style_note
 
         note = style_note(self.renderer, before, after, photo=photo)
-        return replace(result, notes=result.notes + (note,)) if note else result
+        # What the renderer is missing to draw as well as it can (the draft's icon sets).
+        assets = tuple(getattr(self.renderer, "asset_notes", lambda: ())())
+        notes = result.notes + ((note,) if note else ()) + assets
+        return replace(result, notes=notes) if notes != result.notes else result
 
     def _plan_overlay(self, instruction: str, size: tuple[int, int], seed: int) -> Plan:
         """Plan an instruction that is not an edit verb as a transparent picture."""

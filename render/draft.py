@@ -245,6 +245,14 @@ class DraftRenderer:
     def __init__(self, font: str | None = None, **_ignored):
         self.font = font
 
+    @staticmethod
+    def asset_notes() -> tuple[str, ...]:
+        """What is missing for the best drawing: the vector icon sets (objects then come
+        from the colour-emoji font), said as a note rather than silently."""
+        from render.icons import INSTALL_HINT, available
+
+        return () if available() else (INSTALL_HINT,)
+
     def draw_base(self, plan: Plan, options: RenderOptions | None = None) -> "Image.Image":
         """Background and objects, no text.
 

@@ -210,3 +210,20 @@ def test_dark_object_on_dark_backdrop_gets_a_light_outline():
     assert res.drawn[0]["objects"][0].get("contrast") == "outline"
     img = np.asarray(res.image, dtype=np.float32)
     assert float(img[13:115, 13:115].max(axis=-1).max()) > 60  # a visibly lighter ring
+
+
+def test_missing_icon_sets_come_back_as_a_note(monkeypatch, tmp_path):
+    from limner.api import Limner
+
+    monkeypatch.setenv("LIMNER_ICONS", str(tmp_path))
+    pick.cache_clear()
+    object_sprite.cache_clear()
+    try:
+        r = Limner().generate("a red apple", size="64x64")
+        assert any("icon sets not found" in n and "setup.sh" in n for n in r.notes)
+    finally:
+        monkeypatch.delenv("LIMNER_ICONS")
+        pick.cache_clear()
+        object_sprite.cache_clear()
+    if icons.available():
+        assert not Limner().generate("a red apple", size="64x64").notes
