@@ -20,22 +20,26 @@ GRABCUT_SIDE = 192
 MIN_SUBJECT, MAX_SUBJECT = 0.01, 0.85
 
 
-def _flood_alpha(rgb: "Image.Image", tolerance: int):
+def border_background(rgb: "Image.Image", tolerance: int = 24):
+    """Pixels (bool HxW) joined to the frame's edge through pixels within ``tolerance``
+    (sum of absolute RGB differences, as PIL's flood fill counts) of the border's median
+    colour: a flood fill from every edge pixel, done as 4-connected components (OpenCV) so
+    a 4K product shot takes milliseconds, not the seconds of a pixel-by-pixel fill."""
+    import cv2
     import numpy as np
-    from PIL import ImageDraw
 
-    from render.references import _uniform_border
+    a = np.asarray(rgb.convert("RGB"), dtype=np.int16)
+    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+    colour = np.median(border, axis=0)
+    near = (np.abs(a - colour).sum(-1) <= tolerance).astype(np.uint8)
+    _n, labels = cv2.connectedComponents(near, connectivity=4)
+    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    return np.isin(labels, edge[edge != 0])
 
-    colour = _uniform_border(rgb, tolerance)
-    marker = (1, 254, 3) if colour != (1, 254, 3) else (254, 1, 3)
-    filled = rgb.copy()
-    w, h = filled.size
-    seeds = [(x, y) for x in range(0, w, max(1, w // 64)) for y in (0, h - 1)]
-    seeds += [(x, y) for y in range(0, h, max(1, h // 64)) for x in (0, w - 1)]
-    for xy in seeds:
-        if filled.getpixel(xy) != marker:
-            ImageDraw.floodfill(filled, xy, marker, thresh=tolerance)
-    return ~np.all(np.asarray(filled) == marker, axis=-1)
+
+def _flood_alpha(rgb: "Image.Image", tolerance: int):
+    """Foreground (bool HxW) of a picture whose border is one colour."""
+    return ~border_background(rgb, tolerance)
 
 
 def grabcut_mask(rgb: "Image.Image", iterations: int = 4):

@@ -193,7 +193,7 @@ def cutout(ref: "Image.Image", tolerance: int = 24) -> "Image.Image":
     finds (render/photo.py), or the whole image when none stands out.
     """
     import numpy as np
-    from PIL import Image, ImageDraw
+    from PIL import Image
 
     im = ref.convert("RGBA")
     alpha = np.asarray(im.getchannel("A"))
@@ -208,16 +208,10 @@ def cutout(ref: "Image.Image", tolerance: int = 24) -> "Image.Image":
         from render.photo import segment_cutout
 
         return segment_cutout(im)
-    # Flood fill from every border pixel with a marker colour, then make the marker clear.
-    marker = (1, 254, 3) if colour != (1, 254, 3) else (254, 1, 3)
-    filled = rgb.copy()
-    w, h = filled.size
-    seeds = [(x, y) for x in range(0, w, max(1, w // 64)) for y in (0, h - 1)]
-    seeds += [(x, y) for y in range(0, h, max(1, h // 64)) for x in (0, w - 1)]
-    for xy in seeds:
-        if filled.getpixel(xy) != marker:
-            ImageDraw.floodfill(filled, xy, marker, thresh=tolerance)
-    mask = np.all(np.asarray(filled) == marker, axis=-1)
+    # Everything the border colour reaches from the edges becomes clear (render/photo.py).
+    from render.photo import border_background
+
+    mask = border_background(rgb, tolerance)
     out = np.asarray(im).copy()
     out[mask, 3] = 0
     sprite = Image.fromarray(out, "RGBA")
