@@ -226,6 +226,52 @@ def _shadow_layer(placed: list[tuple["Image.Image", tuple[int, int], bool]],
     return mask, (left, top)
 
 
+def _draw_objects(img: "Image.Image", plan: Plan, options: RenderOptions, q: DraftQuality,
+                  look: Look) -> list:
+    """Place, adjust (resting, contrast), shadow and paste every object onto ``img``.
+
+    Returns:
+        [(sprite, (x, y), grounded, record)] in painter's order; each record holds what the
+        object became and its drawn pixel box.
+    """
+    size = plan.size
+    # Painter's order: z first, then lower boxes (nearer the viewer) in front.
+    order = sorted(plan.objects, key=lambda e: (e.z, e.box[3]))
+    placed, boxes = [], []
+    for el in order:
+        sprite, record = _sprite_for(el, size, options, q, look)
+        placed.append((sprite, _placement(el, size, sprite.size), not is_airborne(el.label),
+                       {"id": el.id, "label": el.label, **record}))
+        boxes.append(box_to_pixels(el.box, *size))
+    _rest_on_objects(placed, boxes)
+    if not plan.transparent:
+        for i, (sprite, pos, g, rec) in enumerate(placed):
+            sprite2, how = _with_contrast(img, sprite, pos)
+            if how:
+                grow = (sprite2.width - sprite.width) // 2
+                placed[i] = (sprite2, (pos[0] - grow, pos[1] - grow), g,
+                             {**rec, "contrast": how})
+    if q.shadows and look.shadows and placed and not plan.transparent:
+        mask, pos = _shadow_layer(placed, size, q)
+        if look.shadow_gain != 1.0:
+            mask = mask.point(lambda v: min(255, int(v * look.shadow_gain)))
+        img.paste((20, 18, 30), (pos[0], pos[1], pos[0] + mask.width, pos[1] + mask.height),
+                  mask)
+    for sprite, pos, _grounded, rec in placed:
+        paste_over(img, sprite, pos)
+        rec["box"] = [pos[0], pos[1], pos[0] + sprite.width, pos[1] + sprite.height]
+    return placed
+
+
+def _credits(records) -> dict:
+    """``{"credits": [...]}``: one line per icon set drawn from (artist, licence, source),
+    which CC BY art (Twemoji) requires with the image; {} when no set was used."""
+    from render.icons import credit
+
+    sets = sorted({r["icon_set"] for r in records if r.get("source") == "icon"})
+    return {"credits": [credit(s) for s in sets]} if sets else {}
+
+
 class DraftRenderer:
     """Plans → images with sprites, shapes, backdrops and exact text; no weights, no torch.
 
@@ -288,32 +334,7 @@ class DraftRenderer:
             from render.shapes import draw_shapes
 
             draw_shapes(img, plan, font=options.font or self.font)
-        # Painter's order: z first, then lower boxes (nearer the viewer) in front.
-        order = sorted(plan.objects, key=lambda e: (e.z, e.box[3]))
-        placed, boxes = [], []
-        for el in order:
-            sprite, record = _sprite_for(el, size, options, q, look)
-            record = {"id": el.id, "label": el.label, **record}
-            placed.append((sprite, _placement(el, size, sprite.size),
-                           not is_airborne(el.label), record))
-            boxes.append(box_to_pixels(el.box, *size))
-        _rest_on_objects(placed, boxes)
-        if not plan.transparent:
-            for i, (sprite, pos, g, rec) in enumerate(placed):
-                sprite2, how = _with_contrast(img, sprite, pos)
-                if how:
-                    grow = (sprite2.width - sprite.width) // 2
-                    placed[i] = (sprite2, (pos[0] - grow, pos[1] - grow), g,
-                                 {**rec, "contrast": how})
-        if q.shadows and look.shadows and placed and not plan.transparent:
-            mask, pos = _shadow_layer(placed, size, q)
-            if look.shadow_gain != 1.0:
-                mask = mask.point(lambda v: min(255, int(v * look.shadow_gain)))
-            img.paste((20, 18, 30), (pos[0], pos[1], pos[0] + mask.width, pos[1] + mask.height),
-                      mask)
-        for sprite, pos, _grounded, rec in placed:
-            paste_over(img, sprite, pos)
-            rec["box"] = [pos[0], pos[1], pos[0] + sprite.width, pos[1] + sprite.height]
+        placed = _draw_objects(img, plan, options, q, look)
         ref = plan.style.reference
         if ref is not None and 0 <= ref < len(options.references):
             from render.photo import apply_palette
@@ -323,7 +344,7 @@ class DraftRenderer:
         if drawn is not None:
             by_id = {rec["id"]: rec for *_x, rec in placed}
             drawn.append({"objects": [by_id[el.id] for el in plan.objects],
-                          "style": look.record()})
+                          "style": look.record(), **_credits(by_id.values())})
         return img
 
     def render_one(self, plan: Plan, options: RenderOptions | None = None,

@@ -42,20 +42,22 @@ class IconSet:
     title: str
     licence: str
     source: str
+    author: str = ""
 
 
 # Order matters only as a preference among sets of one kind (first = default look).
 SETS = {
     "fluent-emoji-flat": IconSet("fluent-emoji-flat", "color", "Fluent Emoji Flat", "MIT",
-                                 "https://github.com/microsoft/fluentui-emoji"),
+                                 "https://github.com/microsoft/fluentui-emoji", "Microsoft Corporation"),
     "noto": IconSet("noto", "color", "Noto Emoji", "Apache-2.0",
-                    "https://github.com/googlefonts/noto-emoji"),
+                    "https://github.com/googlefonts/noto-emoji", "Google Inc."),
     "twemoji": IconSet("twemoji", "color", "Twemoji", "CC-BY-4.0",
-                       "https://github.com/jdecked/twemoji"),
+                       "https://github.com/jdecked/twemoji",
+                       "Twitter, Inc. and other contributors"),
     "mdi": IconSet("mdi", "mono", "Material Design Icons", "Apache-2.0",
-                   "https://github.com/Templarian/MaterialDesign"),
+                   "https://github.com/Templarian/MaterialDesign", "Pictogrammers"),
     "tabler": IconSet("tabler", "mono", "Tabler Icons", "MIT",
-                      "https://github.com/tabler/tabler-icons"),
+                      "https://github.com/tabler/tabler-icons", "Paweł Kuna"),
 }
 NPM_PACKAGES = tuple(f"@iconify-json/{p}" for p in SETS)
 INSTALL_HINT = ("icon sets not found: run `bash scripts/setup.sh` (npm installs "
@@ -330,6 +332,13 @@ def is_picture_tile(prefix: str, name: str) -> bool:
     w, h = bbox[2] - bbox[0], bbox[3] - bbox[1]
     a = np.asarray(img.getchannel("A").crop(bbox), dtype=np.float32) / 255.0
     return w >= 0.85 * img.width and h >= 0.85 * img.height and float((a > 0.5).mean()) > 0.9
+
+
+def credit(prefix: str) -> str:
+    """The credit line of a set: "Twemoji by Twitter, Inc. and other contributors, CC-BY-4.0
+    (https://github.com/jdecked/twemoji)"."""
+    s = SETS[prefix]
+    return f"{s.title} by {s.author}, {s.licence} ({s.source})"
 
 
 def attribution() -> list[dict]:

@@ -460,12 +460,10 @@ def pick(label: str, prefer: str | None = None) -> Pick:
         return got or Pick("shape")
     raw = _words(label)
     if "of" in raw[1:-1]:  # "bowl of noodles": the whole phrase, then what is in it, then it
-        i = raw.index("of")
-        for part in (" ".join(w for w in raw if w not in ("a", "an", "the")), raw[i + 1:]):
-            got = _lookup(part, sets) if isinstance(part, str) else pick(" ".join(part), prefer)
-            if got and got.source != "shape":
-                return got
-        raw = raw[:i]
+        got = _of_phrase(raw, sets, prefer)
+        if got:
+            return got
+        raw = raw[:raw.index("of")]
     words = [w for w in raw if w not in _STOP]
     plain = [w for w in words if parse_color(w) is None] or words
     if not plain:
@@ -505,6 +503,15 @@ def pick(label: str, prefer: str | None = None) -> Pick:
         if got:
             return got
     return Pick("shape")
+
+
+def _of_phrase(raw: list[str], sets: list[str], prefer: str | None) -> Pick | None:
+    """"X of Y": the whole phrase ("glass of milk"), else what is in it ("cup of coffee")."""
+    whole = _lookup(" ".join(w for w in raw if w not in ("a", "an", "the")), sets)
+    if whole:
+        return whole
+    inner = pick(" ".join(raw[raw.index("of") + 1:]), prefer)
+    return inner if inner.source != "shape" else None
 
 
 def _names_other_thing(glyph: str, head: str, sets: list[str]) -> bool:

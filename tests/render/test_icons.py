@@ -167,6 +167,8 @@ def test_what_each_object_became_is_in_the_file_metadata():
     drawn = json.loads(read_metadata(data)["drawn"])
     assert drawn["objects"][0]["icon_set"] == "fluent-emoji-flat"
     assert drawn["objects"][0]["name"] == "cocktail-glass"
+    assert drawn["credits"] == ["Fluent Emoji Flat by Microsoft Corporation, MIT "
+                                "(https://github.com/microsoft/fluentui-emoji)"]
     assert res.drawn[0] == drawn
 
 
