@@ -377,7 +377,7 @@ class Limner:
     def _revise_for_edit(self, plan0: Plan, instruction: str, n_refs: int, size: Any,
                          quality: str, background: str, seed: int | None) -> Plan:
         """The instruction applied by the planner, then the explicit options on top."""
-        from planner.revise import SetBackground, SetCanvas, apply_ops, revise
+        from planner.revise import SetBackground, SetCanvas, apply_ops
         from planner.schema import Background
 
         plan1 = None
@@ -387,6 +387,10 @@ class Limner:
                 plan1 = reviser(plan0, instruction) if reviser else None
             except NotImplementedError:
                 plan1 = None
+            if plan1 is not None and n_refs:
+                from planner.references import bind, read
+
+                plan1 = bind(plan1, read(instruction, n_refs), add_unmentioned=False)
         if plan1 is None:
             plan1 = _revise_naming_references(plan0, instruction, n_refs)
         ops = []

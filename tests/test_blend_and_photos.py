@@ -239,3 +239,21 @@ def test_an_edit_that_is_only_its_references(lim):
     for words in ("把这些产品放在桌子上", "둘 다 추가해", "put both on the table"):
         r = lim.edit(words, image=made.data, references=refs)
         assert sorted(e.reference for e in r.plan.objects if e.reference is not None) == [0, 1]
+
+
+def test_references_named_in_an_edit_reach_the_plan_with_any_reviser():
+    """A planner with its own reviser (the LLM planner) may not read reference words; the
+    front door still binds what the instruction names."""
+    class Reviser:
+        name = "stand-in"
+
+        def revise(self, plan, instruction):
+            return plan            # reads nothing
+
+    lim = Limner(planner="llm")
+    lim._planner = Reviser()
+    made = Limner().generate("a lamp on a table", size="256x256")[0]
+    r = lim.edit("add the backpack from reference 1", image=made.data,
+                 references=[plain_reference((30, 30, 220))])
+    bag = [e for e in r.plan.objects if e.reference == 0]
+    assert len(bag) == 1 and bag[0].label == "backpack"
