@@ -2,6 +2,7 @@
 """Multi-turn edit evaluation: conversations of edits, each turn's Plan and pixels checked.
 
     python3 scripts/eval_edits.py [scripts/edit_turns.jsonl] [--size 384x256] [--json]
+                                  [--consistency]
 
 Each line of the JSONL is one conversation: ``start`` (a prompt, generated first) or
 ``start_photo: true`` (a plain picture made here: a textured ground with one yellow subject,
@@ -181,11 +182,52 @@ def run(rows: list[dict], size: tuple[int, int]) -> dict:
             "kept_turns": len(kept), "rows": turns}
 
 
+CONSISTENCY_PROMPTS = ("a red fox next to a tree", "a cat and a dog in a room",
+                       "一只猫和一个杯子", "a robot holding a flower on a beach")
+
+
+def consistency(n: int = 4, side: int = 48) -> dict:
+    """The same subject across n images of one prompt (the draft shares sprites by
+    ``subject_id``): mean absolute difference (0-255) between each subject's crop in image
+    1 and in images 2..n, each resized to ``side``², against the difference between two
+    different subjects of image 1."""
+    import itertools
+
+    import numpy as np
+    from PIL import Image
+
+    from limner.api import Limner
+    from planner.schema import box_to_pixels
+
+    def crop(img, box):
+        px = box_to_pixels(box, *img.size)
+        return np.asarray(img.convert("RGB").crop(px).resize((side, side), Image.BILINEAR),
+                          dtype=float)
+
+    same, other = [], []
+    lim = Limner()
+    for prompt in CONSISTENCY_PROMPTS:
+        r = lim.generate(prompt, n=n, size="384x256")
+        first = {e.subject_id: e for e in r.images[0].plan.objects}
+        for g in r.images[1:]:
+            for e in g.plan.objects:
+                if e.subject_id in first:
+                    same.append(np.abs(crop(g.image, e.box) -
+                                       crop(r.images[0].image, first[e.subject_id].box)).mean())
+        for a, b in itertools.combinations(first.values(), 2):
+            other.append(np.abs(crop(r.images[0].image, a.box) -
+                                crop(r.images[0].image, b.box)).mean())
+    return {"same_subject": float(np.mean(same)), "same_subject_max": float(np.max(same)),
+            "different_subjects": float(np.mean(other)), "pairs": len(same)}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("path", nargs="?", default=DEFAULT)
     ap.add_argument("--size", default="384x256")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--consistency", action="store_true",
+                    help="also measure one subject's look across 4 images of a prompt")
     args = ap.parse_args(argv)
     with open(args.path, encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
@@ -193,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     report = run(rows, size)
     report["seconds"] = round(time.perf_counter() - t0, 1)
+    if args.consistency:
+        report["consistency"] = consistency()
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
@@ -205,6 +249,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{report['kept_mean']:.2%}, worst turn {report['kept_min']:.2%} "
           f"(over {report['kept_turns']} turns)")
     print(f"{len(rows)} conversations in {report['seconds']} s")
+    c = report.get("consistency")
+    if c:
+        print(f"same subject across 4 images (draft): crop difference {c['same_subject']:.1f}"
+              f"/255 mean, {c['same_subject_max']:.1f} worst over {c['pairs']} pairs; two "
+              f"different subjects: {c['different_subjects']:.1f}/255")
     return 0
 
 
