@@ -166,6 +166,17 @@ def resolve(prefix: str, name: str) -> dict | None:
     return None
 
 
+def parent(prefix: str, name: str) -> str:
+    """The icon an alias points to (the name itself for an icon)."""
+    data = load_set(prefix) or {}
+    for _ in range(8):
+        alias = data.get("aliases", {}).get(name)
+        if alias is None:
+            return name
+        name = alias["parent"]
+    return name
+
+
 def names(prefix: str) -> list[str]:
     """Every icon and alias name of an installed set."""
     data = load_set(prefix)
@@ -263,7 +274,7 @@ def _ink_view(prefix: str, name: str) -> tuple[float, float, float, float] | Non
     return (icon["left"] + x0 * sx, icon["top"] + y0 * sy, (x1 - x0) * sx, (y1 - y0) * sy)
 
 
-@lru_cache(maxsize=384)
+@lru_cache(maxsize=128)  # object_sprite keeps the same images; bound the memory at 4K
 def render_icon(prefix: str, name: str, box: tuple[int, int],
                 fill: tuple[int, int, int] | None = None,
                 recolor: tuple[int, int, int] | None = None) -> "Image.Image | None":

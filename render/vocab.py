@@ -365,7 +365,8 @@ def _icon_names(prefix: str) -> dict[str, str]:
     out: dict[str, str] = {}
     cats = icons.categories(prefix) if prefix == "mdi" else {}
     for name in icons.names(prefix):
-        if prefix == "mdi" and cats.get(name) not in MDI_THINGS:
+        if prefix == "mdi" and (cats.get(name) or cats.get(icons.parent(prefix, name))) \
+                not in MDI_THINGS:
             continue
         if prefix == "tabler" and name.startswith(("brand-", "letter-", "number-")):
             continue
@@ -424,7 +425,22 @@ def _lookup(phrase: str, sets: list[str]) -> Pick | None:
             name = _icon_names(prefix).get(phrase)
             if name:
                 return Pick("icon", prefix, name, None, phrase)
+    if icons.available("mdi"):
+        name = _mdi_uncategorised().get(phrase)
+        if name:
+            return Pick("icon", "mdi", name, None, phrase)
     return None
+
+
+@lru_cache(maxsize=1)
+def _mdi_uncategorised() -> dict[str, str]:
+    """MDI icons its metadata puts in no category (newer ones: oven, sink, lake, passport),
+    matched only by their exact name: an uncategorised name is trusted as the thing it
+    says, never widened by dropping variant words."""
+    cats = icons.categories("mdi")
+    return {n.replace("-", " "): n for n in icons.names("mdi")
+            if n not in cats and icons.parent("mdi", n) not in cats and not re.search(r"-(off|outline|plus|minus|check|remove|alert|"
+                                               r"variant|box|circle|multiple|\d)$", n)}
 
 
 def _phrases(words: list[str]) -> list[str]:
