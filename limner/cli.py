@@ -60,7 +60,9 @@ def _print_plan_tree(plan) -> None:
         else:
             color = f" {el.color}" if el.color else ""
             kind = el.shape if el.kind == "shape" else "object"
-            tree.add(f"{kind} {el.id}: {el.label}{color} {box}")
+            ref = f" = reference {el.reference + 1}" if getattr(el, "reference", None) \
+                is not None else ""
+            tree.add(f"{kind} {el.id}: {el.label}{color}{ref} {box}")
     Console().print(tree)
 
 

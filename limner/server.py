@@ -826,11 +826,17 @@ def describe_plan(plan: "Plan") -> str:
     counts: dict[str, int] = {}
     for el in plan.objects:
         label = f"{el.color} {el.label}" if el.color else el.label
+        if el.reference is not None:
+            label += f" (image {el.reference + 1})"
         counts[label] = counts.get(label, 0) + 1
     parts = [f"{n} x {label}" if n > 1 else label for label, n in counts.items()]
     parts += [json.dumps(t.content, ensure_ascii=False) for t in plan.texts]
     w, h = plan.size
-    return f"{w}x{h} on {where}" + (": " + ", ".join(parts) if parts else "")
+    if bg.reference is not None:
+        where = f"image {bg.reference + 1} as the background"
+    style = f" in the palette of image {plan.style.reference + 1}" \
+        if plan.style.reference is not None else ""
+    return f"{w}x{h} on {where}{style}" + (": " + ", ".join(parts) if parts else "")
 
 
 def reported_quality(plan: "Plan", renderer: str) -> str:

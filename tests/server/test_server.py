@@ -536,3 +536,4 @@ def test_two_image_edit_without_a_plan_composes_them(server):
         px = [image.getpixel((x, y)) for x in range(x0, x1, 4) for y in range(y0, y1, 4)]
         assert sum(max(abs(p - c) for p, c in zip(q, colour)) <= 40 for q in px) > 50
     assert "notes" not in r.model_extra["limner"]    # nothing was left undrawn
+    assert "(image 1)" in r.data[0].revised_prompt and "(image 2)" in r.data[0].revised_prompt
