@@ -229,3 +229,16 @@ def test_missing_icon_sets_come_back_as_a_note(monkeypatch, tmp_path):
         object_sprite.cache_clear()
     if icons.available():
         assert not Limner().generate("a red apple", size="64x64").notes
+
+
+@pytest.mark.parametrize("prompt,style", [
+    ("a paper cut fox", "paper cut"), ("line art of a cup", "line art"),
+    ("a chalkboard style menu with an apple", "chalkboard"), ("pixel art rocket", "pixel"),
+    ("a vintage photo of a car", "retro"), ("a 3d render of a teddy bear", "3d")])
+def test_style_words_reach_the_plan_and_the_draft_draws_them(prompt, style):
+    from planner.rules import RulesPlanner
+    from render.styles import look_for
+
+    plan = RulesPlanner().plan(prompt, size=(64, 64))
+    assert style in plan.style.text.split(", ")
+    assert style in look_for(plan.style.text).drawn
