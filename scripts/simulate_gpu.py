@@ -542,11 +542,15 @@ def meta_masked_hidden(pipe_cls) -> None:
             setattr(obj, "_extract_masked_hidden", staticmethod(split))
 
 
+_GRIDS: dict[int, tuple[int, int]] = {}
+
+
 def meta_unpack_with_ids(pipe_cls) -> None:
     """FLUX.2 scatters its output tokens back to the grid by their position ids' values
-    (``_unpack_latents_with_ids``). On meta: the same (B, C, h, w) shape, from the token count
-    (square grids: the simulation samples 1024x1024 and square tiles)."""
+    (``_unpack_latents_with_ids``). On meta: the same (B, C, h, w) shape, with the grid
+    remembered when the latents were packed (``_pack_latents``) for that token count."""
     orig = vars(pipe_cls).get("_unpack_latents_with_ids")
+    pack = vars(pipe_cls).get("_pack_latents")
     if orig is None or getattr(orig, "_meta", False):
         return
     inner = orig.__func__ if isinstance(orig, staticmethod) else orig
@@ -556,12 +560,21 @@ def meta_unpack_with_ids(pipe_cls) -> None:
             return inner(x, x_ids)
         b, seq, ch = x.shape
         side = math.isqrt(seq)
-        if side * side != seq:
-            raise ValueError(f"meta unpack needs a square token grid; got {seq} tokens")
-        return x.transpose(1, 2).reshape(b, ch, side, side)
+        h, w = _GRIDS.get(seq, (side, seq // max(side, 1)))
+        if h * w != seq:
+            raise ValueError(f"meta unpack: no grid known for {seq} tokens")
+        return x.transpose(1, 2).reshape(b, ch, h, w)
 
     unpack._meta = True
     setattr(pipe_cls, "_unpack_latents_with_ids", staticmethod(unpack))
+    if isinstance(pack, staticmethod):
+        pack_inner = pack.__func__
+
+        def packed(latents):
+            _GRIDS[latents.shape[-2] * latents.shape[-1]] = tuple(latents.shape[-2:])
+            return pack_inner(latents)
+
+        setattr(pipe_cls, "_pack_latents", staticmethod(packed))
 
 
 def weight_bytes(pipe) -> dict[str, int]:
@@ -617,6 +630,17 @@ def measure(fn: Callable[[], Any]) -> Run:
 
 
 meter_patches = meta_patches
+
+
+def preset_of(name: str, arch) -> str | None:
+    """The renderers.yaml preset of an entry: its ``preset``, else a preset of the same name
+    (family engineers add presets as their adapters land), else None."""
+    from model.diffusion import load_renderer_presets
+
+    presets = load_renderer_presets()
+    if arch.preset:
+        return arch.preset
+    return name if name in presets else None
 
 
 def sampling_of(arch) -> tuple[int, float, tuple[int, int]]:
@@ -760,9 +784,13 @@ def limner_renderer(pipe, arch, regional: bool):
 
 
 def limner_call(pipe, arch, size: tuple[int, int], regional: bool) -> Callable:
-    renderer = limner_renderer(pipe, arch, regional)
-    plan = make_plan(size)
-    return lambda: renderer.render([plan])
+    """Plan the prompt at ``size`` and render it through limner (planning does no torch op,
+    so building it inside the measured call changes no figure)."""
+    def run():
+        renderer = limner_renderer(pipe, arch, regional)
+        renderer.render([make_plan(size)])
+
+    return run
 
 
 # --- per family -----------------------------------------------------------------------------
@@ -789,13 +817,16 @@ def offload_advice(weights: dict[str, int], peak: int) -> dict[str, str]:
 
 
 def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
-             big=(4096, 4096), limner: bool = True, tiled: bool = True) -> dict:
+             big=(3840, 2160), limner: bool = True, tiled: bool = True) -> dict:
     """Every measurement of one family; returns the JSON object.
 
     Each measurement gets a freshly built meta pipeline, so a run that changes a module
     (dtype, device, processors) cannot leak into the next one.
     """
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
+    preset = preset_of(name, arch)
+    if preset != arch.preset:
+        arch = dataclasses.replace(arch, preset=preset)
 
     def fresh():
         pipe = build_pipeline(arch, layers=layers)
@@ -824,7 +855,7 @@ def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
 
     record("bare", measure(bare_call(pipe, arch, size)))
     res["predicted_s_h200_bare"] = res.pop("predicted_s_h200")
-    has_limner = limner and arch.preset is not None and arch.family is not None
+    has_limner = limner and arch.preset is not None
     if has_limner:
         record("limner", measure(limner_call(fresh(), arch, size, regional=True)))
         record("limner_noregional", measure(limner_call(fresh(), arch, size, regional=False)))
@@ -833,8 +864,8 @@ def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
         res.update(flops_limner=None, flops_limner_noregional=None, peak_bytes_limner=None,
                    peak_bytes_limner_noregional=None,
                    predicted_s_h200=res["predicted_s_h200_bare"],
-                   limner_path="not simulated: no limner adapter for this family yet "
-                               "(bare diffusers call only)")
+                   limner_path="not simulated: no limner preset/adapter for this family "
+                               "yet (bare diffusers call only)")
     if tiled:
         record("bare_4k", measure(bare_tiles(fresh(), arch, big, native)))
         if has_limner:
@@ -852,6 +883,7 @@ def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
     res["errors"] = errors
     res["notes"] = arch.notes
     res["sim_seconds"] = round(time.time() - t0, 1)
+    res["sim_cpu_seconds"] = round(time.process_time() - c0, 1)
     return res
 
 
@@ -931,7 +963,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             print(json.dumps(row), flush=True)
         else:
-            print(f"# {name}: simulated in {row['sim_seconds']} s", file=sys.stderr, flush=True)
+            print(f"# {name}: simulated in {row['sim_seconds']} s ({row['sim_cpu_seconds']} s "
+                  "CPU)", file=sys.stderr, flush=True)
     if not args.json:
         print_table(rows)
     return 0
