@@ -38,7 +38,11 @@ fi
 # Vector icon sets for the draft renderer (licences and sources: ATTRIBUTION.md). Installed
 # from npm into vendor/iconify (git-ignored); without them objects come from the emoji font.
 ICON_SETS="@iconify-json/fluent-emoji-flat @iconify-json/noto @iconify-json/twemoji @iconify-json/tabler @iconify-json/mdi"
-if command -v npm >/dev/null 2>&1; then
+have_sets=1
+for p in $ICON_SETS; do [ -f "vendor/iconify/node_modules/$p/icons.json" ] || have_sets=0; done
+if [ "$have_sets" = 1 ]; then
+  :
+elif command -v npm >/dev/null 2>&1; then
   mkdir -p vendor/iconify
   npm install --prefix vendor/iconify --no-save --no-audit --no-fund --loglevel=error $ICON_SETS >/dev/null
 else
