@@ -51,6 +51,8 @@ def _print_plan_tree(plan) -> None:
     c = plan.canvas
     bg = c.background
     bg_desc = bg.kind + (f" {bg.scene}" if bg.scene else "") + (f" {bg.color}" if bg.color else "")
+    if bg.reference is not None:
+        bg_desc = f"reference {bg.reference + 1}"
     tree = Tree(f"[bold]Plan[/bold] {c.width}x{c.height}  background: {bg_desc}  "
                 f"seed {plan.seed}  planner {plan.planner}")
     for el in plan.elements:
@@ -77,6 +79,9 @@ def plan(
     background: str = typer.Option("auto", "--background", help="auto|transparent|opaque"),
     planner: str = typer.Option("rules", "--planner", help="rules|llm|auto"),
     model: Optional[str] = typer.Option(None, "--model", help="LLM preset name or path"),
+    references: int = typer.Option(0, "--references", min=0, max=16,
+                                   help="how many reference images the prompt names "
+                                        "(\"the cup from image 2\"): plan without the images"),
 ) -> None:
     """Turn a prompt into a Plan (no pixels)."""
     if schema:
@@ -89,7 +94,8 @@ def plan(
     from limner.api import Limner
 
     p = Limner(planner=planner, model=model).plan(prompt, size=size, seed=seed,
-                                                  quality=quality, background=background)
+                                                  quality=quality, background=background,
+                                                  references=references)
     if json_out:
         typer.echo(p.to_json())
     else:

@@ -257,3 +257,14 @@ def test_references_named_in_an_edit_reach_the_plan_with_any_reviser():
                  references=[plain_reference((30, 30, 220))])
     bag = [e for e in r.plan.objects if e.reference == 0]
     assert len(bag) == 1 and bag[0].label == "backpack"
+
+
+def test_cli_plan_reads_reference_words_without_the_images(capsys):
+    import json as _json
+
+    from limner.cli import main
+
+    assert main(["plan", "把图1中的杯子放在图2的背景上", "--references", "2", "--json"]) == 0
+    plan = _json.loads(capsys.readouterr().out)
+    assert plan["canvas"]["background"]["reference"] == 1
+    assert [(e["label"], e["reference"]) for e in plan["elements"]] == [("cup", 0)]
