@@ -436,6 +436,7 @@ def _edit_session(lim, name, path, args, new, mask, refs, kw) -> bytes:
     """A session turn: --new PROMPT, IMAGE INSTRUCTION (first turn), or INSTRUCTION."""
     from render.session import edit_turn, start_from_image, start_from_prompt
 
+    notes: list = []
     if new:
         if len(args) != 1:
             _fail("edit --new takes one PROMPT: limner edit --session NAME --new \"prompt\"")
@@ -450,15 +451,16 @@ def _edit_session(lim, name, path, args, new, mask, refs, kw) -> bytes:
             _fail(f"IMAGE {image}: no such file")
         start_from_image(s, str(image))
         turn = edit_turn(lim, s, args[1], mask=str(mask) if mask else None, references=refs,
-                         **kw)
+                         notes=notes, **kw)
     elif len(args) == 1:
         s = _open_session(name, path)
         turn = edit_turn(lim, s, args[0], mask=str(mask) if mask else None, references=refs,
-                         **kw)
+                         notes=notes, **kw)
     else:
         _fail("edit --session NAME needs an INSTRUCTION (or --new PROMPT, or IMAGE "
               "INSTRUCTION to start from an image)")
     typer.echo(_turn_line(s, turn))
+    _warn(notes)
     return s.image_bytes(turn)
 
 

@@ -339,12 +339,14 @@ def start_from_image(session: Session, image) -> Turn:
                             renderer="import", seed=plan.seed, fmt=fmt)
 
 
-def edit_turn(lim, session: Session, instruction: str, *, references=(), **edit_kwargs) -> Turn:
+def edit_turn(lim, session: Session, instruction: str, *, references=(),
+              notes: list | None = None, **edit_kwargs) -> Turn:
     """One edit of the current turn, saved as the next turn.
 
     Args:
         lim: the Limner doing the work. references: new reference images, kept with the
             session (indices continue after the ones given in earlier turns).
+        notes: when given, receives what the renderer did not draw as asked.
         edit_kwargs: passed to ``Limner.edit`` (mask, size, quality, ...).
     Returns:
         The new current Turn (its ``summary`` says what changed).
@@ -365,6 +367,8 @@ def edit_turn(lim, session: Session, instruction: str, *, references=(), **edit_
     result = lim.edit(instruction, image=data0, plan=plan0,
                       references=session.reference_bytes(), **edit_kwargs)
     img = result[0]
+    if notes is not None:
+        notes.extend(getattr(result, "notes", ()))
     return session.add_turn(img.plan, img.data, kind="edit", instruction=instruction,
                             renderer=result.renderer, seed=img.seed, fmt=img.format,
                             summary=diff(plan0, img.plan).summary(), parent=cur.n)

@@ -268,3 +268,13 @@ def test_cli_plan_reads_reference_words_without_the_images(capsys):
     plan = _json.loads(capsys.readouterr().out)
     assert plan["canvas"]["background"]["reference"] == 1
     assert [(e["label"], e["reference"]) for e in plan["elements"]] == [("cup", 0)]
+
+
+def test_session_turn_warns_what_was_not_drawn(tmp_path, capsys):
+    from limner.cli import main
+
+    d = str(tmp_path / "s")
+    assert main(["edit", "--session-dir", d, "--new", "a cup", "--size", "128x128"]) == 0
+    assert main(["edit", "--session-dir", d, "make it anime"]) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "anime" in err
