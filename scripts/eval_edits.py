@@ -109,7 +109,6 @@ def extra_checks(plan, expect: dict, image, photo, subject) -> list[tuple[str, b
 def kept_share(prev_img, prev_plan, img, plan, subject) -> float | None:
     """Share of the pixels the edit had no reason to touch that are unchanged."""
     import numpy as np
-    from PIL import ImageChops
 
     from render.edit import change_mask, is_overlay, pad_pixels, regions_mask
 
