@@ -173,9 +173,13 @@ def plan_photo_edit(image: "Image.Image", instruction: str, editable: "Image.Ima
         if not reading.mentions:
             raise
         text = for_planning(reading)
-        plan = plan_for_image(text, image.size, editable, seed=seed, references=references,
-                              fallback=fallback) if text.strip() else \
-            overlay_plan(image.size, seed)
+        try:
+            plan = plan_for_image(text, image.size, editable, seed=seed,
+                                  references=references, fallback=fallback)
+        except PlanError:
+            # Only a verb is left ("put it on the background from image 1"): the named
+            # images are the whole edit.
+            plan = overlay_plan(image.size, seed)
     before = plan
     plan = bind(plan, reading)
     if plan is not before:

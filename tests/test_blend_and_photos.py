@@ -278,3 +278,14 @@ def test_session_turn_warns_what_was_not_drawn(tmp_path, capsys):
     assert main(["edit", "--session-dir", d, "make it anime"]) == 0
     err = capsys.readouterr().err
     assert "warning" in err and "anime" in err
+
+
+def test_a_reference_as_the_photos_new_backdrop(lim):
+    im, (x0, y0, x1, y1) = photo(seed=7)
+    green = Image.new("RGB", (64, 64), (20, 160, 60))
+    for words in ("put it on the background from image 1", "放在图1的背景上"):
+        r = lim.edit(words, image=im, references=[green])
+        a = np.asarray(r.image.convert("RGB"))
+        assert r.plan.canvas.background.reference == 0
+        assert (a[y0:y1, x0:x1] == np.asarray(im)[y0:y1, x0:x1]).all()
+        assert (a[:8, :8] == (20, 160, 60)).all()
