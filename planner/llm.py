@@ -214,7 +214,7 @@ class Evidence:
         for q in quoted:
             rest = rest.replace(q, " ")
         words = _words(rest)
-        numbers = {int(w) for w in words if w.isdigit() and len(w) < 4}
+        numbers = {int(w) for w in words if w.isdecimal() and len(w) < 4}
         numbers |= {lexicon.NUMBER_WORDS[w] for w in words if w in lexicon.NUMBER_WORDS}
         bridge = any(ch.isalpha() and not _is_latin(ch) for ch in rest)
         text_words = {w for q in quoted for w in _lemmas(q)}

@@ -140,7 +140,7 @@ def _index(n: int, count: int, words: str) -> int:
 
 
 def _cjk_int(text: str) -> int:
-    return int(text) if text.isdigit() else _CJK_NUM.get(text, 0)
+    return int(text) if text.isdecimal() else _CJK_NUM.get(text, 0)
 
 
 def label_of(noun: str) -> str:
@@ -246,7 +246,7 @@ def _groups(prompt: str, taken: list[tuple[int, int]], free: list[int]) -> list[
             want = len(free)
             if not cjk and m["n"]:
                 n = m["n"].lower()
-                want = int(n) if n.isdigit() else lx.NUMBER_WORDS.get(n, want)
+                want = int(n) if n.isdecimal() else lx.NUMBER_WORDS.get(n, want)
             elif not cjk and m["both"]:
                 want = 2
             idx, free[:] = tuple(free[:want]), free[want:]

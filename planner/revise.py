@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from planner.scene import Position, Relation
 from planner.schema import (
     SCENES, Background, Box, Canvas, ObjectElement, Plan, PlanError, SizeError, Style,
-    TextElement, check_prompt, check_size,
+    MAX_ELEMENTS, TextElement, check_prompt, check_size,
 )
 from planner.schema import canvas_for_area as size_for_aspect  # noqa: F401 (public name here)
 
@@ -240,6 +240,9 @@ def apply_ops(plan: Plan, ops, ctx: "_Context | None" = None) -> Plan:
             plan = _APPLY[op.op](plan, op, ctx)
         except (ValidationError, SizeError) as e:
             raise PlanError(f"edit {op.op!r} makes an invalid Plan: {e}") from None
+        if len(plan.elements) > MAX_ELEMENTS:    # model_copy skips the Plan's validators
+            raise PlanError(f"edit {op.op!r} would make {len(plan.elements)} elements; a Plan "
+                            f"holds at most {MAX_ELEMENTS} (MAX_ELEMENTS)", param="instruction")
     return plan
 
 
@@ -1509,10 +1512,19 @@ def place_in_region(others: list[Box], w: float, h: float, position: str | None,
     # Keep a small gap: boxes that merely touch still look cramped (and shadows overlap).
     others = [(o[0] - _GAP, o[1] - _GAP, o[2] + _GAP, o[3] + _GAP) for o in others]
     best, best_score = None, None
+    xs = _span(rx0, rx1, w, _GRID)
     for cy in _span(ry0, ry1, h, _GRID):
-        for cx in _span(rx0, rx1, w, _GRID):
+        # Only boxes across this row can overlap its candidates (the y-range after clamping
+        # depends on cy alone): n per row instead of n per candidate, the same sums.
+        _, by0, _, by1 = clamp_box((xs[0] - w / 2, cy - h / 2, xs[0] + w / 2, cy + h / 2))
+        row = [(o[0], o[2], min(by1, o[3]) - max(by0, o[1])) for o in others
+               if o[1] < by1 and by0 < o[3]]
+        for cx in xs:
             box = clamp_box((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
-            cover = sum(_overlap(box, o) for o in others) / (w * h)
+            bx0, bx1 = box[0], box[2]
+            # _overlap(box, o), inlined: the filters make both extents positive
+            cover = sum((min(bx1, ox1) - max(bx0, ox0)) * oh for ox0, ox1, oh in row
+                        if ox0 < bx1 and bx0 < ox1) / (w * h)
             score = cover * 2.0 + ((cx - tx) ** 2 + (cy - ty) ** 2) ** 0.5
             if best_score is None or score < best_score - 1e-9:
                 best, best_score = box, score

@@ -390,7 +390,7 @@ def _read_count(toks: list[str], i: int) -> tuple[int | None, float, bool, int]:
         if w in ("couple", "trio", "quartet", "dozen") and nxt == "of":
             count, j = {"couple": 2, "trio": 3, "quartet": 4, "dozen": 12}[w], j + 2
             continue
-        if w.isdigit() and len(w) <= 3 and nxt not in ("am", "pm", "k", "%"):
+        if w.isdecimal() and len(w) <= 3 and nxt not in ("am", "pm", "k", "%"):
             count, j = int(w), j + 1
             continue
         if w in lx.NUMBER_WORDS and w not in ("a", "an"):
@@ -1246,7 +1246,10 @@ def _cjk_table() -> tuple[dict[str, _Tok], int]:
 
 def _cjk_number(text: str) -> int:
     if text.isdigit():
-        return int(unicodedata.normalize("NFKC", text))
+        try:
+            return int(unicodedata.normalize("NFKC", text))
+        except ValueError:      # digits int() cannot read ("⑼", "²"): their digit values
+            return int("".join(str(unicodedata.digit(ch, 0)) for ch in text))
     total, cur = 0, 0
     for ch in text:
         v = lx.CJK_DIGITS.get(ch)

@@ -94,7 +94,7 @@ def pick(prompt: str) -> str | None:
 def _number_word(w: str) -> int:
     from planner.lexicon import CJK_DIGITS, KO_NATIVE_NUMBERS, NUMBER_WORDS
 
-    if w.isdigit():
+    if w.isdecimal():
         return int(w)
     if w.lower() in NUMBER_WORDS:
         return NUMBER_WORDS[w.lower()]
