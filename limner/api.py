@@ -350,6 +350,7 @@ class Limner:
             options = RenderOptions(font=self.font, references=tuple(refs),
                                     extra={"input_fidelity": input_fidelity,
                                            "fidelity": fidelity(input_fidelity),
+                                           "instruction": instruction,
                                            "ingredients": _sources(image, picture, references,
                                                                    refs)})
             if plan0 is None or (mask is not None and is_overlay(plan0)):
@@ -430,8 +431,10 @@ class Limner:
             # Variants differ only where the edit draws: compare with the old Plan re-seeded.
             p1 = plan1.model_copy(update={"seed": plan1.seed + i}) if i else plan1
             p0 = plan0.model_copy(update={"seed": p1.seed})
-            result = apply_edit(self.renderer, previous, p0, p1, options, mask=user_mask)
-            out.append(self._encoded(result.image, p1, output_format, output_compression,
+            whole = _native_global_edit(self.renderer, previous, p0, p1, mask, options)
+            image = whole if whole is not None else apply_edit(
+                self.renderer, previous, p0, p1, options, mask=user_mask).image
+            out.append(self._encoded(image, p1, output_format, output_compression,
                                      options.extra.get("ingredients", ())))
         return self._noted(GenerateResult(images=out, renderer=self.renderer.name), plan0,
                            plan1, photo=is_overlay(plan0))
@@ -570,6 +573,28 @@ def _revise_naming_references(plan0: Plan, instruction: str, count: int) -> Plan
                 raise
             plan1 = plan0
     return bind(plan1, reading, add_unmentioned=False)
+
+
+def _native_global_edit(renderer: Any, previous: Any, plan0: Plan, plan1: Plan, mask: Any,
+                        options: Any) -> Any:
+    """A global edit no region holds (a new style) drawn whole-image by a model that edits
+    by instruction (limner/photo.py ``native_editor``); None when it is a region edit, a
+    mask limits it, or the renderer has no such model (the Plan diff path draws it)."""
+    from dataclasses import replace
+
+    from limner.photo import native_editor
+    from planner.diff import diff
+
+    editor = native_editor(renderer) if mask is None and previous is not None else None
+    instruction = options.extra.get("instruction")
+    if editor is None or not instruction:
+        return None
+    d = diff(plan0, plan1)
+    if not d.style_changed or d.canvas_changed:
+        return None
+    image = editor(previous, instruction, replace(options, extra={**options.extra,
+                                                                  "seed": plan1.seed}))
+    return image if image.size == previous.size else image.resize(previous.size)
 
 
 def reference_capacity(renderer: Any) -> int:

@@ -122,3 +122,15 @@ def test_what_drawing_cannot_do_goes_to_a_model_that_edits_by_instruction():
     # What drawing can do stays a region edit over the photo's own pixels.
     r = lim.edit("add a red balloon", image=photo)
     assert len(ed.edits) == 2 and any(e.label == "balloon" for e in r.plan.objects)
+
+
+def test_a_global_edit_of_a_plan_goes_to_the_model_whole_image():
+    made = Limner().generate("a red apple next to a cup", size="128x128")[0]
+    lim = Limner()
+    lim._renderer = ed = InstructionEditor()
+    r = lim.edit("make it watercolor", image=made.data)
+    assert [e[1] for e in ed.edits] == ["make it watercolor"]
+    assert np.array_equal(np.asarray(r.image), 255 - np.asarray(made.image.convert("RGB")))
+    assert r.plan.style.text == "watercolor"          # the Plan follows
+    r = lim.edit("make the cup green", image=made.data)   # a region edit: the Plan diff
+    assert len(ed.edits) == 1 and any(e.color for e in r.plan.objects if e.label == "cup")
