@@ -187,7 +187,9 @@ class Limner:
         """Prompt → Plan (no pixels). ``references``: how many reference images come with
         the prompt; its mentions of them ("the bottle from image 1", "both") become
         elements pointing at them, and every image is used (planner/references.py)."""
-        if not isinstance(prompt, str) or not prompt.strip():
+        if not isinstance(prompt, str):
+            raise LimnerError(f"prompt must be a string; got {type(prompt).__name__}", "prompt")
+        if not prompt.strip():
             raise LimnerError("prompt must not be empty", "prompt")
         _choice(quality, QUALITIES, "quality")
         _choice(background, BACKGROUNDS, "background")
@@ -231,6 +233,14 @@ class Limner:
             moderation: ``auto`` (default) or ``low`` (less strict; see
                 planner/moderation.py). A refusal raises ModerationError.
         """
+        if plan is not None and not isinstance(plan, Plan):
+            try:
+                plan = Plan.model_validate(plan)
+            except ValueError as e:
+                first = e.errors()[0] if hasattr(e, "errors") else {"loc": (), "msg": str(e)}
+                where = ".".join(str(p) for p in first["loc"]) or "plan"
+                raise LimnerError(f"plan is not a valid Plan: {where}: {first['msg']}",
+                                  "plan") from None
         self._moderate(prompt if plan is None else plan_text(plan), moderation)
         _choice(output_format, OUTPUT_FORMATS, "output_format")
         _check_output(output_format, output_compression,

@@ -187,3 +187,17 @@ def test_thread_workers_stop_between_images_at_the_deadline():
         assert srv.service.queue.stats()["running"] == 0     # the worker is free again
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("call,param", [
+    (lambda lim: lim.generate(plan={"elements": 5}), "plan"),
+    (lambda lim: lim.generate(5), "prompt"),
+    (lambda lim: lim.generate("a cup", seed="5"), "seed"),
+    (lambda lim: lim.generate("a cup", seed=2**31 - 1, n=2), "seed"),
+    (lambda lim: lim.edit("make it red", image=b"garbage"), "image"),
+    (lambda lim: lim.describe(5), "image"),
+])
+def test_python_api_names_the_field_for_bad_input(call, param):
+    with pytest.raises(LimnerError) as e:
+        call(Limner())
+    assert e.value.param == param and str(e.value)
