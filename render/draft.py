@@ -337,9 +337,10 @@ class DraftRenderer:
         placed = _draw_objects(img, plan, options, q, look)
         ref = plan.style.reference
         if ref is not None and 0 <= ref < len(options.references):
-            from render.photo import apply_palette
+            from render.photo import apply_palette, apply_texture
 
-            img = apply_palette(img, options.references[ref])
+            img = apply_texture(apply_palette(img, options.references[ref]),
+                                options.references[ref])
         img = finish_canvas(img, look.canvas, plan.seed)
         if drawn is not None:
             by_id = {rec["id"]: rec for *_x, rec in placed}

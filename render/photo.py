@@ -169,6 +169,31 @@ def apply_palette(image: "Image.Image", ref: "Image.Image", amount: float = 0.55
     return res if image.mode == "RGBA" else res.convert(image.mode)
 
 
+def apply_texture(image: "Image.Image", ref: "Image.Image", amount: float = 0.5,
+                  limit: float = 16.0) -> "Image.Image":
+    """Take a style source's texture: its fine light-and-dark grain (the luminance of a
+    central patch, at the reference's own scale and at most a quarter of the canvas, minus
+    a blurred copy, clipped to ``limit`` so its edges do not print as a grid), tiled over
+    the picture and added at ``amount``. A flat reference adds nothing."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    w, h = image.size
+    g = ref.convert("L")
+    side = max(8, min(g.width, g.height, max(w, h) // 4))
+    x0, y0 = (g.width - side) // 2, (g.height - side) // 2
+    g = g.crop((x0, y0, x0 + side, y0 + side))
+    lum = np.asarray(g, dtype=np.float32)
+    detail = np.clip(lum - np.asarray(g.filter(ImageFilter.GaussianBlur(1.5)),
+                                      dtype=np.float32), -limit, limit)
+    tiled = np.tile(detail, (h // side + 1, w // side + 1))[:h, :w]
+    rgba = image.convert("RGBA")
+    a = np.asarray(rgba, dtype=np.float32)
+    a[..., :3] = np.clip(a[..., :3] + amount * tiled[..., None], 0, 255)
+    out = Image.fromarray(a.round().astype(np.uint8), "RGBA")
+    return out if image.mode == "RGBA" else out.convert(image.mode)
+
+
 def subject_crops(image: "Image.Image", plan, limit: int) -> dict:
     """The first image's subjects as reference images for the others (consistent subjects
     across n images): ``subject_id`` -> the crop of its box, for at most ``limit``

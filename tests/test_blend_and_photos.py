@@ -289,3 +289,19 @@ def test_a_reference_as_the_photos_new_backdrop(lim):
         assert r.plan.canvas.background.reference == 0
         assert (a[y0:y1, x0:x1] == np.asarray(im)[y0:y1, x0:x1]).all()
         assert (a[:8, :8] == (20, 160, 60)).all()
+
+
+def test_a_style_source_lends_its_texture(lim):
+    stripes = Image.new("RGB", (64, 64), (120, 120, 120))
+    d = ImageDraw.Draw(stripes)
+    for x in range(0, 64, 4):
+        d.line((x, 0, x, 63), fill=(30, 30, 30))
+    flat = Image.new("RGB", (64, 64), (120, 120, 120))
+    textured = lim.generate("a cup in the style of image 1", references=[stripes],
+                            size="128x128").image
+    plain = lim.generate("a cup in the style of image 1", references=[flat],
+                         size="128x128").image
+    def grain(im):
+        a = np.asarray(im.convert("L"), dtype=float)[:24]      # the backdrop's top rows
+        return np.abs(np.diff(a, axis=1)).mean()
+    assert grain(textured) > grain(plain) + 3
