@@ -29,6 +29,8 @@ values:
     exact for MetaTokenizer's all-ones masks.
   * the scheduler runs on the CPU (its timesteps and sigmas are values); the denoiser
     receives its timestep moved to meta.
+  * limner's path gets what limner's loader does on a CUDA device: VAE slicing on. Its batch
+    memory budget is limner's default off CUDA (8 GiB; on a GPU it is 80% of free memory).
   * Repeated calls of the denoiser and the VAE with the same input shapes are run once and
     replayed: the first call is counted op by op, later calls add the same FLOPs and the same
     activation peak on top of what is live at that moment (costs do not depend on values).
@@ -786,6 +788,10 @@ def limner_renderer(pipe, arch, regional: bool):
 def limner_call(pipe, arch, size: tuple[int, int], regional: bool) -> Callable:
     """Plan the prompt at ``size`` and render it through limner (planning does no torch op,
     so building it inside the measured call changes no figure)."""
+    vae = getattr(pipe, "vae", None)
+    if hasattr(vae, "enable_slicing"):
+        vae.enable_slicing()       # what limner's loader does on a CUDA device
+
     def run():
         renderer = limner_renderer(pipe, arch, regional)
         renderer.render([make_plan(size)])
@@ -878,6 +884,9 @@ def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
                  ("denoiser_tflop_per_call_limner_noregional", "denoiser_tflop_per_call_bare")):
         if res.get(a) and res.get(b):
             res[f"ratio_{a}"] = res[a] / res[b]
+    if res.get("peak_bytes_bare"):
+        res["measured_gib_per_megapixel_bare"] = round(
+            res["peak_bytes_bare"] / 2 ** 30 / (size[0] * size[1] / 1e6), 2)
     peak = max(res.get(k) or 0 for k in ("peak_bytes_bare", "peak_bytes_limner"))
     res["offload"] = offload_advice(wbytes, peak)
     res["errors"] = errors
