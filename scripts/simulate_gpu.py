@@ -492,6 +492,9 @@ def instrument(pipe) -> None:
     meta_masked_hidden(type(pipe))
     meta_unpack_with_ids(type(pipe))
     memoize_forward(denoiser(pipe), "denoiser")
+    for name, module in pipe.components.items():
+        if name.startswith("text_encoder") and hasattr(module, "forward"):
+            memoize_forward(module, name)
     vae = pipe.vae
     for part in ("encoder", "decoder"):
         sub = getattr(vae, part, None)
@@ -872,10 +875,9 @@ def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
                    predicted_s_h200=res["predicted_s_h200_bare"],
                    limner_path="not simulated: no limner preset/adapter for this family "
                                "yet (bare diffusers call only)")
-    if tiled:
+    if tiled and has_limner:   # the 4K comparison is limner's tiled path against the same by hand
         record("bare_4k", measure(bare_tiles(fresh(), arch, big, native)))
-        if has_limner:
-            record("limner_4k", measure(limner_call(fresh(), arch, big, regional=True)))
+        record("limner_4k", measure(limner_call(fresh(), arch, big, regional=True)))
     for a, b in (("flops_limner", "flops_bare"), ("flops_limner_noregional", "flops_bare"),
                  ("peak_bytes_limner", "peak_bytes_bare"),
                  ("peak_bytes_limner_noregional", "peak_bytes_bare"),
@@ -906,29 +908,42 @@ def _r(x):
     return "-" if x is None else f"{x:.3f}"
 
 
+def _x(r, key):
+    v = r.get(f"ratio_{key}")
+    return "" if v is None else f" ({v:.2f}x)"
+
+
 def print_table(rows: list[dict]) -> None:
+    """One line per family (ratios to the bare diffusers call in brackets)."""
     print(f"Roofline: H200 {H200_TFLOPS:.0f} TFLOP/s dense bf16 at {COMPUTE_EFFICIENCY:.0%}, "
-          f"{H200_TBPS} TB/s HBM at {MEMORY_EFFICIENCY:.0%}; per module call "
-          "max(compute, weight reads). FLOPs: torch.utils.flop_counter (2 per multiply-add).")
-    head = (f"{'family':<16}{'params B':>9}{'weights GB':>11}{'steps':>6}"
-            f"{'TFLOP bare':>11}{'limner':>9}{'x':>7}{'no-reg':>9}{'x':>7}"
-            f"{'peak GB bare':>13}{'limner':>8}{'x':>7}{'H200 s':>8}{'4K TFLOP':>10}"
-            f"{'4K s':>7}  offload 24/48/80")
-    print(head)
+          f"{H200_TBPS} TB/s HBM at {MEMORY_EFFICIENCY:.0%}; per module call max(compute, "
+          "weight reads). FLOPs: torch.utils.flop_counter (2 per multiply-add). 1024x1024; "
+          "4K = 3840x2160 tiled.")
+    cols = ["family", "params B", "weights GB", "steps", "TFLOP bare", "TFLOP limner",
+            "TFLOP no-regional", "regional per step", "peak GB bare", "peak GB limner",
+            "H200 s bare", "H200 s limner", "4K TFLOP limner", "4K peak GB limner",
+            "4K H200 s", "offload 24/48/80 GB"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
     for r in rows:
         off = "/".join(r["offload"][f"{g}GB"] for g in CARDS_GB)
-        print(f"{r['family']:<16}{_g(r['params']):>9}{_g(r['weight_bytes']):>11}"
-              f"{r['steps']:>6}{_g(r['flops_bare'], 1e12):>11}"
-              f"{_g(r.get('flops_limner'), 1e12):>9}{_r(r.get('ratio_flops_limner')):>7}"
-              f"{_g(r.get('flops_limner_noregional'), 1e12):>9}"
-              f"{_r(r.get('ratio_flops_limner_noregional')):>7}"
-              f"{_g(r['peak_bytes_bare'], 1e9, 2):>13}"
-              f"{_g(r.get('peak_bytes_limner'), 1e9, 2):>8}"
-              f"{_r(r.get('ratio_peak_bytes_limner')):>7}"
-              f"{r['predicted_s_h200']:>8.1f}"
-              f"{_g(r.get('flops_limner_4k') or r.get('flops_bare_4k'), 1e12, 0):>10}"
-              f"{(r.get('predicted_s_h200_4k') or r.get('predicted_s_h200_bare_4k') or 0):>7.1f}"
-              f"  {off}")
+        lim = r.get("flops_limner") is not None
+        cells = [
+            r["family"], _g(r["params"]), _g(r["weight_bytes"]), str(r["steps"]),
+            _g(r["flops_bare"], 1e12, 0),
+            _g(r.get("flops_limner"), 1e12, 0) + _x(r, "flops_limner"),
+            _g(r.get("flops_limner_noregional"), 1e12, 0) + _x(r, "flops_limner_noregional"),
+            _r(r.get("ratio_denoiser_tflop_per_call_limner")) + "x" if lim else "-",
+            _g(r["peak_bytes_bare"], 1e9, 2),
+            _g(r.get("peak_bytes_limner"), 1e9, 2) + _x(r, "peak_bytes_limner"),
+            f"{r['predicted_s_h200_bare']:.1f}",
+            f"{r['predicted_s_h200']:.1f}" if lim else "-",
+            _g(r.get("flops_limner_4k"), 1e12, 0) + _x(r, "flops_limner_4k"),
+            _g(r.get("peak_bytes_limner_4k"), 1e9, 1) + _x(r, "peak_bytes_limner_4k"),
+            f"{r['predicted_s_h200_limner_4k']:.1f}" if r.get("predicted_s_h200_limner_4k")
+            else "-",
+            off]
+        print("| " + " | ".join(cells) + " |")
     for r in rows:
         for what, err in r["errors"].items():
             print(f"  {r['family']} {what}: {err}")
@@ -946,9 +961,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-4k", action="store_true", help="skip the 4K tiled render")
     parser.add_argument("--bare-only", action="store_true", help="skip limner's path")
     parser.add_argument("--debug", action="store_true", help="print tracebacks of failures")
+    parser.add_argument("--table", nargs="+", metavar="JSONL",
+                        help="print the table of rows saved by earlier --json runs")
     args = parser.parse_args(argv)
     global DEBUG
     DEBUG = args.debug
+
+    if args.table:
+        rows = [json.loads(line) for path in args.table for line in open(path)
+                if line.startswith("{")]
+        print_table(rows)
+        return 0
 
     from model.architectures import load_architectures
 
