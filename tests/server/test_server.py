@@ -537,3 +537,22 @@ def test_two_image_edit_without_a_plan_composes_them(server):
         assert sum(max(abs(p - c) for p, c in zip(q, colour)) <= 40 for q in px) > 50
     assert "notes" not in r.model_extra["limner"]    # nothing was left undrawn
     assert "(image 1)" in r.data[0].revised_prompt and "(image 2)" in r.data[0].revised_prompt
+
+
+def test_edit_notes_what_the_renderer_could_not_do(server):
+    """A style the draft cannot put on a photo's own pixels is reported, not dropped; a
+    recolour of what the photo shows is a 400 naming who can do it."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    buf = io.BytesIO()
+    Image.fromarray((rng.random((64, 96, 3)) * 60 + 90).astype(np.uint8)).save(buf, "PNG")
+    client = server.client()
+    r = client.images.edit(prompt="make it watercolor",
+                           image=("p.png", buf.getvalue(), "image/png"))
+    assert any("watercolor" in n for n in r.model_extra["limner"]["notes"])
+    with pytest.raises(openai.BadRequestError) as e:
+        client.images.edit(prompt="make the car blue",
+                           image=("p.png", buf.getvalue(), "image/png"))
+    assert e.value.body["param"] == "prompt" and "renderer" in e.value.body["message"]
