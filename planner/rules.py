@@ -1539,6 +1539,14 @@ def _cjk_brand_after(toks: list[_Tok], k: int) -> bool:
 
 
 def _cjk_text(f: _Facts, st: _CJKState, toks: list[_Tok], k: int, quotes: list[str]) -> str | None:
+    ref = _cjk_text_ref(f, st, toks, k, quotes)
+    if ref is not None:
+        f.item(ref)["quote"] = int(toks[k].value)     # which quote: for _cjk_frames
+    return ref
+
+
+def _cjk_text_ref(f: _Facts, st: _CJKState, toks: list[_Tok], k: int,
+                  quotes: list[str]) -> str | None:
     content = quotes[int(toks[k].value)]
     name_after = _tok_at(toks, k + 1).kind == "mark" and _tok_at(toks, k + 1).value == "name"
     if st.name_next or name_after:
@@ -1660,6 +1668,31 @@ def _mask_measures(text: str) -> str:
     return text
 
 
+_CJK_FRAME_RE = re.compile(r"(?P<shape>圆圈|圆形|圓圈|圆|圓|丸|円|원|동그라미|徽章|バッジ|배지|뱃지)\s*"
+                           r"(?:的|の)?\s*(?:里|裡|中|内|の中|안에|안|속에|속)")
+_CJK_FRAME_SHAPES = {"徽章": "badge", "バッジ": "badge", "배지": "badge", "뱃지": "badge"}
+
+
+def _cjk_frames(bare: str, f: _Facts) -> None:
+    """红色圆圈里写着“新品”, 赤い丸の中に「新着」, 빨간 원 안에 "신상": the quote in the same
+    clause is set in that circle or badge, in the colour named just before the shape."""
+    colors = sorted({**lx.CJK_COLORS, **lx.KO_COLORS}.items(), key=lambda kv: -len(kv[0]))
+    for m in _CJK_FRAME_RE.finditer(bare):
+        rest = re.split(r"[，。,.;；!！?？]", bare[m.end():], maxsplit=1)[0]
+        before = re.split(r"[，。,.;；!！?？、]", bare[:m.start()])[-1]
+        q = re.search(r"\ue000(\d+)\ue001", rest) or \
+            (re.findall(r"\ue000(\d+)\ue001", before) or [None])[-1]
+        k = int(q.group(1)) if hasattr(q, "group") else (int(q) if q is not None else None)
+        t = next((t for t in f.texts if t.get("quote") == k), None) if k is not None else None
+        if t is None:
+            continue
+        t["frame"] = _CJK_FRAME_SHAPES.get(m.group("shape"), "circle")
+        head = before.rstrip()
+        color = next((c for w, c in colors if head.endswith(w)), None)
+        if color:
+            t["frame_color"] = color
+
+
 def _bare_scene(low: str, f: _Facts) -> None:
     """Scene words that need no preposition: "underwater", "a snowy street", "at night"."""
     for phrase, scene in lx.SCENE_BARE.items():
@@ -1737,9 +1770,11 @@ def understand(prompt: str) -> Scene:
     f = _Facts()
     if counts.get("Hang", 0) > counts.get("Hani", 0) + counts.get("Kana", 0):
         _read_tokens(_korean_tokens(_mask_measures(bare)), contents, f)
+        _cjk_frames(bare, f)
     elif counts.get("Hani", 0) + counts.get("Kana", 0) > 0 and \
             counts.get("Hani", 0) + counts.get("Kana", 0) >= counts.get("Latn", 0) / 4:
         _read_tokens(_cjk_tokens(_mask_measures(bare)), contents, f)
+        _cjk_frames(bare, f)
     else:
         masked = _mask_quotes(prompt, quotes, ascii_marks=True)
         f.proper = _proper_names(masked)

@@ -39,10 +39,11 @@ _KINDS = (
              r"メニュー|料金表|価格表|메뉴|가격표"),
     ("infographic", r"\binfographics?\b|信息图|資訊圖|インフォグラフィック|인포그래픽"),
     ("ui", r"\b(ui|ux|app|mobile app|website|web page|webpage|login|sign-?in|settings|"
-           r"dashboard|checkout|screen)\b[\w\s-]{0,20}\b(mock-?ups?|wireframes?|designs?|screens?)\b"
+           r"dashboard|checkout|screen)\b(?!\s+icons?\b)[\w\s-]{0,20}\b(mock-?ups?|"
+           r"wireframes?|designs?|screens?)\b"
            r"|\bmock-?ups? of (a|an|the)?\s*(ui|app|mobile app|website|web page|login|settings|"
-           r"dashboard|checkout)|\b(ui|wireframe|landing page|app screen|login screen|"
-           r"dashboard)\b|界面|ui设计|アプリ画面|画面デザイン|앱 화면|목업"),
+           r"dashboard|checkout)|\b(ui|wireframe|landing page|app screen|login screen)\b|"
+           r"界面|ui设计|アプリ画面|画面デザイン|앱 화면|목업"),
     ("product", r"e-?commerce|\bproduct (listing|main image|hero image|page image)|"
                 r"\bmain (product )?image\b|\bamazon listing|主图|商品主图|商品画像|상품 이미지"),
     ("card", r"\b(greeting|birthday|thank[- ]you|holiday|christmas|wedding|anniversary|"

@@ -28,7 +28,13 @@ _SCRIPT_NAMES = {"Hans": "Simplified Chinese", "Hant": "Traditional Chinese",
                  "Jpan": "Japanese", "Kore": "Korean", "Arab": "Arabic", "Hebr": "Hebrew",
                  "Cyrl": "Cyrillic", "Grek": "Greek", "Thai": "Thai", "Deva": "Devanagari"}
 _ROLES = {"title": "as the title", "heading": "as a heading", "label": "as a label",
-          "body": "as body text", "caption": "as a caption"}
+          "body": "as body text", "caption": "as a caption", "subtitle": "as the subtitle",
+          "bullet": "as a bullet point", "item": "as a menu line", "price": "as the price"}
+# Design shapes (charts, UI controls, frames) as the model should see them.
+_SHAPE_WORDS = {"bar": "chart bar", "slice": "pie chart slice", "axis": "chart axis line",
+                "button": "rounded button", "card": "card panel", "navbar": "navigation bar",
+                "circle": "filled circle", "badge": "star badge", "rule": "dotted line",
+                "marker": "round bullet marker", "frame": "thin border frame"}
 
 
 def number_word(n: int) -> str:
@@ -225,6 +231,10 @@ def element_lines(plan: Plan, quote_texts: bool = True) -> list[str]:
                            f"{_nearest_relation(el, everything, quote_texts)}"
                            for el in g.members)
         lines.append(f"- exactly {g.noun()}{desc}: {places}.")
+    for sh in plan.shapes:
+        colour = colour_words(sh.color)
+        lines.append(f"- a {colour + ' ' if colour else ''}{_SHAPE_WORDS[sh.shape]}, "
+                     f"{size_word(sh.box)}, {position_words(sh.box)}.")
     return lines
 
 

@@ -89,7 +89,8 @@ def colour_words(value: str | None) -> str:
 
 
 def _object(el) -> dict:
-    head = " ".join(w for w in (colour_words(el.color), el.label) if w)
+    label = f"{el.shape} {el.label}".strip() if el.kind == "shape" else el.label
+    head = " ".join(w for w in (colour_words(el.color), label) if w)
     desc = head + (f", {el.description}" if el.description else "") + f"; {where(el.box)}"
     out = {"type": "obj", "bbox": to_bbox(el.box), "desc": desc}
     hx = _hex(el.color)
@@ -164,7 +165,7 @@ def plan_caption_dict(plan, text_mode: str = "native", key_name: str | None = No
     palette = _palette(plan)
     if palette:
         style["color_palette"] = palette
-    elements = [(_object(el) if el.kind == "object" else _text(el, text_mode))
+    elements = [(_text(el, text_mode) if el.kind == "text" else _object(el))
                 for el in sorted(plan.elements, key=lambda e: e.z)]
     caption: dict = {"high_level_description": _summary(plan)}
     if style:

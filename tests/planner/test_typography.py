@@ -138,3 +138,19 @@ def test_templates_are_picked_from_kind_words_in_four_languages():
     assert pick("메뉴판") == "menu" and pick("a greeting card") == "card"
     assert pick("a login screen mockup") == "ui" and pick("a cafe menu poster") == "menu"
     assert pick("three red apples") is None
+
+
+@pytest.mark.parametrize("prompt", ['贴纸，红色圆圈里写着“新品”', 'ステッカー、赤い丸の中に「新着」',
+                                    '스티커, 빨간 원 안에 "신상"'])
+def test_cjk_text_in_a_circle(prompt):
+    plan = P.plan(prompt)
+    (circle,) = plan.shapes
+    assert circle.shape == "circle" and circle.color == "red" and len(plan.texts) == 1
+
+
+def test_kind_words_do_not_misfire():
+    from planner.templates import pick
+
+    assert pick("an app icon design") is None and pick("a car dashboard") is None
+    assert pick("a phone screen showing a cat") is None
+    assert pick("a website design with a hero image") == "ui"

@@ -196,3 +196,12 @@ def test_korean_breaks_at_spaces_and_arabic_stays_rtl():
     assert len(lay.lines) > 1 and all(w in text.split() for ln in lay.lines for w in ln.split())
     assert " ".join(lay.lines) == text
     assert shaping_for("أهلا وسهلا", "Arab").direction == "rtl"
+
+
+def test_neural_prompts_name_the_shapes():
+    from render.families.ideogram4_caption import plan_caption
+    from render.prompting import structured_prompt
+
+    plan = _plan("A bar chart with four bars")
+    assert structured_prompt(plan).count("chart bar") == 4
+    assert plan_caption(plan).count("bar") >= 4
