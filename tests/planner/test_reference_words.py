@@ -90,3 +90,36 @@ def test_keep_clear_moves_new_things_off_a_subject():
 def test_bind_keeps_a_plan_without_mentions():
     plan = RulesPlanner().plan("a cup", size=(256, 256))
     assert bind(plan, read("a cup", 0)) == plan
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+FRAGMENTS = ["the cup from image {i}", "reference {i}", "these products", "both", "a tree",
+             "on the background from image {i}", "in the style of image {i}", "图{i}中的杯子",
+             "画像{i}のカップ", "이미지 {i}의 컵", "on a table", "next to a lamp", "这些产品",
+             "the {o} photo", "image {i}'s bottle"]
+ORDINALS = ["first", "second", "third", "last"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(1, 16), st.lists(st.tuples(st.sampled_from(FRAGMENTS),
+                                              st.integers(1, 16),
+                                              st.sampled_from(ORDINALS)),
+                                    min_size=1, max_size=4))
+def test_every_reference_is_used_exactly_once_or_named_out_of_range(count, parts):
+    prompt = " and ".join(f.format(i=i, o=o) for f, i, o in parts)
+    try:
+        reading = read(prompt, count)
+    except PlanError as e:
+        assert "reference image" in str(e)
+        return
+    assert all(0 <= i < count for m in reading.mentions for i in m.indices)
+    try:
+        plan = plan_with_references(RulesPlanner(), prompt, count, size=(512, 512))
+    except PlanError:
+        return      # words the rules planner cannot draw at all; not about references
+    used = [e.reference for e in plan.objects if e.reference is not None]
+    used += [r for r in (plan.canvas.background.reference, plan.style.reference)
+             if r is not None]
+    assert sorted(used) == list(range(count))
