@@ -242,3 +242,22 @@ def test_style_words_reach_the_plan_and_the_draft_draws_them(prompt, style):
     plan = RulesPlanner().plan(prompt, size=(64, 64))
     assert style in plan.style.text.split(", ")
     assert style in look_for(plan.style.text).drawn
+
+
+@needs_icons
+def test_a_picture_always_fits_its_box():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    labels = st.sampled_from(["apple", "table", "chalkboard", "golden retriever puppy",
+                              "cocktail glasses", "coffee bean", "tram", "狗"])
+
+    @settings(max_examples=30, deadline=None)
+    @given(labels, st.sampled_from([None, "blue", "white"]), st.integers(4, 160),
+           st.integers(4, 160))
+    def check(label, color, w, h):
+        sprite = object_sprite(label, color, (w, h), label)
+        assert sprite.width <= w and sprite.height <= h
+        assert np.asarray(sprite.getchannel("A")).max() > 0   # never an empty picture
+
+    check()
