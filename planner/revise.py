@@ -1796,8 +1796,10 @@ def _apply_resize(plan: Plan, op: Resize, ctx: _Context) -> Plan:
         h = min((el.box[3] - el.box[1]) * op.factor, 1.0)
         if w < 0.01 or h < 0.01:
             raise PlanError(f"{op.target.words or el.id!r} would become too small to see")
-        changed[el.id] = el.model_copy(update={"box": clamp_box((cx - w / 2, cy - h / 2,
-                                                              cx + w / 2, cy + h / 2))})
+        update = {"box": clamp_box((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))}
+        if el.kind == "text" and el.font_size is not None:   # the type grows with its box
+            update["font_size"] = round(min(el.font_size * op.factor, 1.0), 5)
+        changed[el.id] = el.model_copy(update=update)
     ctx.last = list(changed)
     changed = _follow(plan, {i: (plan.element(i).box, e.box) for i, e in changed.items()},
                       changed)

@@ -154,3 +154,9 @@ def test_kind_words_do_not_misfire():
     assert pick("an app icon design") is None and pick("a car dashboard") is None
     assert pick("a phone screen showing a cat") is None
     assert pick("a website design with a hero image") == "ui"
+
+
+def test_make_the_title_bigger_grows_its_type():
+    plan = P.plan('A poster titled "JAZZ NIGHT" with a saxophone')
+    after = P.revise(plan, "make the title bigger")
+    assert after.texts[0].font_size > 1.3 * plan.texts[0].font_size
