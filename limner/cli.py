@@ -20,11 +20,16 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 RENDERER_HELP = ("draft, a diffusion preset (sdxl, sdxl-lightning, sdxl-turbo, sd35, "
-                 "flux-schnell, flux-dev, pixart) or a local pipeline directory")
+                 "flux-schnell, flux-dev, pixart), a local pipeline directory or a "
+                 ".safetensors checkpoint")
 
 
 DTYPE_HELP = "float32|float16|bfloat16 for a neural renderer (default: the preset's on GPU)"
 STEPS_HELP = "denoising steps for a neural renderer (default: the quality tier's)"
+LORA_HELP = "PATH[:SCALE] of a .safetensors LoRA for a neural renderer (repeatable)"
+BASE_HELP = ("with --renderer FILE.safetensors: the diffusers pipeline (directory or cached "
+             "repo) giving its configs and the parts the file lacks (default: the family's "
+             "base preset)")
 
 
 def _neural_options(renderer: str, **options) -> dict:
@@ -144,6 +149,8 @@ def generate(
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
     steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
+    lora: Optional[list[str]] = typer.Option(None, "--lora", help=LORA_HELP),
+    base: Optional[str] = typer.Option(None, "--base", help=BASE_HELP),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
     moderation: str = typer.Option("auto", "--moderation",
@@ -182,7 +189,8 @@ def generate(
                 _fail(f"{t} exists; pass --overwrite to replace it")
     lim = Limner(planner=planner, model=model, renderer=renderer, device=device,
                  font=str(font) if font else None,
-                 **_neural_options(renderer, dtype=dtype, steps=steps))
+                 **_neural_options(renderer, dtype=dtype, steps=steps,
+                                   loras=tuple(lora) if lora else None, base=base))
     with _progress(n, renderer, size) as advance:
         def save(i: int, img) -> None:
             # Each file is written as soon as it is ready: an interrupted -n 10 keeps its work.
@@ -250,8 +258,6 @@ def batch(
     renderer: str = typer.Option("draft", "--renderer",
                                  help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
-    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
-    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     workers: int = typer.Option(1, "--workers", help="local worker processes"),
     ray: bool = typer.Option(False, "--ray", help="run on Ray (pip install 'limner[ray]')"),
@@ -309,8 +315,6 @@ def serve(
     renderer: str = typer.Option("draft", "--renderer",
                                  help=RENDERER_HELP),
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
-    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
-    steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
     font: Optional[Path] = typer.Option(None, "--font", help="font file for all text"),
     ray: bool = typer.Option(False, "--ray", help="deploy on Ray Serve (limner[ray])"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address",
@@ -403,6 +407,8 @@ def edit(
     device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
     dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
     steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
+    lora: Optional[list[str]] = typer.Option(None, "--lora", help=LORA_HELP),
+    base: Optional[str] = typer.Option(None, "--base", help=BASE_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing -o file"),
 ) -> None:
     """Edit in plain language: a session turn, or an image file (with an optional mask)."""
@@ -417,7 +423,8 @@ def edit(
     if out is not None and out.exists() and not overwrite:
         _fail(f"{out} exists; pass --overwrite to replace it")
     lim = Limner(planner=planner, model=model, renderer=renderer, device=device,
-                 **_neural_options(renderer, dtype=dtype, steps=steps))
+                 **_neural_options(renderer, dtype=dtype, steps=steps,
+                                   loras=tuple(lora) if lora else None, base=base))
     kw = dict(size=size, quality=quality, background=background, output_format=fmt or "png",
               output_compression=compression, input_fidelity=input_fidelity, seed=seed)
     refs = [str(r) for r in reference or []]

@@ -53,6 +53,7 @@ class RendererPreset:
     max_sequence_length: int | None = None
     region_tokens: int = 64   # T5 tokens per element prompt (the global prompt gets the max)
     unet_weights: WeightsFile | None = None
+    vae: str | None = None    # a VAE repo or directory replacing the pipeline's own
     tiers: dict = field(default_factory=dict)
 
     def tier(self, quality: str) -> Tier:
@@ -131,6 +132,11 @@ class LoadOptions:
     vae_tiling: bool = False
     vae_slicing: bool | None = None   # None: on for CUDA (memory), off on CPU (no gain)
     compile: bool = False
+    loras: tuple = ()                 # ((path to a .safetensors LoRA, scale), ...)
+    base: str | None = None           # single-file checkpoints: the diffusers pipeline
+    #                                   (directory or cached repo) giving configs and the
+    #                                   components the file lacks; None: the preset's repo
+    vae: str | None = None            # a VAE directory or repo replacing the pipeline's
 
 
 def resolve_device(requested: str | None, what: str) -> str:
@@ -279,18 +285,122 @@ def _place(pipe, device: str, options: LoadOptions) -> None:
         pipe.vae.enable_slicing()
 
 
+def _load_vae(source: str, dtype, local_files_only: bool):
+    """An ``AutoencoderKL`` from a directory or repo (e.g. madebyollin/sdxl-vae-fp16-fix,
+    which decodes in float16 without overflowing, where SDXL's own VAE must upcast)."""
+    from diffusers import AutoencoderKL
+
+    try:
+        return AutoencoderKL.from_pretrained(source, local_files_only=local_files_only,
+                                             **{dtype_keyword(): dtype})
+    except (OSError, ValueError) as e:
+        raise ModelError(f"vae {source!r} could not be loaded ({type(e).__name__}): give a "
+                         f"local VAE directory, or download it first with `hf download "
+                         f"{source}`") from None
+
+
+def parse_lora(text: str) -> tuple[str, float]:
+    """``PATH[:SCALE]`` → ``(path, scale)`` (scale 1.0 when absent).
+
+    Raises:
+        ModelError: an empty path or a scale that is not a number.
+    """
+    path, sep, tail = text.rpartition(":")
+    if not sep or "/" in tail or "\\" in tail or not tail:
+        path, scale = text, 1.0
+    else:
+        try:
+            scale = float(tail)
+        except ValueError:
+            raise ModelError(f"lora {text!r}: the part after the last ':' must be a "
+                             "scale such as 0.8 (PATH[:SCALE])") from None
+    if not path:
+        raise ModelError(f"lora {text!r}: give PATH[:SCALE]")
+    return path, scale
+
+
+def load_loras(pipe, loras) -> None:
+    """Load each ``(path, scale)`` LoRA file into ``pipe`` (``load_lora_weights``) and weight
+    them with ``set_adapters``; adapters named ``lora0``, ``lora1``, ...
+
+    Raises:
+        ModelError: a missing file, or weights that do not fit this model.
+    """
+    names, scales = [], []
+    for i, item in enumerate(loras):
+        path, scale = parse_lora(item) if isinstance(item, str) else (str(item[0]),
+                                                                      float(item[1]))
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise ModelError(f"lora {path}: no such file (a .safetensors LoRA)")
+        try:
+            pipe.load_lora_weights(str(file.parent), weight_name=file.name,
+                                   adapter_name=f"lora{i}", local_files_only=True)
+        except (ValueError, KeyError, RuntimeError, OSError) as e:
+            raise ModelError(f"lora {path} does not fit this model: "
+                             f"{str(e).splitlines()[0][:300]}") from None
+        names.append(f"lora{i}")
+        scales.append(scale)
+    pipe.set_adapters(names, adapter_weights=scales)
+
+
 def denoiser(pipe):
     """The network that runs every step: the UNet (SDXL) or the transformer (others)."""
     return pipe.unet if hasattr(pipe, "unet") and pipe.unet is not None else pipe.transformer
 
 
+CHECKPOINT_PREFIX = "model.diffusion_model."
+
+
+def checkpoint_keys(path: str | Path) -> set[str]:
+    """The tensor names of a .safetensors checkpoint (read from its header, no weights),
+    with the ``model.diffusion_model.`` prefix of original checkpoints removed."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), "pt") as f:
+            keys = list(f.keys())
+    except Exception as e:   # safetensors raises its own error types for a bad header
+        raise ModelError(f"{path} is not a readable .safetensors checkpoint: {e}") from None
+    return {k[len(CHECKPOINT_PREFIX):] if k.startswith(CHECKPOINT_PREFIX) else k
+            for k in keys}
+
+
+def _from_single_file(preset: RendererPreset, options: LoadOptions, dtype, cls_name: str,
+                      denoiser_spec: tuple[str, str]):
+    """A pipeline from a single-file checkpoint (ComfyUI/CivitAI style): the whole pipeline
+    when the file holds every component, else the denoiser from the file and the rest
+    (VAE, text encoders, scheduler, configs) from ``options.base``."""
+    from diffusers.loaders.single_file_utils import SingleFileComponentError
+
+    base = options.base
+    if not base:
+        raise ModelError(f"{preset.repo}: a single-file checkpoint needs the diffusers "
+                         f"pipeline it belongs to for its configs and missing parts: pass "
+                         f"base=<directory or cached repo> (CLI: --base)")
+    kw = {dtype_keyword(): dtype, "local_files_only": options.local_files_only}
+    try:
+        with quiet_diffusers():
+            try:
+                return _class(cls_name).from_single_file(preset.repo, config=base, **kw)
+            except SingleFileComponentError:
+                name, net_cls = denoiser_spec
+                net = _class(net_cls).from_single_file(preset.repo, config=base,
+                                                       subfolder=name, **kw)
+                return _class(cls_name).from_pretrained(base, **{name: net}, **kw)
+    except (OSError, ValueError, KeyError, RuntimeError) as e:
+        raise ModelError(f"could not load the checkpoint {preset.repo} with base {base}: "
+                         f"{str(e).splitlines()[0][:300]}") from None
+
+
 def load_pipeline(preset: RendererPreset, options: LoadOptions, name: str = "", *,
-                  pipeline_class: str):
+                  pipeline_class: str, denoiser_spec: tuple[str, str] | None = None):
     """Load a preset's text-to-image pipeline and place it on its device.
 
     Args:
         preset: from ``resolve_preset`` (or a family's preset for a local directory).
         pipeline_class: the diffusers class to load (the family's text-to-image pipeline).
+        denoiser_spec: ``(attribute, class name)`` of the denoiser, for single files.
         options: device, dtype, offload, VAE tiling/slicing, torch.compile.
         name: the preset's name, for error messages.
     Returns:
@@ -301,9 +411,17 @@ def load_pipeline(preset: RendererPreset, options: LoadOptions, name: str = "", 
     """
     device = resolve_device(options.device, name or preset.repo)
     dtype = _torch_dtype(preset, options, device)
-    pipe = _from_pretrained(preset, options, dtype, pipeline_class)
+    if preset.repo.endswith(".safetensors"):
+        pipe = _from_single_file(preset, options, dtype, pipeline_class, denoiser_spec)
+    else:
+        pipe = _from_pretrained(preset, options, dtype, pipeline_class)
     if preset.unet_weights is not None:
         _load_unet_weights(pipe, preset.unet_weights, options.local_files_only)
+    vae = options.vae or preset.vae
+    if vae:
+        pipe.vae = _load_vae(vae, dtype, options.local_files_only)
+    if options.loras:
+        load_loras(pipe, options.loras)
     if preset.scheduler:
         options_ = dict(preset.scheduler_options)
         pipe.scheduler = _class(preset.scheduler).from_config(pipe.scheduler.config, **options_)

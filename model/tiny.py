@@ -57,3 +57,66 @@ def save_tiny(family: str, path: str | Path, seed: int = 0) -> Path:
     path = Path(path)
     build_tiny(family, seed).save_pretrained(str(path), safe_serialization=True)
     return path
+
+
+def save_tiny_lora(pipeline_dir: str | Path, path: str | Path, rank: int = 4,
+                   seed: int = 0) -> Path:
+    """A random LoRA for the denoiser of the tiny pipeline saved in ``pipeline_dir``, written
+    with the pipeline's ``save_lora_weights`` (the file diffusers' ``load_lora_weights``
+    reads). peft initialises LoRA's B matrices to zero; they are drawn at random here so the
+    LoRA changes the output.
+
+    Returns:
+        The .safetensors file.
+    """
+    import diffusers
+    import torch
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    index = (Path(pipeline_dir) / "model_index.json").read_text(encoding="utf-8")
+    import json
+
+    cls = getattr(diffusers, json.loads(index)["_class_name"])
+    pipe = cls.from_pretrained(str(pipeline_dir), local_files_only=True)
+    name = "unet" if getattr(pipe, "unet", None) is not None else "transformer"
+    net = getattr(pipe, name)
+    torch.manual_seed(seed)
+    net.add_adapter(LoraConfig(r=rank, lora_alpha=rank, init_lora_weights="gaussian",
+                               target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    with torch.no_grad():
+        for n, p in net.named_parameters():
+            if "lora_B" in n:
+                p.normal_(0.0, 0.5)
+    out = Path(path)
+    out.mkdir(parents=True, exist_ok=True)
+    cls.save_lora_weights(str(out), **{f"{name}_lora_layers": get_peft_model_state_dict(net)},
+                          weight_name="lora.safetensors", safe_serialization=True)
+    return out / "lora.safetensors"
+
+
+def save_tiny_single_file(pipeline_dir: str | Path, path: str | Path) -> Path | None:
+    """The denoiser of the tiny pipeline in ``pipeline_dir`` written as a single-file
+    checkpoint in its family's original layout (as ComfyUI/CivitAI users hold weights), when
+    the family's tiny builder knows that layout (``single_file_state``); else None.
+
+    Why only some: diffusers' converters read most sizes from the tensors, but the FLUX.1
+    converter fixes the width at the real 3072, and the LDM (SDXL) layout needs the text
+    encoders too, so tiny FLUX/SDXL files cannot be converted back.
+    """
+    import json
+
+    import diffusers
+    from safetensors.torch import save_file
+
+    index = json.loads((Path(pipeline_dir) / "model_index.json").read_text(encoding="utf-8"))
+    module = next((importlib.import_module(m) for m, cls, _ in _BUILDS.values()
+                   if cls == index["_class_name"]), None)
+    if module is None or not hasattr(module, "single_file_state"):
+        return None
+    pipe = getattr(diffusers, index["_class_name"]).from_pretrained(
+        str(pipeline_dir), local_files_only=True)
+    net = pipe.unet if getattr(pipe, "unet", None) is not None else pipe.transformer
+    out = Path(path)
+    save_file(module.single_file_state(net), str(out))
+    return out

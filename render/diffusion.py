@@ -36,7 +36,8 @@ from model.diffusion import (LoadOptions, RendererPreset, Tier, denoiser, known_
 from model.errors import ModelError
 from planner.schema import Plan
 from render.base import RenderError, RenderOptions, RenderResult, as_plan_list
-from render.families import Embeds, Family, Pipelines, family_for_directory, get_family
+from render.families import (Embeds, Family, Pipelines, family_for_checkpoint,
+                             family_for_directory, get_family)
 from render.prompts import background_prompt, element_prompt, prompt_segments
 from render.regional import RegionLayout, Segment, regional_attention
 
@@ -244,13 +245,25 @@ def _source(name: str) -> tuple[str, RendererPreset, Family, bool]:
     if found is not None:
         return found[0], found[1], get_family(found[1].family), False
     path = Path(name).expanduser()
+    if path.is_file() and path.suffix == ".safetensors":
+        family = family_for_checkpoint(path)
+        base = load_renderer_presets()[family.presets[0]]
+        return path.stem, dataclasses.replace(base, repo=str(path), variant=None,
+                                              unet_weights=None, scheduler=None), family, True
     if path.is_dir():
         family = family_for_directory(path)
         base = load_renderer_presets()[family.presets[0]]
         return path.name, dataclasses.replace(base, repo=str(path), variant=None,
                                               unet_weights=None, scheduler=None), family, True
     raise RenderError(f"unknown renderer {name!r}; choose one of: draft, "
-                      f"{', '.join(known_presets())}, or a local pipeline directory")
+                      f"{', '.join(known_presets())}, a local pipeline directory or a "
+                      ".safetensors checkpoint")
+
+
+def _families_with(flag: str) -> list[str]:
+    from render.families import FAMILIES
+
+    return [k for k in FAMILIES if getattr(get_family(k).capabilities, flag)]
 
 
 def _variant(preset: RendererPreset, name: str) -> RendererPreset:
@@ -316,8 +329,16 @@ class DiffusionRenderer:
         knobs = DiffusionOptions(**{k: v for k, v in kwargs.items() if k in _KNOBS})
         try:
             preset_name, preset, family, local = _source(name)
+            if load.loras and not family.capabilities.lora:
+                raise RenderError(f"renderer {preset_name} ({family.key}) takes no LoRA "
+                                  "weights; LoRA works with families: "
+                                  f"{', '.join(_families_with('lora'))}")
+            if preset.repo.endswith(".safetensors") and load.base is None:
+                base = load_renderer_presets()[family.presets[0]].repo
+                load = dataclasses.replace(load, base=base)
             pipe = load_pipeline(preset, load, preset_name,
-                                 pipeline_class=family.pipelines["text2img"])
+                                 pipeline_class=family.pipelines["text2img"],
+                                 denoiser_spec=family.denoiser)
         except ModelError as e:
             if isinstance(e, RenderError):
                 raise

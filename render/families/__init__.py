@@ -22,7 +22,7 @@ FAMILIES = {
 }
 
 __all__ = ["Capabilities", "Embeds", "FAMILIES", "Family", "Pipelines", "family_for_directory",
-           "family_for_pipeline", "get_family"]
+           "family_for_checkpoint", "family_for_pipeline", "get_family"]
 
 
 def get_family(key: str) -> Family:
@@ -64,6 +64,24 @@ def family_for_directory(path: str | Path) -> Family:
         f"{path} holds a {index.get('_class_name')} ({', '.join(sorted(set(held.values())))})"
         f", which no supported family matches; supported pipelines: "
         f"{', '.join(sorted(c for f in map(get_family, FAMILIES) for c in f.pipelines.values() if c))}")
+
+
+def family_for_checkpoint(path: str | Path) -> Family:
+    """The family of a single-file .safetensors checkpoint, read from its tensor names.
+
+    Raises:
+        RenderError: an unreadable file, or no family holding single files matches.
+    """
+    from model.diffusion import checkpoint_keys
+
+    keys = checkpoint_keys(path)
+    found = [f for f in map(get_family, FAMILIES) if f.matches_checkpoint(keys)]
+    if len(found) == 1:
+        return found[0]
+    able = [f.key for f in map(get_family, FAMILIES) if f.capabilities.single_file]
+    raise RenderError(f"{path}: its tensor names match {'several' if found else 'no'} "
+                      f"family checkpoint layouts; single files load for: {', '.join(able)} "
+                      "(for other families, give a diffusers pipeline directory)")
 
 
 def family_for_pipeline(pipe) -> Family:

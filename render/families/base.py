@@ -23,6 +23,7 @@ Data (class attributes):
         guidance included); only sizes batches.
     region_tokenizer: the pipeline attribute of the tokenizer that sizes element segments
         (a T5's), None when element segments use the CLIP length.
+    single_file_keys: see "Single-file checkpoints" below.
 
 Hooks (override only what differs; the defaults fit diffusers' usual pipelines):
     variant_of(pipe, source) -> preset name: the tier set read from what the weights are.
@@ -40,8 +41,10 @@ Hooks (override only what differs; the defaults fit diffusers' usual pipelines):
     region_processor(module_name) -> a render/regional.py processor class for the attention
         module ``module_name`` of the denoiser, or None (not regional there).
     text2img / img2img / inpaint(pipes, ...) -> float arrays (B, H, W, C) in [0, 1].
-    single_file(path, state_keys) -> bool and load_single_file(...): single-file
-        checkpoints (see ``SingleFile``).
+
+Single-file checkpoints: ``single_file_keys`` are tensor names (without the
+``model.diffusion_model.`` prefix) that only this family's original checkpoints hold; the
+file is loaded by diffusers' ``from_single_file`` with ``config=`` a local base pipeline.
 
 Everything a hook needs (device, dtype) comes from the pipe; hooks read no tensor values
 (``.item()``), so the render path also runs on the meta device (scripts/simulate_gpu.py).
@@ -148,6 +151,19 @@ class Family:
     presets: tuple[str, ...] = ()
     gib_per_megapixel: float = 2.0
     region_tokenizer: str | None = None
+    single_file_keys: tuple[str, ...] = ()
+
+    @property
+    def denoiser(self) -> tuple[str, str]:
+        """``(pipeline attribute, class name)`` of the network that runs every step."""
+        name = "unet" if "unet" in self.components else "transformer"
+        return name, self.components[name]
+
+    def matches_checkpoint(self, keys: set[str]) -> bool:
+        """Whether a single-file checkpoint (its tensor names, without the
+        ``model.diffusion_model.`` prefix) holds this family's denoiser."""
+        return (self.capabilities.single_file and bool(self.single_file_keys)
+                and all(k in keys for k in self.single_file_keys))
 
     # --- what a directory holds --------------------------------------------------------
     def matches(self, index: dict, path: Path) -> bool:

@@ -20,6 +20,7 @@ class Flux(Family):
     capabilities = Capabilities(regional=True, img2img=True, inpaint=True,
                                 negative_prompt=False, lora=True, single_file=True)
     presets = ("flux-schnell", "flux-dev")
+    single_file_keys = ("double_blocks.0.img_attn.qkv.weight", "single_blocks.0.linear1.weight")
     gib_per_megapixel = 3.0
     region_tokenizer = "tokenizer_2"
 

@@ -18,6 +18,7 @@ class SD3(Family):
     capabilities = Capabilities(regional=True, img2img=True, inpaint=True,
                                 negative_prompt=True, lora=True, single_file=True)
     presets = ("sd35",)
+    single_file_keys = ("joint_blocks.0.x_block.attn.qkv.weight", "context_embedder.weight")
     gib_per_megapixel = 2.5
     region_tokenizer = "tokenizer_3"
 

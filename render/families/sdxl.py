@@ -21,6 +21,7 @@ class SDXL(Family):
     capabilities = Capabilities(regional=True, img2img=True, inpaint=True,
                                 negative_prompt=True, lora=True, single_file=True)
     presets = ("sdxl", "sdxl-lightning", "sdxl-turbo")
+    single_file_keys = ("label_emb.0.0.weight", "input_blocks.0.0.weight")   # LDM UNet + SDXL
     gib_per_megapixel = 1.5
 
     def variant_of(self, pipe, source: str) -> str:

@@ -134,3 +134,55 @@ def test_cli_generate_and_edit(loaded, tmp_path):
     assert main(["generate", PROMPT, "--size", "32x32", "-o", str(out)] + common) == 0
     assert main(["edit", str(out), "make the apple blue", "-o", str(edited)] + common) == 0
     assert Image.open(edited).size == (32, 32)
+
+
+def test_lora_and_single_file(loaded, tmp_path, capsys):
+    """--lora PATH[:SCALE] (scale 0 is the plain model, scale 1 changes pixels) and
+    --renderer FILE.safetensors (the same pixels as the directory it was written from), or a
+    one-line error for a family without them."""
+    from limner.cli import main
+    from model.tiny import save_tiny_lora, save_tiny_single_file
+
+    key, path, dtype, lim, before = loaded
+    caps = lim.renderer.capabilities
+    plain = arr(lim.generate(PROMPT, size="32x32", seed=1)[0].image)
+    common = [PROMPT, "--size", "32x32", "--seed", "1", "--device", "cpu", "--dtype", dtype,
+              "--steps", "2"]
+    if caps.lora:
+        lora = save_tiny_lora(path, tmp_path / "lora")
+    else:   # refused before the file is read
+        lora = tmp_path / "lora.safetensors"
+        lora.write_bytes(b"")
+    out = tmp_path / "lora.png"
+    capsys.readouterr()
+    code = main(["generate", *common, "--renderer", path, "--lora", f"{lora}:1.0",
+                 "-o", str(out)])
+    if not caps.lora:
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and "takes no LoRA" in err and err.count("\n") == 0
+    else:
+        assert code == 0
+        assert np.abs(arr(Image.open(out)) - plain).max() > 2   # (1 step at 32 px)
+        off = Limner(renderer=path, device="cpu", dtype=dtype, steps=2, loras=[(lora, 0.0)])
+        same = arr(off.generate(PROMPT, size="32x32", seed=1)[0].image)
+        # (peft's layer adds 0 x LoRA to the base output; in fp16 that can move a
+        # rounding by one level)
+        assert np.abs(same - plain).max() <= 1
+        assert state(off.renderer.pipe) == before
+
+    single = save_tiny_single_file(path, tmp_path / f"{key}.safetensors")
+    if single is None:   # no tiny layout for this family: a foreign file is a clear error
+        from safetensors.torch import save_file
+
+        single = tmp_path / "foreign.safetensors"
+        save_file({"some.weight": torch.zeros(2)}, str(single))
+        capsys.readouterr()
+        code = main(["generate", *common, "--renderer", str(single), "-o",
+                     str(tmp_path / "x.png")])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and "single files load for" in err and err.count("\n") == 0
+        return
+    out = tmp_path / "single.png"
+    assert main(["generate", *common, "--renderer", str(single), "--base", path,
+                 "-o", str(out)]) == 0
+    assert np.array_equal(arr(Image.open(out).convert("RGB")), plain)
