@@ -62,8 +62,9 @@ _CURRENCY = r"[$€£¥₩]"
 # A price: currency before or after a number ("$4.50", "4.50€", "12元", "20").
 _PRICE = (rf"(?:{_CURRENCY}\s?\d+(?:[.,]\d{{1,2}})?|\d+(?:[.,]\d{{1,2}})?\s?"
           rf"(?:{_CURRENCY}|元|円|원|yuan|yen|usd|eur|dollars?)?)")
-_PRICE_IN = re.compile(rf"^(?P<name>.*?\S)\s*(?:[-–—:…·|]+|\.{{2,}}|\s)\s*(?P<price>{_PRICE})$",
-                       re.IGNORECASE)
+_PRICE_IN = re.compile(rf"^(?P<name>.*?\S)\s*(?:[-–—:…·|]+|\.{{2,}}|\s|"
+                       rf"(?<=[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]))\s*"
+                       rf"(?P<price>{_PRICE})$", re.IGNORECASE)
 _AFTER_QUOTE = re.compile(rf"^\s*(?:[:=\-–—]|for|at|costs?|is)?\s*(?P<v>{_PRICE}%?)"
                           rf"(?![\w.])", re.IGNORECASE)
 _NUM = re.compile(r"\d+(?:[.,]\d+)?")
@@ -188,7 +189,7 @@ def _menu_items(texts: list[TextItem]) -> list[TextItem]:
     Lines without a price keep their role."""
     out: list[TextItem] = []
     for t in texts:
-        m = _PRICE_IN.match(t.content) if t.role != "title" else None
+        m = _PRICE_IN.match(t.content)       # a line with a price is an item, whatever its cue
         if m:
             out.append(t.model_copy(update={"role": "item", "split": m.start("price")}))
         else:

@@ -160,3 +160,14 @@ def test_make_the_title_bigger_grows_its_type():
     plan = P.plan('A poster titled "JAZZ NIGHT" with a saxophone')
     after = P.revise(plan, "make the title bigger")
     assert after.texts[0].font_size > 1.3 * plan.texts[0].font_size
+
+
+@pytest.mark.parametrize("prompt,prices", [
+    ('メニュー「ラーメン 800円」「うどん 600円」「そば 700円」', ["800円", "600円", "700円"]),
+    ('菜单：“拉面20元”、“饺子15元”', ["20元", "15元"]),
+    ('a menu with "Espresso $3", "Latte $4.50"', ["$3", "$4.50"]),
+])
+def test_menu_lines_in_any_language_set_their_price_flush_right(prompt, prices):
+    plan = P.plan(prompt)
+    assert plan.template == "menu"
+    assert [t.content[t.split:] for t in plan.texts if t.split] == prices
