@@ -166,8 +166,28 @@ class Limner:
         if self._planner is None:
             from planner.base import get_planner
 
-            self._planner = get_planner(self.planner_name, model=self.model)
+            shared = self._shared_planner()
+            self._planner = shared or get_planner(self.planner_name, model=self.model)
         return self._planner
+
+    def _shared_planner(self):
+        """One model load: ``--planner llm``/``auto`` with no model of its own plans with the
+        instruct LM the loaded neural pipeline already holds (model/shared_lm.py), the same
+        module object; None when there is no such LM (then the planner presets apply)."""
+        if self.planner_name not in ("llm", "auto") or self.model is not None \
+                or self.renderer_name == "draft":
+            return None
+        from planner.llm import LLMPlanner, configured_model
+
+        if configured_model() is not None:
+            return None
+        from model.shared_lm import find_language_model, planner_llm, planner_preset
+
+        shared = find_language_model(getattr(self.renderer, "pipe", None))
+        if shared is None:
+            return None
+        return LLMPlanner(f"renderer:{self.renderer_name}:{shared.component}",
+                          llm=planner_llm(shared), preset=planner_preset(shared))
 
     @property
     def renderer(self):

@@ -711,8 +711,11 @@ class LLMPlanner:
     Args:
         model_or_path: a preset of configs/planners.yaml, a local directory, a .gguf file or
             an HF repo id (looked up in the local HF cache).
-        llm: an already loaded model (anything with ``generate_json_batch``), e.g. in tests.
+        llm: an already loaded model (anything with ``generate_json_batch``), e.g. in tests
+            or the language model a loaded image pipeline holds.
         options: ``LLMOptions``; keyword arguments of the same names are accepted too.
+        preset: with ``llm``, its preset (trust, reply bounds) when ``model_or_path`` only
+            names it (e.g. ``renderer:qwen-image:text_encoder``).
     Raises:
         PlanError: a model name that is none of the above.
     """
@@ -720,13 +723,16 @@ class LLMPlanner:
     name = "llm"
 
     def __init__(self, model_or_path: str, *, llm: Any = None,
-                 options: LLMOptions | None = None, **option_kw: Any):
+                 options: LLMOptions | None = None, preset: Any = None, **option_kw: Any):
         from model.llm import WeightsNotFound, resolve
 
-        try:
-            self.model_name, self.preset = resolve(str(model_or_path))
-        except WeightsNotFound as e:
-            raise PlanError(str(e)) from None
+        if preset is not None and llm is not None:
+            self.model_name, self.preset = str(model_or_path), preset
+        else:
+            try:
+                self.model_name, self.preset = resolve(str(model_or_path))
+            except WeightsNotFound as e:
+                raise PlanError(str(e)) from None
         try:
             self.options = options or LLMOptions(**option_kw)
         except TypeError as e:
