@@ -560,9 +560,9 @@ def meta_unpack_with_ids(pipe_cls) -> None:
         return
     inner = orig.__func__ if isinstance(orig, staticmethod) else orig
 
-    def unpack(x, x_ids):
-        if x.device.type != "meta":
-            return inner(x, x_ids)
+    def unpack(x, x_ids, *grid):
+        if x.device.type != "meta" or grid:   # a given (h, w) needs no value of the ids
+            return inner(x, x_ids, *grid)
         b, seq, ch = x.shape
         side = math.isqrt(seq)
         h, w = _GRIDS.get(seq, (side, seq // max(side, 1)))
