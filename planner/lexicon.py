@@ -149,7 +149,8 @@ florist brewery winery pizzeria teahouse tearoom bookstore shopfront storefront 
 franchise chain service platform agency firm clinic school academy club team festival
 event conference show series blog newspaper journal line collection perfume beer wine
 cereal soda juice snack candy chocolate coffee tea sign signboard poster banner wordmark
-emblem badge icon packaging package bottle can box bag font typeface""".split())
+emblem badge icon packaging package bottle can box bag font typeface place parlor parlour
+eatery grill lounge barbershop bakeshop patisserie creamery deli cafeteria canteen""".split())
 # Chinese/Japanese/Korean words for the things whose name is the image's text.
 CJK_BRAND_WORDS = {"品牌", "牌子", "标志", "標誌", "商标", "标识", "招牌", "店", "商店", "咖啡店",
                    "咖啡馆", "面包店", "餐厅", "餐馆", "面馆", "应用", "公司", "产品", "商品",

@@ -168,6 +168,8 @@ def prepare(scene: Scene, template: str | None) -> Scene:
     if template in ("poster", "banner", "thumbnail", "card", "product", "logo") and titled:
         texts = [t.model_copy(update={"role": "subtitle"}) if t.role == "heading" else t
                  for t in texts]
+    if template == "logo" and not scene.entities:
+        scene = _logo_mark(scene)
     if template == "product":
         texts = [t.model_copy(update={"role": "price", "frame": t.frame or "badge"})
                  if re.fullmatch(rf"\s*{_PRICE}\s*", t.content) and _CURRENCY_RE.search(t.content)
@@ -181,6 +183,29 @@ def prepare(scene: Scene, template: str | None) -> Scene:
 
 
 _CURRENCY_RE = re.compile(rf"{_CURRENCY}|元|円|원")
+
+
+_LOGO_FOR = re.compile(r"\blogos?\b[^\"“”«「]*?\bfor (?:a|an|the|my|our)?\s*"
+                       r"((?:[a-z-]+\s+){0,3}?[a-z-]+)\b", re.IGNORECASE)
+
+
+def _logo_mark(scene: Scene) -> Scene:
+    """A logo's picture is its topic: 'a logo for a coffee shop called "Bean There"' draws a
+    coffee mark above the name (the first word of the topic that names a drawable thing)."""
+    from planner.lexicon import COMMON_NOUNS, NON_OBJECTS
+    from planner.scene import Entity, SceneRelation
+
+    m = _LOGO_FOR.search(scene.prompt)
+    words = m.group(1).lower().split() if m else []
+    noun = next((w for w in words if w in COMMON_NOUNS and w not in NON_OBJECTS), None)
+    if noun is None:
+        return scene
+    rel = ()
+    if len(scene.texts) == 1 and not scene.texts[0].position:
+        rel = (SceneRelation(subject="text:0", relation="below", target="entity:0"),)
+    return scene.model_copy(update={
+        "entities": (Entity(label=noun, description="logo mark"),),
+        "relations": scene.relations + rel})
 
 
 def _menu_items(texts: list[TextItem]) -> list[TextItem]:

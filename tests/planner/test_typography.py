@@ -171,3 +171,10 @@ def test_menu_lines_in_any_language_set_their_price_flush_right(prompt, prices):
     plan = P.plan(prompt)
     assert plan.template == "menu"
     assert [t.content[t.split:] for t in plan.texts if t.split] == prices
+
+
+def test_a_logo_draws_its_topic_above_its_name():
+    plan = P.plan('A logo for a coffee shop called "Bean There"')
+    (mark,) = plan.objects
+    (name,) = plan.texts
+    assert mark.label == "coffee" and mark.box[3] <= name.box[1] + 1e-6
