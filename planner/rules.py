@@ -1319,6 +1319,10 @@ _POSITION_OF = {"left": "left", "right": "right", "above": "top", "below": "bott
                 "top": "top", "bottom": "bottom", "center": "center", "top left": "top left",
                 "top right": "top right", "bottom left": "bottom left",
                 "bottom right": "bottom right"}
+# Things other things stand on: 上/うえ/위 next to one of these means "on" it.
+_SURFACES = {"table", "desk", "bed", "sofa", "couch", "chair", "bench", "stool", "shelf",
+             "bookshelf", "plate", "tray", "counter", "box", "book", "cabinet", "piano",
+             "rock", "stone", "car", "truck", "bicycle", "horse", "cow", "dog", "bookcase"}
 _REL_OF = {"left": "left of", "right": "right of", "above": "above", "below": "below",
            "beside": "beside", "between": "between", "around": "around", "in": "in",
            "front": "in front of", "behind": "behind", "top": "on", "bottom": "under",
@@ -1446,6 +1450,9 @@ def _cjk_rel(f: _Facts, st: _CJKState, toks: list[_Tok], k: int) -> None:
                 f.item(f.mentions[-1])["position"] = _POSITION_OF[value]
         return
     rel = _REL_OF[value]
+    if rel == "above" and anchor.startswith("entity:") and \
+            f.item(anchor).get("label") in _SURFACES:
+        rel = "on"      # 在桌子上 / テーブルの上 / 책상 위: on the table, not over it
     if st.marked and st.marked != anchor:
         f.relate(st.marked, rel, anchor)
     else:

@@ -167,27 +167,55 @@ def _with_contrast(img: "Image.Image", sprite: "Image.Image", pos: tuple[int, in
 
 def _rest_on_objects(placed: list, boxes: list) -> None:
     """An object whose box sits on another object's box top ("a bag on a table" with the
-    table drawn) is moved down onto the drawn top of the thing under it: icons keep their
-    aspect, so a table's picture may start below its box's top edge."""
+    table drawn) is moved onto the drawn top of the thing under it: icons keep their
+    aspect, so a table's picture may start below its box's top edge and be narrower than
+    its box. The object slides sideways over the support's top (never into a neighbour),
+    then down until it touches."""
     for i, (sprite, (x, y), g, rec) in enumerate(placed):
-        bx0, _by0, bx1, by1 = boxes[i]
-        cx0, cx1 = x + sprite.width // 4, x + 3 * sprite.width // 4
-        best = None
-        for j, (s2, (x2, y2), _g2, _r2) in enumerate(placed):
-            ox0, oy0, ox1, _oy1 = boxes[j]
-            if j == i or abs(oy0 - by1) > 0.08 * (by1 - _by0) or ox1 <= bx0 or ox0 >= bx1:
-                continue
-            # The drawn top of the support under the middle half of this object.
-            lo, hi = max(cx0, x2) - x2, min(cx1, x2 + s2.width) - x2
-            if hi <= lo:
-                continue
-            a = s2.getchannel("A").crop((lo, 0, hi, s2.height))
-            bbox = a.point(lambda v: 255 if v > 128 else 0).getbbox()
-            if bbox:
-                top = y2 + bbox[1]
-                best = top if best is None else min(best, top)
-        if best is not None and best > y + sprite.height:
-            placed[i] = (sprite, (x, best - sprite.height + max(1, sprite.height // 50)), g, rec)
+        bx0, by0, bx1, by1 = boxes[i]
+        support = next((j for j in range(len(placed)) if j != i
+                        and abs(boxes[j][1] - by1) <= 0.08 * (by1 - by0)
+                        and boxes[j][2] > bx0 and boxes[j][0] < bx1), None)
+        if support is None or not g:
+            continue
+        s2, (x2, y2) = placed[support][0], placed[support][1]
+        a2 = s2.getchannel("A").point(lambda v: 255 if v > 128 else 0)
+        ink = a2.getbbox()
+        if ink is None:
+            continue
+        # The span of the support's top: its ink in the top tenth of its height.
+        band = a2.crop((0, ink[1], s2.width, ink[1] + max(1, (ink[3] - ink[1]) // 10)))
+        span = band.getbbox() or ink
+        sx0, sx1 = x2 + span[0], x2 + span[2]
+        w = sprite.width
+        lo, hi = sx0 + w * 0.25, sx1 - w * 0.25
+        cx = x + w / 2
+        want = min(max(cx, lo), hi) if lo <= hi else (sx0 + sx1) / 2
+        x = _slide(x, int(round(want - cx)), sprite, y, placed, i, support)
+        cx0, cx1 = x + w // 4 - x2, x + 3 * w // 4 - x2
+        under = a2.crop((max(0, cx0), 0, min(s2.width, cx1), s2.height)).getbbox() \
+            if cx1 > 0 and cx0 < s2.width else None
+        top = y2 + under[1] if under else None
+        if top is not None and top > y + sprite.height:
+            y = top - sprite.height + max(1, sprite.height // 50)
+        placed[i] = (sprite, (x, y), g, rec)
+
+
+def _slide(x: int, dx: int, sprite: "Image.Image", y: int, placed: list, i: int,
+           support: int) -> int:
+    """``x + dx``, shortened so the sprite does not run into another object's picture."""
+    if dx == 0:
+        return x
+    step = 1 if dx > 0 else -1
+    w, h = sprite.size
+    for k, (s, (ox, oy), _g, _r) in enumerate(placed):
+        if k in (i, support) or oy >= y + h or oy + s.height <= y:
+            continue
+        if step > 0 and ox >= x + w:
+            dx = min(dx, ox - (x + w))
+        elif step < 0 and ox + s.width <= x:
+            dx = max(dx, ox + s.width - x)
+    return x + dx
 
 
 def _shadow_layer(placed: list[tuple["Image.Image", tuple[int, int], bool]],

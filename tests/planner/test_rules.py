@@ -159,8 +159,8 @@ def rels(prompt):
     ('a card that says "Hi" with two hearts below the text', ("heart", "below", "text:Hi")),
     ('the title "Menu" above a bowl', ("text:Menu", "above", "bowl")),
     ("a dog wearing a hat sitting under an umbrella", ("dog", "under", "umbrella")),
-    ("猫在桌子上", ("cat", "above", "table")),
-    ("桌子上有两个苹果", ("apple", "above", "table")),
+    ("猫在桌子上", ("cat", "on", "table")),         # 上 by a surface: standing on it
+    ("桌子上有两个苹果", ("apple", "on", "table")),
     ("木の下に犬がいる", ("dog", "below", "tree")),
     ("나무 위에 새 다섯 마리", ("bird", "above", "tree")),
     ("새 세 마리가 고양이 위에 있다", ("bird", "above", "cat")),

@@ -261,3 +261,19 @@ def test_a_picture_always_fits_its_box():
         assert np.asarray(sprite.getchannel("A")).max() > 0   # never an empty picture
 
     check()
+
+
+@needs_icons
+@pytest.mark.parametrize("prompt", ["三只猫在桌子上", "테이블 위에 고양이 두 마리"])
+def test_cats_on_a_table_in_cjk_stand_on_its_drawn_top(prompt):
+    from planner.rules import RulesPlanner
+
+    plan = RulesPlanner().plan(prompt, size=(256, 256), seed=1)
+    res = DraftRenderer().render(plan)
+    objs = res.drawn[0]["objects"]
+    table = next(o for o in objs if o["label"] == "table")
+    cats = [o for o in objs if o["label"] == "cat"]
+    assert len(cats) >= 2
+    for c in cats:  # every cat's feet are within a few pixels of the table's top edge
+        assert abs(c["box"][3] - table["box"][1]) <= 6, (c["box"], table["box"])
+        assert c["box"][2] > table["box"][0] and c["box"][0] < table["box"][2]
