@@ -62,7 +62,8 @@ class Look:
 
 def look_for(style_text: str) -> Look:
     """The Look of a Plan's ``style.text`` ("watercolor, neon")."""
-    names = [s.strip() for s in style_text.split(",") if s.strip()]
+    names = list(dict.fromkeys(_canonical(s.strip().lower()) for s in style_text.split(",")
+                               if s.strip()))
     kw: dict = {}
     drawn, not_drawn = [], []
     for name in names:
@@ -101,6 +102,23 @@ def look_for(style_text: str) -> Look:
         elif name == "noir":
             kw["canvas"] = "noir"
     return Look(drawn=tuple(drawn), not_drawn=tuple(not_drawn), **kw)
+
+
+def _canonical(name: str) -> str:
+    """A style name as the rules planner spells it: "watercolour painting" (an LLM planner's
+    or a hand-edited Plan's wording) → watercolor; unknown words stay as they are."""
+    if name in DRAWN:
+        return name
+    from planner.lexicon import STYLE_PHRASES, STYLE_WORDS
+
+    spaced = name.replace("-", " ")
+    for phrase, canon in STYLE_PHRASES.items():
+        if phrase in spaced:
+            return canon
+    for word in spaced.split():
+        if STYLE_WORDS.get(word) in DRAWN:
+            return STYLE_WORDS[word]
+    return name
 
 
 def _rgba_arrays(img: "Image.Image"):

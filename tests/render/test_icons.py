@@ -277,3 +277,11 @@ def test_cats_on_a_table_in_cjk_stand_on_its_drawn_top(prompt):
     for c in cats:  # every cat's feet are within a few pixels of the table's top edge
         assert abs(c["box"][3] - table["box"][1]) <= 6, (c["box"], table["box"])
         assert c["box"][2] > table["box"][0] and c["box"][0] < table["box"][2]
+
+
+def test_style_names_in_other_wordings_are_drawn():
+    from render.styles import look_for
+
+    assert look_for("Watercolour painting, neon glow").drawn == ("watercolor", "neon")
+    assert look_for("paper-cut art").drawn == ("paper cut",)
+    assert look_for("anime").not_drawn == ("anime",)
