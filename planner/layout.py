@@ -1108,6 +1108,7 @@ def text_elements(t, box: Rect, eid: str, bg: Background, canvas: tuple[int, int
     out: list = []
     if t.frame:
         box, frame = _framed(box, canvas)
+        align = "center"
         out.append(ShapeElement(id=f"{eid}-{t.frame}", box=_safe_box(frame), z=z - 1,
                                 shape=t.frame, color=t.frame_color or _accent(bg),
                                 label=t.content))

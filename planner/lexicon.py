@@ -87,6 +87,7 @@ IMAGE_MODIFIERS = {
     "info", "product", "nature", "science", "school", "class", "team", "company", "brand",
     "event", "party", "festival", "sports", "football", "soccer", "app", "ios", "android",
     "social", "media", "profile", "cover", "header", "hero", "kids", "children's", "cute",
+    "main", "e-commerce", "ecommerce", "listing", "amazon", "catalog", "catalogue",
 }
 # Words that name text, places on the canvas or the canvas itself: never objects.
 NON_OBJECTS = {

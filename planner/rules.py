@@ -235,6 +235,7 @@ _SIZE_WORDS = {"small": "small", "tiny": "small", "little": "small", "mini": "sm
 _PRONOUNS = {"it", "them", "this", "that", "these", "those"}
 _TIME_SCENES = {"night", "sunset", "rain", "snow"}   # override a place: "a city at night"
 _TEXT_REFS = {"text", "title", "heading", "headline", "word", "words", "caption", "label",
+              "price", "prices",
               "lettering", "letters", "slogan", "tagline", "subtitle", "message", "name",
               "texts", "titles", "headings", "headlines", "captions", "labels", "slogans",
               "taglines", "subtitles", "messages"}

@@ -55,7 +55,7 @@ _KINDS = (
     ("logo", r"\blogos?\b|\bwordmarks?\b|标志|商标|ロゴ|로고"),
 )
 _KIND_RES = tuple((k, re.compile(rx, re.IGNORECASE)) for k, rx in _KINDS)
-STRUCTURED = ("chart", "menu", "infographic", "ui")
+STRUCTURED = ("chart", "menu", "infographic", "ui", "product")
 SELF_DRAWING = ("chart", "ui")     # drawn from the kind word alone ("a bar chart with four bars")
 
 _CURRENCY = r"[$€£¥₩]"
@@ -266,7 +266,8 @@ class _Canvas:
         n = sum(e.count for e in ents)
         if not n:
             return
-        boxes = place_instances(region, n, 1.0, self.size, self.rng)
+        aspect = _label_aspect(ents[0].label) if len(ents) == 1 else 1.0
+        boxes = place_instances(region, n, aspect, self.size, self.rng)
         k = 0
         seen: dict[str, int] = {}
         for e in ents:
@@ -297,7 +298,8 @@ def layout(scene: Scene, template: str, canvas: tuple[int, int], bg: Background,
     if listed(scene, template):
         return _infographic(c, numbered=template == "infographic"
                             or bool(_NUMBERED.search(scene.prompt)))
-    fn = {"chart": _chart, "menu": _menu, "infographic": _infographic, "ui": _ui}.get(template)
+    fn = {"chart": _chart, "menu": _menu, "infographic": _infographic, "ui": _ui,
+          "product": _product}.get(template)
     return fn(c) if fn else None
 
 
@@ -502,6 +504,35 @@ def _infographic(c: _Canvas, numbered: bool = True) -> tuple[list, str] | None:
         c.text(t, (x, y0 + h * 0.12, right, y1 - h * 0.12), align="left")
     kind = "numbered points" if numbered else "bullets"
     return c.out, f"list: {n} {kind}" + (" with icons" if icons else "")
+
+
+def _product(c: _Canvas) -> tuple[list, str] | None:
+    """An e-commerce main image: the product large in the middle, the price on a badge in
+    the top-right corner, a title at the top and other lines at the bottom."""
+    s = c.scene
+    prices = [t for t in s.texts if t.role == "price"]
+    if not prices or not s.entities:
+        return None
+    W, H = c.size
+    titles = [t for t in s.texts if t.role in ("title", "heading", "subtitle")]
+    rest = [t for t in s.texts if t not in prices and t not in titles]
+    d = 0.24 * min(W, H)
+    top = _title_top(c, titles, x1=1 - c.mx - d / W) if titles else c.my
+    bottom = 1 - c.my
+    for t in reversed(rest):
+        from planner.layout import fit_text
+
+        h = fit_text(t.content, t.script, t.role, (1 - 2 * c.mx) * W, None, c.size).height / H
+        bottom -= h
+        c.band(t, bottom, c.mx, 1 - c.mx)
+        bottom -= c.my * 0.4
+    c.objects((c.mx * 2, max(top, c.my + d / H * 0.6), 1 - c.mx * 2, bottom))
+    for k, t in enumerate(prices):
+        x1 = 1 - c.mx
+        y0 = c.my + k * d / H * 1.05
+        c.text(t, (x1 - d / W, y0, x1, y0 + d / H), z=12)
+    return c.out, f"template product: {sum(e.count for e in s.entities)} product(s), " \
+                  f"{len(prices)} price badge(s)"
 
 
 def _ui(c: _Canvas) -> tuple[list, str]:

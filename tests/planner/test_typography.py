@@ -178,3 +178,14 @@ def test_a_logo_draws_its_topic_above_its_name():
     (mark,) = plan.objects
     (name,) = plan.texts
     assert mark.label == "coffee" and mark.box[3] <= name.box[1] + 1e-6
+
+
+def test_product_image_has_the_product_large_and_the_price_on_a_corner_badge():
+    plan = P.plan('an e-commerce main image titled "RUNNER X" of a blue backpack with the '
+                  'price "$49.99"')
+    assert plan.template == "product" and [o.label for o in plan.objects] == ["backpack"]
+    price = next(t for t in plan.texts if t.content == "$49.99")
+    (badge,) = [s for s in plan.shapes if s.shape == "badge"]
+    assert price.role == "price" and badge.box[2] > 0.9 and badge.box[1] < 0.1
+    bag = plan.objects[0]
+    assert (bag.box[2] - bag.box[0]) * (bag.box[3] - bag.box[1]) > 0.15
