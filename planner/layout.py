@@ -1184,7 +1184,7 @@ def _nothing_to_draw(prompt: str) -> str:
            "understood; describe the picture in words")
     if emoji:
         named = ", ".join(f"{ch} = {unicodedata.name(ch, '?').lower()}" for ch in emoji[:3])
-        msg += f" (emoji are not read as objects: {named})"
+        msg += f" (its emoji: {named})"
     return msg
 
 

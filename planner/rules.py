@@ -1770,7 +1770,10 @@ def understand(prompt: str) -> Scene:
         relations, background, aspect/size/scale and style.
     """
     check_prompt(prompt)
-    quotes = find_quotes(prompt)
+    typed, quotes = prompt, find_quotes(prompt)
+    prompt = _emoji_as_words(prompt, quotes)
+    if prompt != typed:
+        quotes = find_quotes(prompt)
     contents = [q[2] for q in quotes]
     bare = _mask_quotes(prompt, quotes, ascii_marks=False)
     outside = re.sub(r"\ue000\d+\ue001", " ", bare)
@@ -1790,7 +1793,44 @@ def understand(prompt: str) -> Scene:
         _read_english(masked, contents, f)
         _bare_scene(masked, f)
     low = _mask_quotes(prompt, quotes, ascii_marks=True).lower()
-    return _scene_from(prompt, f, low, contents)
+    return _scene_from(typed, f, low, contents)
+
+
+_DETERMINERS = {"a", "an", "the", "this", "that", "my", "your", "his", "her", "our", "their",
+                "some", "many", "several", "few", "two", "three"}
+_SKIN_TONE = re.compile(r"_(?:medium-)?(?:light|medium|dark)(?:-\w+)?_skin_tone")
+
+
+def _emoji_as_words(prompt: str, quotes: list[tuple[int, int, str]]) -> str:
+    """Emoji outside quotes read as the words they stand for (their CLDR names: 🍕 → pizza,
+    🐶 → dog face), so "🍕🍕🍕" draws three pizzas; a run of one emoji is a count. Quoted text
+    is left exactly as typed."""
+    try:
+        import emoji
+    except ImportError:                  # a declared dependency; without it emoji stay unread
+        return prompt
+    found = [m for m in emoji.emoji_list(prompt)
+             if not any(s <= m["match_start"] < e for s, e, _ in quotes)]
+    out, pos, i = [], 0, 0
+    while i < len(found):
+        j = i
+        while j + 1 < len(found) and found[j + 1]["emoji"] == found[i]["emoji"] \
+                and found[j + 1]["match_start"] == found[j]["match_end"]:
+            j += 1
+        name = emoji.demojize(found[i]["emoji"], delimiters=("", ""))
+        name = _SKIN_TONE.sub("", name).replace("_", " ")
+        if all(0x1F1E6 <= ord(ch) <= 0x1F1FF for ch in found[i]["emoji"]):
+            name += " flag"                   # 🇫🇷 is "France": a flag, not a country
+        gap = prompt[pos:found[i]["match_start"]]
+        out.append(gap if gap or not out else " and ")
+        before = "".join(out).split()
+        counted = bool(before) and (before[-1].lower() in _DETERMINERS
+                                    or before[-1].lower() in lx.NUMBER_WORDS
+                                    or before[-1].isdecimal())
+        out.append(f" {j - i + 1} {name} " if j > i else f" {name} " if counted
+                   else f" a {name} ")
+        pos, i = found[j]["match_end"], j + 1
+    return "".join(out) + prompt[pos:] if found else prompt
 
 
 class RulesPlanner:

@@ -128,3 +128,17 @@ def test_plan_json_over_the_caps_is_a_validation_error_naming_them():
                             for i in range(MAX_ELEMENTS + 1)))
     with pytest.raises(ValueError, match="MAX_TEXT_CHARS"):
         TextElement(id="t", box=(0, 0, 1, 1), content="x" * (MAX_TEXT_CHARS + 1))
+
+
+def test_emoji_read_as_the_things_they_show_and_quotes_kept():
+    plan = PLANNER.plan("🍕🍕🍕")
+    assert [o.label for o in plan.objects] == ["pizza"] * 3 and plan.prompt == "🍕🍕🍕"
+    plan = PLANNER.plan('a poster that says "🍕 PARTY" with the 🚀 above a 🌙')
+    assert [t.content for t in plan.texts] == ["🍕 PARTY"]
+    assert sorted(o.label for o in plan.objects) == ["crescent moon", "rocket"]
+
+
+def test_a_prompt_naming_nothing_is_refused_not_blank():
+    with pytest.raises(PlanError, match="nothing to draw") as e:
+        PLANNER.plan("?!… ...")
+    assert e.value.param == "prompt"
