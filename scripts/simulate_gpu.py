@@ -28,7 +28,8 @@ values:
     (``if mask.all():``), and Qwen's ``_extract_masked_hidden`` keeps every row whole — all
     exact for MetaTokenizer's all-ones masks.
   * the scheduler runs on the CPU (its timesteps and sigmas are values); the denoiser
-    receives its timestep moved to meta.
+    receives its timestep moved to meta; ``add_noise`` on meta latents (it looks the step up
+    by value) is an elementwise sum of the same shape.
   * limner's path gets what limner's loader does on a CUDA device: VAE slicing on. Its batch
     memory budget is limner's default off CUDA (8 GiB; on a GPU it is 80% of free memory).
   * Repeated calls of the denoiser and the VAE with the same input shapes are run once and
@@ -516,6 +517,15 @@ def cpu_timesteps(cls) -> None:
 
     set_timesteps._meta_cpu = True
     cls.set_timesteps = set_timesteps
+    add_noise = getattr(cls, "add_noise", None)
+    if add_noise is not None:
+        @functools.wraps(add_noise)
+        def noised(self, original_samples, noise, timesteps, *args, **kwargs):
+            if original_samples.device.type == "meta":   # finds the step by value: same shape
+                return original_samples + noise
+            return add_noise(self, original_samples, noise, timesteps, *args, **kwargs)
+
+        cls.add_noise = noised
 
 
 def meta_masked_hidden(pipe_cls) -> None:
@@ -927,16 +937,19 @@ def print_table(rows: list[dict]) -> None:
     print("|" + "---|" * len(cols))
     for r in rows:
         off = "/".join(r["offload"][f"{g}GB"] for g in CARDS_GB)
-        lim = r.get("flops_limner") is not None
+        lim = r.get("flops_limner") is not None and "limner" not in r["errors"]
+        if "bare" in r["errors"]:       # a failed run's partial counts mean nothing
+            r = {**r, "flops_bare": None, "peak_bytes_bare": None,
+                 "predicted_s_h200_bare": float("nan")}
         cells = [
             r["family"], _g(r["params"]), _g(r["weight_bytes"]), str(r["steps"]),
-            _g(r["flops_bare"], 1e12, 0),
+            _g(r["flops_bare"], 1e12, 0) if r["flops_bare"] is not None else "failed",
             _g(r.get("flops_limner"), 1e12, 0) + _x(r, "flops_limner"),
             _g(r.get("flops_limner_noregional"), 1e12, 0) + _x(r, "flops_limner_noregional"),
             _r(r.get("ratio_denoiser_tflop_per_call_limner")) + "x" if lim else "-",
-            _g(r["peak_bytes_bare"], 1e9, 2),
+            _g(r["peak_bytes_bare"], 1e9, 2) if r["peak_bytes_bare"] is not None else "-",
             _g(r.get("peak_bytes_limner"), 1e9, 2) + _x(r, "peak_bytes_limner"),
-            f"{r['predicted_s_h200_bare']:.1f}",
+            f"{r['predicted_s_h200_bare']:.1f}" if r["flops_bare"] is not None else "-",
             f"{r['predicted_s_h200']:.1f}" if lim else "-",
             _g(r.get("flops_limner_4k"), 1e12, 0) + _x(r, "flops_limner_4k"),
             _g(r.get("peak_bytes_limner_4k"), 1e9, 1) + _x(r, "peak_bytes_limner_4k"),
@@ -968,9 +981,14 @@ def main(argv: list[str] | None = None) -> int:
     DEBUG = args.debug
 
     if args.table:
-        rows = [json.loads(line) for path in args.table for line in open(path)
-                if line.startswith("{")]
-        print_table(rows)
+        latest: dict[str, dict] = {}      # a later row of a family replaces an earlier one
+        for path in args.table:
+            for line in open(path, encoding="utf-8"):
+                if line.startswith("{"):
+                    row = json.loads(line)
+                    latest.pop(row["family"], None)
+                    latest[row["family"]] = row
+        print_table(list(latest.values()))
         return 0
 
     from model.architectures import load_architectures
