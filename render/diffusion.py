@@ -39,7 +39,7 @@ from render.base import RenderError, RenderOptions, RenderResult, as_plan_list
 from render.families import (Embeds, Family, Pipelines, family_for_checkpoint,
                              family_for_directory, get_family)
 from render.prompts import background_prompt, element_prompt, prompt_segments
-from render.regional import RegionLayout, Segment, regional_attention
+from render.regional import RegionLayout, Segment, region_masks, regional_attention
 
 if TYPE_CHECKING:
     import numpy as np
@@ -382,7 +382,18 @@ class DiffusionRenderer:
         if use_init and tier.steps * tier.strength < 1.0:
             raise RenderError(f"strength {tier.strength} x {tier.steps} steps runs no step: "
                               "raise steps or strength in the preset")
-        with regional_attention(denoiser(self.pipe), layout, self.family.region_processor):
+        net = denoiser(self.pipe)
+        compiled = getattr(net, "_compiled_call_impl", None) is not None
+        if layout is not None:
+            # Every mask is built here, outside the denoiser's (possibly compiled) forward.
+            items = len(generators)
+            masks = region_masks(net, layout, self.family.region_processor,
+                                 self.family.region_grids(layout.latent_size),
+                                 (items, 2 * items), net.dtype, net.device)
+            if self.family.attention_kwargs:
+                common[self.family.attention_kwargs] = {"region_masks": masks}
+        with regional_attention(net, layout, self.family.region_processor,
+                                persistent=compiled and bool(self.family.attention_kwargs)):
             if not use_init:
                 return self.family.text2img(self.pipes, size, generators, common)
             return self.family.img2img(self.pipes, inits, size, tier.strength, generators,

@@ -171,69 +171,112 @@ def joint_bias(layout: RegionLayout, n_image: int, text_first: bool, batch: int,
     return layout._cache[key]
 
 
+def _key(kind: str, n_image: int, batch: int) -> tuple:
+    return (kind, n_image, batch)
+
+
 class CrossAttnRegionProcessor:
     """Wraps a cross-attention processor (UNet ``attn2``, PixArt) with the regional mask.
 
     The mask enters as an additive bias ``(B, Q, T)`` through the inner processor's
     ``attention_mask`` argument, summed with any padding mask it already had (PixArt's T5).
+    It is read from ``region_masks`` (built before sampling, passed by the pipeline's
+    attention kwargs) or, failing that, from the layout's cache (filled before sampling by
+    ``regional_attention``; built on first use only when the processor is called directly).
     """
 
-    def __init__(self, inner, layout: RegionLayout):
+    kind = "cross"
+
+    def __init__(self, inner, layout: RegionLayout | None):
         self.inner = inner
         self.layout = layout
 
+    @staticmethod
+    def prepare(layout: RegionLayout, n_image: int, batch: int, dtype, device):
+        return _bias(layout, n_image, batch, dtype, device)
+
+    def _mask(self, n_image: int, batch: int, dtype, device, masks):
+        if masks is not None:
+            key = _key(self.kind, n_image, batch)
+            if key not in masks:   # a grid or batch the renderer did not foresee: a bug
+                raise RuntimeError(f"no region mask was prepared for {key}; prepared: "
+                                   f"{sorted(k for k in masks if k != 'text_len')}")
+            return masks[key]
+        if self.layout is None:
+            return None
+        return self.prepare(self.layout, n_image, batch, dtype, device)
+
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None,
-                 temb=None, *args, **kwargs):
-        if encoder_hidden_states is None or encoder_hidden_states.shape[1] != self.layout.text_len:
+                 temb=None, *args, region_masks=None, **kwargs):
+        text_len = (region_masks or {}).get("text_len") or getattr(self.layout, "text_len", None)
+        bias = (None if encoder_hidden_states is None
+                or encoder_hidden_states.shape[1] != text_len else
+                self._mask(hidden_states.shape[1], hidden_states.shape[0],
+                           hidden_states.dtype, hidden_states.device, region_masks))
+        if bias is None:
             return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask,
                               temb, *args, **kwargs)
-        bias = _bias(self.layout, hidden_states.shape[1], hidden_states.shape[0],
-                     hidden_states.dtype, hidden_states.device)
         if attention_mask is not None:
             bias = bias + attention_mask.to(bias.dtype).reshape(bias.shape[0], -1, bias.shape[2])
         return self.inner(attn, hidden_states, encoder_hidden_states, bias, temb,
                           *args, **kwargs)
 
 
-class FluxRegionProcessor:
+class FluxRegionProcessor(CrossAttnRegionProcessor):
     """Wraps FLUX's joint-attention processor (double and single blocks; text tokens first)
     and passes the joint mask, as an additive bias, as its ``attention_mask``."""
 
-    def __init__(self, inner, layout: RegionLayout):
-        self.inner = inner
-        self.layout = layout
+    kind = "joint-text-first"
+
+    @staticmethod
+    def prepare(layout: RegionLayout, n_image: int, batch: int, dtype, device):
+        return joint_bias(layout, n_image, True, batch, dtype, device)
+
+    def _text_len(self, masks) -> int | None:
+        if masks is not None:
+            return masks.get("text_len")
+        return None if self.layout is None else self.layout.text_len
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None,
-                 image_rotary_emb=None):
-        t = self.layout.text_len
-        n_image = hidden_states.shape[1] - (0 if encoder_hidden_states is not None else t)
-        mask = joint_bias(self.layout, n_image, True, hidden_states.shape[0],
-                          hidden_states.dtype, hidden_states.device)
+                 image_rotary_emb=None, region_masks=None):
+        t = self._text_len(region_masks)
+        mask = None
+        if t is not None:
+            n_image = hidden_states.shape[1] - (0 if encoder_hidden_states is not None else t)
+            mask = self._mask(n_image, hidden_states.shape[0], hidden_states.dtype,
+                              hidden_states.device, region_masks)
+        if mask is None:
+            return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask,
+                              image_rotary_emb)
         if attention_mask is not None:
             mask = mask.masked_fill(~attention_mask.bool(), float("-inf"))
         return self.inner(attn, hidden_states, encoder_hidden_states, mask, image_rotary_emb)
 
 
-class SD3RegionProcessor:
+class SD3RegionProcessor(CrossAttnRegionProcessor):
     """Joint attention of SD3/SD3.5's MMDiT blocks (image tokens first) with the joint mask.
 
     diffusers' ``JointAttnProcessor2_0`` takes no mask, so this computes the same projections
     itself: q/k/v of both streams, optional q/k norms, one masked attention, split, outputs.
     """
 
-    def __init__(self, inner, layout: RegionLayout):
-        self.inner = inner
-        self.layout = layout
+    kind = "joint-image-first"
+
+    @staticmethod
+    def prepare(layout: RegionLayout, n_image: int, batch: int, dtype, device):
+        return joint_bias(layout, n_image, False, batch, dtype, device)
 
     def __call__(self, attn, hidden_states, encoder_hidden_states=None, attention_mask=None,
-                 *args, **kwargs):
-        if encoder_hidden_states is None:  # SD3.5's image-only attn2: nothing to route
+                 *args, region_masks=None, **kwargs):
+        b, n = hidden_states.shape[:2]
+        mask = (None if encoder_hidden_states is None else   # SD3.5's image-only attn2
+                self._mask(n, b, hidden_states.dtype, hidden_states.device, region_masks))
+        if mask is None:
             return self.inner(attn, hidden_states, encoder_hidden_states, attention_mask,
                               *args, **kwargs)
         import torch
         import torch.nn.functional as F
 
-        b, n = hidden_states.shape[:2]
         heads = attn.heads
 
         def split(x):  # (B, L, C) -> (B, heads, L, C / heads)
@@ -246,7 +289,6 @@ class SD3RegionProcessor:
             q, k = attn.norm_q(q), attn.norm_k(k)
         if attn.norm_added_q is not None:
             cq, ck = attn.norm_added_q(cq), attn.norm_added_k(ck)
-        mask = joint_bias(self.layout, n, False, b, q.dtype, hidden_states.device)
         out = F.scaled_dot_product_attention(torch.cat([q, cq], 2), torch.cat([k, ck], 2),
                                              torch.cat([v, cv], 2), attn_mask=mask)
         out = out.transpose(1, 2).reshape(b, -1, heads * q.shape[-1]).to(q.dtype)
@@ -257,26 +299,69 @@ class SD3RegionProcessor:
         return image, text
 
 
+class _Ignore:
+    """Wraps a processor the layout does not touch, dropping ``region_masks`` (diffusers
+    would warn on every call about a keyword its processor does not take)."""
+
+    def __init__(self, inner, layout=None):
+        self.inner = inner
+
+    def __call__(self, attn, *args, region_masks=None, **kwargs):
+        return self.inner(attn, *args, **kwargs)
+
+
+def region_masks(net, layout: RegionLayout, processor_for: Callable[[str], type | None],
+                 grids: Sequence[tuple[int, int]], batches: Sequence[int], dtype, device
+                 ) -> dict:
+    """Every mask the region processors of ``net`` will read, built now, outside the
+    denoiser's forward: ``{(kind, image tokens, batch): bias tensor, "text_len": T}``.
+
+    Args:
+        grids: the ``(h, w)`` image-token grids the attention layers see.
+        batches: the batch sizes the denoiser is called with (items, and x2 with CFG).
+    """
+    kinds = {cls for name, _ in _attention_modules(net)
+             if (cls := processor_for(name + ".processor")) is not None}
+    masks: dict = {"text_len": layout.text_len}
+    for cls in kinds:
+        for h, w in grids:
+            for batch in batches:
+                masks[_key(cls.kind, h * w, batch)] = cls.prepare(layout, h * w, batch,
+                                                                  dtype, device)
+    return masks
+
+
 @contextmanager
 def regional_attention(net, layout: RegionLayout | None,
-                       processor_for: Callable[[str], type | None]) -> Iterator[None]:
+                       processor_for: Callable[[str], type | None],
+                       persistent: bool = False) -> Iterator[None]:
     """Install region processors on denoiser ``net`` for the duration of the block.
 
     Args:
         net: the UNet or transformer (anything with attention modules holding a ``processor``).
-        layout: the segments; None leaves the processors untouched.
+        layout: the segments; None leaves the processors untouched (unless persistent ones
+            are installed: they pass through without masks).
         processor_for: the family's ``region_processor``: attention module name -> the
             processor class to wrap it with, or None to leave it.
+        persistent: install once and keep (a compiled denoiser: new processor objects would
+            recompile it); the masks then come only through ``region_masks`` call kwargs.
     """
+    if persistent:
+        if net not in _PERSISTENT:
+            for name, module in _attention_modules(net):
+                cls = processor_for(name + ".processor") or _Ignore
+                module.processor = cls(module.processor, None)
+            _PERSISTENT[net] = True
+        yield
+        return
     if layout is None:
         yield
         return
     installed = []
     for name, module in _attention_modules(net):
-        cls = processor_for(name + ".processor")
-        if cls is not None:
-            installed.append((module, module.processor))
-            module.processor = cls(module.processor, layout)
+        cls = processor_for(name + ".processor") or _Ignore
+        installed.append((module, module.processor))
+        module.processor = cls(module.processor, layout)
     try:
         yield
     finally:
@@ -284,6 +369,7 @@ def regional_attention(net, layout: RegionLayout | None,
             module.processor = original
 
 
+_PERSISTENT: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _MODULES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 

@@ -24,6 +24,10 @@ Data (class attributes):
     region_tokenizer: the pipeline attribute of the tokenizer that sizes element segments
         (a T5's), None when element segments use the CLIP length.
     single_file_keys: see "Single-file checkpoints" below.
+    attention_kwargs: the pipeline argument that reaches the attention processors
+        (``cross_attention_kwargs``, ``joint_attention_kwargs``): region masks, built before
+        sampling, travel there as tensors (a compiled denoiser is not recompiled for a new
+        layout). None: the processors read the masks prepared in the layout.
 
 Hooks (override only what differs; the defaults fit diffusers' usual pipelines):
     variant_of(pipe, source) -> preset name: the tier set read from what the weights are.
@@ -40,6 +44,7 @@ Hooks (override only what differs; the defaults fit diffusers' usual pipelines):
     call_kwargs(embeds) -> pipeline keyword arguments carrying the embeddings.
     region_processor(module_name) -> a render/regional.py processor class for the attention
         module ``module_name`` of the denoiser, or None (not regional there).
+    region_grids(latent_hw) -> the image-token grids those processors see.
     text2img / img2img / inpaint(pipes, ...) -> float arrays (B, H, W, C) in [0, 1].
 
 Single-file checkpoints: ``single_file_keys`` are tensor names (without the
@@ -152,6 +157,18 @@ class Family:
     gib_per_megapixel: float = 2.0
     region_tokenizer: str | None = None
     single_file_keys: tuple[str, ...] = ()
+    attention_kwargs: str | None = None
+
+    def region_grids(self, latent_hw: tuple[int, int]) -> list[tuple[int, int]]:
+        """The ``(h, w)`` image-token grids the denoiser's region processors see for a
+        latent of ``latent_hw``: by default the latent and three halvings (a UNet's levels;
+        rounding up like a stride-2 conv)."""
+        h, w = latent_hw
+        out = []
+        for _ in range(4):
+            out.append((h, w))
+            h, w = (h + 1) // 2, (w + 1) // 2
+        return out
 
     @property
     def denoiser(self) -> tuple[str, str]:

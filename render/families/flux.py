@@ -21,6 +21,7 @@ class Flux(Family):
                                 negative_prompt=False, lora=True, single_file=True)
     presets = ("flux-schnell", "flux-dev")
     single_file_keys = ("double_blocks.0.img_attn.qkv.weight", "single_blocks.0.linear1.weight")
+    attention_kwargs = "joint_attention_kwargs"
     gib_per_megapixel = 3.0
     region_tokenizer = "tokenizer_2"
 
@@ -39,6 +40,10 @@ class Flux(Family):
         pe, pp, _ = pipe.encode_prompt(prompt=texts, prompt_2=None, device=device,
                                        max_sequence_length=max_len or 512)
         return Embeds(pe, None, pp)
+
+    def region_grids(self, latent_hw):
+        """One grid: 2x2 latent patches (SD3's patch_size 2; FLUX packs 2x2 latents)."""
+        return [((latent_hw[0] + 1) // 2, (latent_hw[1] + 1) // 2)]
 
     def region_processor(self, module_name):
         from render.regional import FluxRegionProcessor

@@ -19,6 +19,7 @@ class SD3(Family):
                                 negative_prompt=True, lora=True, single_file=True)
     presets = ("sd35",)
     single_file_keys = ("joint_blocks.0.x_block.attn.qkv.weight", "context_embedder.weight")
+    attention_kwargs = "joint_attention_kwargs"
     gib_per_megapixel = 2.5
     region_tokenizer = "tokenizer_3"
 
@@ -30,6 +31,10 @@ class SD3(Family):
 
     def trim_region(self, pipe, e, texts):
         return trim_clip(pipe, e, texts, keep_after=True)
+
+    def region_grids(self, latent_hw):
+        """One grid: 2x2 latent patches (SD3's patch_size 2; FLUX packs 2x2 latents)."""
+        return [((latent_hw[0] + 1) // 2, (latent_hw[1] + 1) // 2)]
 
     def region_processor(self, module_name):
         from render.regional import SD3RegionProcessor

@@ -23,6 +23,7 @@ class SDXL(Family):
     presets = ("sdxl", "sdxl-lightning", "sdxl-turbo")
     single_file_keys = ("label_emb.0.0.weight", "input_blocks.0.0.weight")   # LDM UNet + SDXL
     gib_per_megapixel = 1.5
+    attention_kwargs = "cross_attention_kwargs"
 
     def variant_of(self, pipe, source: str) -> str:
         """Turbo / Lightning by name (their UNets have the base architecture); a scheduler

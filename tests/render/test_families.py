@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 import diffusers
 from model.diffusion import load_renderer_presets
@@ -131,3 +132,90 @@ def test_shared_machinery_never_names_a_family():
         named = {n.value for n in ast.walk(tree)
                  if isinstance(n, ast.Constant) and n.value in keys}
         assert not named, f"{rel} names families {named}"
+
+
+def test_flux_reads_a_negative_prompt_only_with_true_cfg(tiny_dir):
+    from planner.schema import Background, Canvas, ObjectElement, Plan
+    from render.diffusion import DiffusionRenderer
+
+    flux = get_family("flux")
+    r = DiffusionRenderer.from_preset(tiny_dir("flux-dev"), device="cpu", steps=2)
+    tier = r.tier("medium")
+    assert tier.guidance > 1 and not flux.guidance(tier, r.options)[0]   # distilled guidance
+    seen = []
+    r = DiffusionRenderer.from_preset(tiny_dir("flux-dev"), device="cpu", steps=2,
+                                      true_cfg=2.0)
+    assert flux.guidance(tier, r.options) == (True, {"guidance_scale": tier.guidance,
+                                                     "true_cfg_scale": 2.0})
+    original = flux.call_kwargs
+    flux.call_kwargs = lambda e: seen.append(e) or original(e)
+    try:
+        plan = Plan(seed=1, canvas=Canvas(width=32, height=32, background=Background(
+            kind="color", color="#88aacc")), elements=(ObjectElement(
+                id="apple-1", box=(0.1, 0.1, 0.5, 0.5), label="apple", color="red"),))
+        assert r.render(plan).image.size == (32, 32)
+    finally:
+        del flux.call_kwargs
+    assert seen and all(e.neg_tokens is not None and not torch.equal(e.neg_tokens, e.tokens)
+                        for e in seen)
+
+
+def test_dtype_keyword_follows_the_installed_diffusers(monkeypatch):
+    from model.diffusion import dtype_keyword
+
+    assert dtype_keyword() == "dtype"                     # 0.42 here
+    monkeypatch.setattr(diffusers, "__version__", "0.35.2")
+    assert dtype_keyword() == "torch_dtype"               # older: dtype= would be ignored
+
+
+def test_aligned_copy_only_for_the_cpu(tiny_dir, monkeypatch):
+    import model.diffusion as md
+
+    copied = []
+    monkeypatch.setattr(md, "own_aligned_memory", lambda m: copied.append(m) or 0)
+    monkeypatch.setattr(md, "resolve_device", lambda *a: "cuda:0")
+    monkeypatch.setattr(md, "_place", lambda *a: None)    # no GPU here: stop before moving
+    preset = md.load_renderer_presets()["flux-schnell"]
+    import dataclasses
+    preset = dataclasses.replace(preset, repo=tiny_dir("flux"))
+    md.load_pipeline(preset, md.LoadOptions(dtype="float32"), pipeline_class="FluxPipeline")
+    assert copied == []
+    monkeypatch.setattr(md, "resolve_device", lambda *a: "cpu")
+    md.load_pipeline(preset, md.LoadOptions(dtype="float32"), pipeline_class="FluxPipeline")
+    assert copied
+
+
+def test_edit_inpaints_at_most_the_native_size(tiny_dir, monkeypatch):
+    """A 128x128 edit on a model of native 32x32 inpaints a crop around the mask, downscaled
+    to the native area, and pastes it back: pixels outside the mask stay exactly."""
+    import numpy as np
+    from PIL import Image
+
+    from planner.schema import Background, Canvas, ObjectElement, Plan
+    from render.diffusion import DiffusionRenderer
+    from render.edit import apply_edit
+
+    r = DiffusionRenderer.from_preset(tiny_dir("flux"), device="cpu", steps=2,
+                                      native=(32, 32))
+    sizes = []
+    original = type(r.family).inpaint
+
+    def spy(self, pipes, image, mask, size, *a, **k):
+        sizes.append(size)
+        return original(self, pipes, image, mask, size, *a, **k)
+
+    monkeypatch.setattr(type(r.family), "inpaint", spy)
+
+    def plan(color):
+        return Plan(seed=3, canvas=Canvas(width=128, height=128, background=Background(
+            kind="color", color="#88aacc")), elements=(ObjectElement(
+                id="apple-1", box=(0.1, 0.1, 0.3, 0.3), label="apple", color=color),))
+
+    before = Image.fromarray(np.random.default_rng(0).integers(0, 255, (128, 128, 3),
+                                                               np.uint8))
+    out = apply_edit(r, before, plan("red"), plan("blue"))
+    assert sizes and all(w * h <= 32 * 32 for w, h in sizes)
+    keep = np.asarray(out.mask) == 0
+    assert keep.any() and (~keep).any()
+    assert np.array_equal(np.asarray(out.image)[keep], np.asarray(before)[keep])
+    assert not np.array_equal(np.asarray(out.image)[~keep], np.asarray(before)[~keep])

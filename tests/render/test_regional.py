@@ -153,3 +153,36 @@ def test_regional_attention_installs_and_restores():
                    if isinstance(v, CrossAttnRegionProcessor)}
         assert wrapped == {k for k in before if ".attn2." in k} and wrapped
     assert {k: type(v) for k, v in net.attn_processors.items()} == before
+
+
+@pytest.mark.parametrize("key", ["sdxl", "flux", "pixart"])
+def test_masks_are_built_before_the_denoiser_runs(tiny_dir, key, monkeypatch):
+    """A compiled denoiser must not rebuild (or recompile for) masks: every mask is made
+    before its forward and reaches the processors as tensors."""
+    import render.regional as regional
+    from model.diffusion import denoiser
+    from planner.schema import Background, Canvas, ObjectElement, Plan
+    from render.diffusion import DiffusionRenderer
+
+    r = DiffusionRenderer.from_preset(tiny_dir(key), device="cpu", steps=2)
+    inside = {"forward": False, "built": 0}
+    real = regional.region_cells
+
+    def cells(*args, **kwargs):
+        assert not inside["forward"], "a region mask was built inside the denoiser's forward"
+        inside["built"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(regional, "region_cells", cells)
+    net = denoiser(r.pipe)
+    pre = net.register_forward_pre_hook(lambda *a: inside.update(forward=True))
+    post = net.register_forward_hook(lambda *a: inside.update(forward=False))
+    plan = Plan(seed=1, canvas=Canvas(width=32, height=32, background=Background(
+        kind="color", color="#88aacc")), elements=(
+        ObjectElement(id="apple-1", box=(0.1, 0.1, 0.5, 0.5), label="apple", color="red"),))
+    try:
+        r.render(plan)
+    finally:
+        pre.remove()
+        post.remove()
+    assert inside["built"] > 0
