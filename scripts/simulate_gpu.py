@@ -886,7 +886,10 @@ def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
                    limner_path="not simulated: no limner preset/adapter for this family "
                                "yet (bare diffusers call only)")
     if tiled and has_limner:   # the 4K comparison is limner's tiled path against the same by hand
-        record("bare_4k", measure(bare_tiles(fresh(), arch, big, native)))
+        if _img2img(pipe) is not None:
+            record("bare_4k", measure(bare_tiles(fresh(), arch, big, native)))
+        else:
+            res["bare_4k"] = "no img2img pipeline in diffusers: no tiled job by hand to compare"
         record("limner_4k", measure(limner_call(fresh(), arch, big, regional=True)))
     for a, b in (("flops_limner", "flops_bare"), ("flops_limner_noregional", "flops_bare"),
                  ("peak_bytes_limner", "peak_bytes_bare"),
