@@ -876,8 +876,22 @@ def _resolve_background(scene: Scene, background: str) -> Background:
     if background == "transparent":
         return Background(kind="transparent", description="transparent background requested")
     if asked is None or background == "opaque" and asked.kind == "transparent":
-        return Background(kind="color", color=DEFAULT_BACKGROUND)
+        return Background(kind="color", color=_default_backdrop(scene))
     return asked
+
+
+DARK_BACKGROUND = "#1f2430"
+
+
+def _default_backdrop(scene: Scene) -> str:
+    """The canvas colour when the prompt names none: light linen, or a dark ink when a text
+    colour the prompt asked for is light and none is dark (white or yellow text needs a dark
+    ground)."""
+    asked = [_rgb(t.color) for t in scene.texts if t.color]
+    lums = [_luminance(c) for c in asked if c is not None]
+    if lums and max(lums) > 0.5 and min(lums) > 0.08:
+        return DARK_BACKGROUND
+    return DEFAULT_BACKGROUND
 
 
 def _slug(label: str) -> str:

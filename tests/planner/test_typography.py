@@ -189,3 +189,9 @@ def test_product_image_has_the_product_large_and_the_price_on_a_corner_badge():
     assert price.role == "price" and badge.box[2] > 0.9 and badge.box[1] < 0.1
     bag = plan.objects[0]
     assert (bag.box[2] - bag.box[0]) * (bag.box[3] - bag.box[1]) > 0.15
+
+
+def test_light_text_asked_on_no_stated_background_gets_a_dark_canvas():
+    assert P.plan('a poster with white text "HELLO"').canvas.background.color == "#1f2430"
+    assert P.plan('a poster with black text "HELLO"').canvas.background.color != "#1f2430"
+    assert P.plan('a white title "HI" on a pink background').canvas.background.color == "pink"
