@@ -129,11 +129,11 @@ def _fuzz_module():
 
 
 def test_schemathesis_sample_finds_no_server_error(server):
-    """A bounded sample (~60 requests, positive and negative, generations and multipart
+    """A bounded sample (~40 requests, positive and negative, generations and multipart
     edits with generated pictures) from OpenAI's spec: no 5xx, no hang, OpenAI's error shape."""
     fuzz = _fuzz_module()
-    tally = fuzz.campaign(f"{server.url}/v1", cases=60, seed=1, timeout=60)
-    assert tally.cases >= 40
+    tally = fuzz.campaign(f"{server.url}/v1", cases=40, seed=1, timeout=60)
+    assert tally.cases >= 30
     assert tally.server_errors == 0 and tally.statuses["hang"] == 0
     assert not tally.failures, dict(tally.failures)
 
