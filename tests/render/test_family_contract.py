@@ -39,7 +39,7 @@ def loaded(request, tiny_dir):
     lim = Limner(renderer=path, device="cpu", dtype=dtype, steps=2, native=(32, 32))
     before = state(lim.renderer.pipe)
     assert {d for d, _ in before.values()} == {getattr(torch, dtype)}
-    return request.param, path, dtype, lim, before
+    return request.param, path, dtype, lim, before, {}
 
 
 @pytest.fixture
@@ -63,13 +63,14 @@ def arr(image):
 
 
 def test_every_path_keeps_dtypes_and_pixels(loaded, guided_calls, tmp_path):
-    key, path, dtype, lim, before = loaded
+    key, path, dtype, lim, before, shared = loaded
     r = lim.renderer
 
     # text-to-image / SDEdit from the draft, n > 1 == n singles
     two = lim.generate(PROMPT, size="32x32", seed=1, n=2)
     assert [im.image.size for im in two.images] == [(32, 32)] * 2
     assert state(r.pipe) == before
+    shared["plain"], shared["file"] = arr(two[0].image), two[0].data   # for the next test
     single = lim.generate(PROMPT, size="32x32", seed=2)
     assert np.array_equal(arr(two[1].image), arr(single[0].image))
     assert not np.array_equal(arr(two[0].image), arr(two[1].image))
@@ -125,29 +126,26 @@ def test_every_path_keeps_dtypes_and_pixels(loaded, guided_calls, tmp_path):
             assert not torch.equal(e.neg_tokens, e.tokens)
 
 
-def test_cli_generate_and_edit(loaded, tmp_path):
-    from limner.cli import main
-
-    key, path, dtype, _, _ = loaded
-    out, edited = tmp_path / "a.png", tmp_path / "b.png"
-    common = ["--renderer", path, "--device", "cpu", "--dtype", dtype, "--steps", "2"]
-    assert main(["generate", PROMPT, "--size", "32x32", "-o", str(out)] + common) == 0
-    assert main(["edit", str(out), "make the apple blue", "-o", str(edited)] + common) == 0
-    assert Image.open(edited).size == (32, 32)
-
-
-def test_lora_and_single_file(loaded, tmp_path, capsys):
-    """--lora PATH[:SCALE] (scale 0 is the plain model, scale 1 changes pixels) and
-    --renderer FILE.safetensors (the same pixels as the directory it was written from), or a
-    one-line error for a family without them."""
+def test_cli_lora_and_single_file(loaded, tmp_path, capsys):
+    """The CLI: edit; --lora PATH[:SCALE] (scale 0 is the plain model, scale 1 changes
+    pixels); --renderer FILE.safetensors (the same pixels as the directory it was written
+    from); or a one-line error for a family without them."""
     from limner.cli import main
     from model.tiny import save_tiny_lora, save_tiny_single_file
 
-    key, path, dtype, lim, before = loaded
+    key, path, dtype, lim, before, shared = loaded
     caps = lim.renderer.capabilities
-    plain = arr(lim.generate(PROMPT, size="32x32", seed=1)[0].image)
+    if "plain" not in shared:
+        one = lim.generate(PROMPT, size="32x32", seed=1)[0]
+        shared["plain"], shared["file"] = arr(one.image), one.data
+    plain = shared["plain"]
     common = [PROMPT, "--size", "32x32", "--seed", "1", "--device", "cpu", "--dtype", dtype,
               "--steps", "2"]
+    first, edited = tmp_path / "first.png", tmp_path / "edited.png"
+    first.write_bytes(shared["file"])       # a limner file: it carries its Plan
+    assert main(["edit", str(first), "make the apple blue", "-o", str(edited), "--renderer",
+                 path, *common[3:]]) == 0
+    assert Image.open(edited).size == (32, 32)
     if caps.lora:
         lora = save_tiny_lora(path, tmp_path / "lora")
     else:   # refused before the file is read
