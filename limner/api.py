@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from planner.schema import MAX_SEED, Plan, PlanError, SizeError, check_seed, parse_size
+from render.text_modes import TEXT_MODES
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -76,6 +77,16 @@ class GeneratedImage:
 
         return write_atomic(path, self.data, overwrite=overwrite)
 
+    @property
+    def texts(self) -> list[dict]:
+        """Who drew each of the Plan's texts: ``[{"id", "text", "mode", "drawn_by" ("model"
+        or "text engine"), "ocr"}]`` as the renderer reported it (render/text_modes.py);
+        without a report (the draft renderer, redrawn edit regions) the text engine drew
+        every text exactly."""
+        import json
+
+        return json.loads(_stamp_texts(self.image, self.plan))
+
 
 @dataclass(frozen=True)
 class GenerateResult:
@@ -99,6 +110,19 @@ class GenerateResult:
     @property
     def plan(self) -> Plan:
         return self.images[0].plan
+
+
+def _stamp_texts(image: Any, plan: Plan) -> str:
+    """The per-text report in ``image.info["limner.texts"]`` (JSON), written when the
+    renderer left none: then the text engine drew every text (the draft renderer, redrawn
+    edit regions). Encoding stores it in the file's metadata."""
+    import json
+
+    if not image.info.get("limner.texts"):
+        image.info["limner.texts"] = json.dumps(
+            [{"id": t.id, "text": t.content, "mode": "exact", "drawn_by": "text engine",
+              "ocr": None} for t in plan.texts], ensure_ascii=False)
+    return image.info["limner.texts"]
 
 
 def _choice(value: str, allowed: Sequence[str], param: str) -> str:
@@ -237,7 +261,7 @@ class Limner:
                  output_format: str = "png", output_compression: int | None = None,
                  references: Sequence[Any] = (),
                  on_image: Callable[[int, GeneratedImage], None] | None = None,
-                 moderation: str = "auto") -> GenerateResult:
+                 moderation: str = "auto", text: str = "auto") -> GenerateResult:
         """Prompt (or a saved Plan) → n encoded images with their Plans and seeds.
 
         Args:
@@ -252,7 +276,12 @@ class Limner:
                 (the CLI saves files and moves its progress bar there).
             moderation: ``auto`` (default) or ``low`` (less strict; see
                 planner/moderation.py). A refusal raises ModerationError.
+            text: who draws the Plan's texts: ``exact`` (the text engine), ``native`` (the
+                model, where its family draws text), ``auto`` (default: native, read back
+                by OCR and drawn exactly where the reading differs). Each image's ``texts``
+                says which way each text went.
         """
+        _choice(text, TEXT_MODES, "text")
         if plan is not None and not isinstance(plan, Plan):
             try:
                 plan = Plan.model_validate(plan)
@@ -277,16 +306,16 @@ class Limner:
                                background=background, references=len(refs))
         result = self.render(plans, output_format=output_format,
                              output_compression=output_compression, references=refs,
-                             on_image=on_image)
+                             on_image=on_image, text=text)
         return self._noted(result, None, plans[0])
 
     def render(self, plans: Sequence[Plan], *, output_format: str = "png",
                output_compression: int | None = None,
                references: Sequence["Image.Image"] = (),
-               on_image: Callable[[int, GeneratedImage], None] | None = None
-               ) -> GenerateResult:
+               on_image: Callable[[int, GeneratedImage], None] | None = None,
+               text: str = "auto") -> GenerateResult:
         """Plans → encoded images (no planning), one Plan at a time so ``on_image`` can
-        report each image as soon as it is ready."""
+        report each image as soon as it is ready. ``text``: see :meth:`generate`."""
         from render.base import RenderOptions
         from render.encode import encode_image
 
@@ -295,7 +324,8 @@ class Limner:
         # background"): check the format against the Plans themselves.
         _check_output(output_format, output_compression, any(p.transparent for p in plans))
         refs = tuple(_references(references))
-        options = RenderOptions(font=self.font, references=refs)
+        options = RenderOptions(font=self.font, references=refs,
+                                text_mode=_choice(text, TEXT_MODES, "text"))
         made_from = _sources(None, None, references, refs)
         out: list[GeneratedImage] = []
         name = self.renderer.name
@@ -306,6 +336,7 @@ class Limner:
                 options = _with_subjects(options, out[0].image, plans[0], takes)
             result = self.renderer.render([plan], options)
             image, p, s = result.images[0], result.plans[0], result.seeds[0]
+            _stamp_texts(image, p)
             data = encode_image(image, p, seed=s, renderer=result.renderer,
                                 digital_source_type=self.renderer.digital_source_type,
                                 fmt=output_format, compression=output_compression,
@@ -323,7 +354,8 @@ class Limner:
              size: str | tuple[int, int] | None = None, quality: str = "auto",
              background: str = "auto", output_format: str = "png",
              output_compression: int | None = None, input_fidelity: str = "low",
-             seed: int | None = None, moderation: str = "auto") -> GenerateResult:
+             seed: int | None = None, moderation: str = "auto",
+             text: str = "auto") -> GenerateResult:
         """Edit an image (or a Plan) in plain language; only what changed is redrawn.
 
         With a Plan (given, or embedded in a limner image) the instruction revises it and
@@ -338,6 +370,8 @@ class Limner:
             n: 1-10 variants (seeds ``seed + i``). size: WxH to change the canvas.
             background: auto | transparent | opaque. input_fidelity: low | high.
             seed: the seed of the first variant (default: the Plan's).
+            text: exact | native | auto, as in :meth:`generate`; a region redrawn inside
+                an existing picture always gets its text from the text engine.
         Returns:
             GenerateResult; each image's Plan is the revised Plan.
         Raises:
@@ -355,6 +389,7 @@ class Limner:
         _choice(background, BACKGROUNDS, "background")
         _choice(output_format, OUTPUT_FORMATS, "output_format")
         _choice(input_fidelity, ("low", "high"), "input_fidelity")
+        _choice(text, TEXT_MODES, "text")
         if not isinstance(n, int) or not 1 <= n <= MAX_N:
             raise LimnerError(f"n must be an integer from 1 to {MAX_N}; got {n!r}", "n")
         if seed is not None:
@@ -376,8 +411,9 @@ class Limner:
                                      quality=quality, background=background,
                                      output_format=output_format,
                                      output_compression=output_compression,
-                                     references=[picture, *refs], moderation=moderation)
-            options = RenderOptions(font=self.font, references=tuple(refs),
+                                     references=[picture, *refs], moderation=moderation,
+                                     text=text)
+            options = RenderOptions(font=self.font, references=tuple(refs), text_mode=text,
                                     extra={"input_fidelity": input_fidelity,
                                            "fidelity": fidelity(input_fidelity),
                                            "instruction": instruction,
@@ -517,6 +553,7 @@ class Limner:
                  ingredients: Any = ()) -> GeneratedImage:
         from render.encode import encode_image
 
+        _stamp_texts(image, plan)
         data = encode_image(image, plan, seed=plan.seed, renderer=self.renderer.name,
                             digital_source_type=self.renderer.digital_source_type,
                             fmt=fmt, compression=compression, ingredients=ingredients)

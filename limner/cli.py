@@ -20,8 +20,12 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 
 
 RENDERER_HELP = ("draft, a diffusion preset (sdxl, sdxl-lightning, sdxl-turbo, sd35, "
-                 "flux-schnell, flux-dev, pixart), a local pipeline directory or a "
+                 "flux-schnell, flux-dev, pixart, qwen-image, z-image-turbo, z-image, "
+                 "flux2-klein, flux2-klein-base, flux2-dev), a local pipeline directory or a "
                  ".safetensors checkpoint")
+TEXT_HELP = ("exact|native|auto: who draws the quoted text (exact: limner's text engine; "
+             "native: the model, where it can; auto: native, checked by OCR in its box and "
+             "redrawn exactly where it reads wrong)")
 
 
 DTYPE_HELP = "float32|float16|bfloat16 for a neural renderer (default: the preset's on GPU)"
@@ -87,6 +91,11 @@ def plan(
     references: int = typer.Option(0, "--references", min=0, max=16,
                                    help="how many reference images the prompt names "
                                         "(\"the cup from image 2\"): plan without the images"),
+    explain: bool = typer.Option(False, "--explain",
+                                 help="also print what --renderer reads: its structured "
+                                      "prompt, or its prompt segments and their boxes"),
+    renderer: str = typer.Option("draft", "--renderer", help=RENDERER_HELP),
+    text: str = typer.Option("auto", "--text", help=TEXT_HELP),
 ) -> None:
     """Turn a prompt into a Plan (no pixels)."""
     if schema:
@@ -105,6 +114,32 @@ def plan(
         typer.echo(p.to_json())
     else:
         _print_plan_tree(p)
+    if explain:
+        _explain(p, renderer, text)
+
+
+def _explain(plan, renderer: str, text: str) -> None:
+    """Print what ``renderer`` reads for ``plan`` (no weights are loaded)."""
+    from render.text_modes import TEXT_MODES
+
+    if text not in TEXT_MODES:
+        _fail(f"--text must be one of {', '.join(TEXT_MODES)}; got {text!r}")
+    if renderer == "draft":
+        typer.echo("\n--renderer draft reads the Plan itself: it draws every element and "
+                   "text exactly (no prompt)")
+        return
+    from render.diffusion import explain
+
+    segments = explain(renderer, plan, text)
+    typer.echo(f"\n--renderer {renderer} reads:")
+    if len(segments) == 1:
+        typer.echo(segments[0][0])
+        return
+    for i, (words, boxes, invert) in enumerate(segments):
+        where = ("everywhere" if not boxes else
+                 ("outside " if invert else "inside ")
+                 + " ".join("[" + ", ".join(f"{v:.2f}" for v in b) + "]" for b in boxes))
+        typer.echo(f"segment {i} ({where}): {words}")
 
 
 def _load_plan(path: Path):
@@ -155,6 +190,7 @@ def generate(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace existing files"),
     moderation: str = typer.Option("auto", "--moderation",
                                    help="auto|low: how strict the prompt filter is"),
+    text: str = typer.Option("auto", "--text", help=TEXT_HELP),
     reference: Optional[list[Path]] = typer.Option(
         None, "--reference", "-r", help="reference image the prompt may name (\"the bottle "
         "from image 1\", \"these products\"); repeat, up to 16"),
@@ -206,7 +242,7 @@ def generate(
         result = lim.generate(prompt, plan=plan_obj, n=n, size=size, seed=seed,
                               quality=quality, background=background, output_format=fmt,
                               output_compression=compression, on_image=save,
-                              moderation=moderation,
+                              moderation=moderation, text=text,
                               references=[str(r) for r in reference or []])
     _warn(result.notes)
 
@@ -409,6 +445,7 @@ def edit(
     steps: Optional[int] = typer.Option(None, "--steps", help=STEPS_HELP),
     lora: Optional[list[str]] = typer.Option(None, "--lora", help=LORA_HELP),
     base: Optional[str] = typer.Option(None, "--base", help=BASE_HELP),
+    text: str = typer.Option("auto", "--text", help=TEXT_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing -o file"),
 ) -> None:
     """Edit in plain language: a session turn, or an image file (with an optional mask)."""
@@ -426,7 +463,8 @@ def edit(
                  **_neural_options(renderer, dtype=dtype, steps=steps,
                                    loras=tuple(lora) if lora else None, base=base))
     kw = dict(size=size, quality=quality, background=background, output_format=fmt or "png",
-              output_compression=compression, input_fidelity=input_fidelity, seed=seed)
+              output_compression=compression, input_fidelity=input_fidelity, seed=seed,
+              text=text)
     refs = [str(r) for r in reference or []]
     if session is not None or session_dir is not None:
         data = _edit_session(lim, session, session_dir, args, new, mask, refs, kw)

@@ -72,6 +72,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("limner.server")
 
 from planner.schema import MAX_PROMPT_CHARS  # noqa: E402  (the one prompt cap)
+from render.text_modes import TEXT_MODES  # noqa: E402  (exact | native | auto)
 MAX_INPUT_IMAGES = 16
 MAX_PARTIAL_IMAGES = 3
 INPUT_FORMATS = ("PNG", "JPEG", "WEBP")
@@ -507,7 +508,7 @@ class ProcessWorkers:
 # --- requests: OpenAI names in, limner names out --------------------------------------------
 _COMMON_FIELDS = ("prompt", "model", "n", "quality", "size", "response_format", "output_format",
                   "output_compression", "moderation", "background", "stream", "partial_images",
-                  "user", "safety_identifier", "seed")
+                  "user", "safety_identifier", "seed", "text")
 GENERATION_FIELDS = _COMMON_FIELDS + ("style",)
 EDIT_FORM_FIELDS = _COMMON_FIELDS + ("input_fidelity", "image", "image[]", "mask")
 EDIT_JSON_FIELDS = _COMMON_FIELDS + ("input_fidelity", "images", "mask")
@@ -526,6 +527,7 @@ class ImageRequest:
     output_format: str = "png"
     output_compression: int | None = None
     moderation: str = "auto"
+    text: str = "auto"          # who draws the Plan's texts (render/text_modes.py)
     stream: bool = False
     partial_images: int = 0
     seed: int = 0
@@ -638,6 +640,7 @@ def parse_common(f: _Fields, model: str) -> dict:
         background=f.choice("background", ("transparent", "opaque", "auto"), "auto"),
         output_format=output_format, output_compression=compression,
         moderation=f.choice("moderation", ("low", "auto"), "auto"),
+        text=f.choice("text", TEXT_MODES, "auto"),
         stream=stream, partial_images=partial_images,
         seed=secrets.randbelow(MAX_SEED + 1) if seed is None else seed, notes=tuple(notes))
 
@@ -864,7 +867,8 @@ def images_response(req: ImageRequest, result: Any, served: tuple[str, ...],
     images = result.images
     data = [{"b64_json": base64.b64encode(img.data).decode("ascii"),
              "revised_prompt": describe_plan(img.plan),
-             "limner": {"plan": img.plan.model_dump(mode="json"), "seed": img.seed}}
+             "limner": {"plan": img.plan.model_dump(mode="json"), "seed": img.seed,
+                        "texts": img.texts}}
             for img in images]
     return {"created": int(time.time()), "data": data,
             **_image_meta(images[0].plan, req.output_format, result.renderer),
@@ -942,7 +946,7 @@ def render_plan(limner: "Limner", plan: "Plan", req: ImageRequest) -> "Generated
     """One image of a given Plan (moderated by its words, output options checked)."""
     return limner.generate(plan=plan, output_format=req.output_format,
                            output_compression=req.output_compression,
-                           moderation=req.moderation).images[0]
+                           moderation=req.moderation, text=req.text).images[0]
 
 
 def run_describe(limner: "Limner", image: bytes, question: str | None) -> dict:
@@ -955,7 +959,7 @@ def run_generate(limner: "Limner", req: ImageRequest) -> Any:
                            quality=req.quality, background=req.background,
                            output_format=req.output_format,
                            output_compression=req.output_compression,
-                           moderation=req.moderation)
+                           moderation=req.moderation, text=req.text)
 
 
 def run_edit(limner: "Limner", req: ImageRequest) -> Any:
@@ -970,7 +974,7 @@ def run_edit(limner: "Limner", req: ImageRequest) -> Any:
                        background=req.background, output_format=req.output_format,
                        output_compression=req.output_compression,
                        input_fidelity=req.input_fidelity, seed=req.seed,
-                       moderation=req.moderation)
+                       moderation=req.moderation, text=req.text)
 
 
 class EventChannel:

@@ -24,6 +24,10 @@ _BUILDS = {
     "flux": ("model.tiny_builds.flux", "FluxPipeline", {"guidance": False}),
     "flux-dev": ("model.tiny_builds.flux", "FluxPipeline", {"guidance": True}),
     "pixart": ("model.tiny_builds.pixart", "PixArtSigmaPipeline", {}),
+    "qwenimage": ("model.tiny_builds.qwenimage", "QwenImagePipeline", {}),
+    "zimage": ("model.tiny_builds.zimage", "ZImagePipeline", {}),
+    "flux2-klein": ("model.tiny_builds.flux2", "Flux2KleinPipeline", {"variant": "klein"}),
+    "flux2-dev": ("model.tiny_builds.flux2", "Flux2Pipeline", {"variant": "dev"}),
 }
 
 #: Every tiny build (one per family, plus variants whose weights differ: flux-dev).

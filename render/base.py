@@ -30,6 +30,9 @@ class RenderOptions:
     references: tuple[Any, ...] = ()     # PIL images, indexed by ObjectElement.reference
     device: str | None = None
     extra: dict = field(default_factory=dict)
+    # Who draws the Plan's text (render/text_modes.py): exact (the text engine), native (the
+    # model, for families with native text), auto (native, checked by OCR, fixed where wrong)
+    text_mode: str = "auto"
 
 
 @dataclass(frozen=True)

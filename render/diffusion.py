@@ -228,6 +228,8 @@ def _repeat(kwargs: dict, n: int) -> dict:
 
 # --- the renderer ---------------------------------------------------------------------------
 
+# Negative-prompt words that steer a model away from lettering: dropped when it draws text.
+_TEXT_WORDS = {"text", "letters", "words", "typography", "lettering"}
 _LOAD_KEYS = {f.name for f in dataclasses.fields(LoadOptions)}
 _KNOBS = {f.name for f in dataclasses.fields(DiffusionOptions)}
 
@@ -264,6 +266,24 @@ def _families_with(flag: str) -> list[str]:
     from render.families import FAMILIES
 
     return [k for k in FAMILIES if getattr(get_family(k).capabilities, flag)]
+
+
+def explain(name: str, plan: Plan, text_mode: str = "auto") -> list[tuple[str, tuple, bool]]:
+    """What renderer ``name`` reads for ``plan``, without loading weights (``limner plan
+    --explain``): the family's conditioning as the renderer would use it, i.e. one structured
+    prompt for an LLM-encoder family, the prompt segments and their boxes for a regional one.
+
+    Returns:
+        ``[(text, boxes, invert), ...]``, the global segment first.
+    Raises:
+        RenderError / ModelError: an unknown renderer or a directory no family matches.
+    """
+    from render.keying import key_for
+
+    _, _, family, _ = _source(name)
+    key = key_for(plan)[1] if plan.transparent and not family.capabilities.alpha else None
+    segs = family.conditioning(plan, key, text_mode=text_mode)
+    return segs if family.capabilities.regional else segs[:1]
 
 
 def _variant(preset: RendererPreset, name: str) -> RendererPreset:
@@ -363,9 +383,21 @@ class DiffusionRenderer:
         return dict(num_inference_steps=tier.steps, output_type="np",
                     **self.family.guidance(tier, self.options)[1], **call)
 
-    def _embeds(self, texts: list[list[str]], tier: Tier) -> tuple[Embeds, list[int]]:
+    def _embeds(self, texts: list[list[str]], tier: Tier, text_mode: str = "exact"
+                ) -> tuple[Embeds, list[int]]:
         return encode_segments(self.pipe, self.family, texts, self.preset,
-                               self.options.negative_prompt, self._guided(tier), self.device)
+                               self._negative(text_mode), self._guided(tier), self.device)
+
+    def _negative(self, text_mode: str) -> str:
+        """The negative prompt; when the model draws the text itself, without the words
+        that would steer it away from lettering."""
+        from render.text_modes import effective_mode
+
+        neg = self.options.negative_prompt
+        if effective_mode(text_mode, self.capabilities.native_text) == "exact":
+            return neg
+        return ", ".join(w.strip() for w in neg.split(",")
+                         if w.strip().lower() not in _TEXT_WORDS)
 
     def sample(self, inits: list["Image.Image"] | None, size: tuple[int, int], tier: Tier,
                call: dict, generators: list, layout: RegionLayout | None = None
@@ -419,10 +451,11 @@ class DiffusionRenderer:
         return RenderResult(images=images, plans=plan_list, seeds=[p.seed for p in plan_list],
                             renderer=self.name)
 
-    def _segments(self, plan: Plan, key_name: str | None = None) -> list[tuple]:
+    def _segments(self, plan: Plan, key_name: str | None = None, text_mode: str = "exact"
+                  ) -> list[tuple]:
         """The family's conditioning of ``plan``; the global segment only when regional
         prompting is off or the family has none."""
-        segs = self.family.conditioning(plan, key_name)
+        segs = self.family.conditioning(plan, key_name, text_mode=text_mode)
         return segs if self.options.regional and self.capabilities.regional else segs[:1]
 
     def _shape(self, plan: Plan) -> tuple:
@@ -465,8 +498,9 @@ class DiffusionRenderer:
         keys = [key_for(p) if p.transparent and not self.capabilities.alpha else None
                 for p in plans]
         keyed = [plan_on_key(p, k[0]) if k else p for p, k in zip(plans, keys)]
-        segments = [self._segments(p, k[1] if k else None) for p, k in zip(plans, keys)]
-        embeds, lengths = self._embeds([[t for t, _, _ in s] for s in segments], tier)
+        mode = options.text_mode
+        segments = [self._segments(p, k[1] if k else None, mode) for p, k in zip(plans, keys)]
+        embeds, lengths = self._embeds([[t for t, _, _ in s] for s in segments], tier, mode)
         scale = self.pipe.vae_scale_factor
         layout = (layout_for(segments, lengths, (size[1] // scale, size[0] // scale))
                   if len(lengths) > 1 else None)
@@ -479,20 +513,29 @@ class DiffusionRenderer:
 
     def _finish(self, image: "Image.Image", plan: Plan, key, options: RenderOptions
                 ) -> "Image.Image":
-        """Sampled image → final: upscale to the Plan's size, key out the background, text."""
-        from render.harmonise import apply_text
+        """Sampled image → final: upscale to the Plan's size, key out the background, text
+        (render/text_modes.py: the text engine draws what the model did not draw right; the
+        per-text report goes to ``info["limner.texts"]`` as JSON)."""
+        import json
+
         from render.keying import extract_alpha, trimap_background
+        from render.text_modes import finish_texts
 
         if image.size != plan.size:
-            image = self.upscale(image, plan)
+            image = self.upscale(image, plan, options.text_mode)
         if key is not None:
             image = extract_alpha(image, key[0], trimap_background(plan, image.size))
         inpaint = (self._ring_inpaint(plan) if self.options.harmonise_inpaint and key is None
                    else None)
-        out = apply_text(image, plan, font=options.font or self.font, inpaint=inpaint)
-        return out if plan.transparent else out.convert("RGB")
+        out, report = finish_texts(image, plan, options.text_mode,
+                                   self.capabilities.native_text,
+                                   font=options.font or self.font, inpaint=inpaint)
+        out = out if plan.transparent else out.convert("RGB")
+        out.info["limner.texts"] = json.dumps(report, ensure_ascii=False)
+        return out
 
-    def upscale(self, image: "Image.Image", plan: Plan) -> "Image.Image":
+    def upscale(self, image: "Image.Image", plan: Plan, text_mode: str = "exact"
+                ) -> "Image.Image":
         """Resize to the Plan's size; when that is larger than sampled and the family has
         img2img, refine it with a tiled low-strength img2img (render/tiling.py) conditioned
         on the global prompt."""
@@ -509,7 +552,8 @@ class DiffusionRenderer:
         tier = self.tier(plan.quality)
         tier = Tier(steps=max(tier.steps, int(np.ceil(1.0 / self.options.upscale_strength))),
                     guidance=tier.guidance, strength=self.options.upscale_strength)
-        embeds, _ = self._embeds([[self._segments(plan)[0][0]]], tier)
+        embeds, _ = self._embeds([[self._segments(plan, text_mode=text_mode)[0][0]]], tier,
+                                 text_mode)
         one = self.family.call_kwargs(embeds)
         counter = iter(range(1 << 30))
 

@@ -15,6 +15,8 @@ only draws what it is given.
 
 from __future__ import annotations
 
+import dataclasses
+
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
@@ -157,6 +159,9 @@ def apply_edit(renderer, previous: "Image.Image | None", plan0: Plan, plan1: Pla
         m = ImageChops.multiply(m, mask)
     if m.getbbox() is None:
         return EditResult(previous.copy(), plan1, d, m)
+    # Only the masked pixels are redrawn, so text is drawn exactly there (render/text_modes.py's
+    # native and auto modes apply when a Plan is rendered whole, above).
+    options = dataclasses.replace(options, text_mode="exact")
     new = inpaint(previous, plan1, m, options) if inpaint else renderer.render(plan1, options).image
     if new.size != size:
         new = new.resize(size, Image.LANCZOS)

@@ -91,7 +91,8 @@ def _fields(plan: Plan, seed: int, renderer: str, digital_source_type: str) -> d
 def build_xmp(fields: dict[str, str]) -> bytes:
     """An XMP packet with the IPTC digital source type, the disclosure and limner's fields."""
     own = "".join(f"<limner:{k}>{escape(fields[k])}</limner:{k}>"
-                  for k in ("seed", "renderer", "version", "plan", "drawn") if k in fields)
+                  for k in ("seed", "renderer", "version", "plan", "drawn", "texts")
+                  if k in fields)
     text = (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">'
@@ -113,7 +114,8 @@ def _png_info(fields: dict[str, str], xmp: bytes):
     info = PngImagePlugin.PngInfo()
     info.add_itxt("Software", f"limner {fields['version']}")
     info.add_itxt("Description", fields["disclosure"])
-    for key in ("plan", "seed", "renderer", "version", "digital_source_type", "drawn"):
+    for key in ("plan", "seed", "renderer", "version", "digital_source_type", "drawn",
+                "texts"):
         if key in fields:
             info.add_itxt(f"limner.{key}", fields[key], zip=key in ("plan", "drawn"))
     info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"))
@@ -142,6 +144,8 @@ def encode_image(image: "Image.Image", plan: Plan, *, seed: int, renderer: str,
     fields = _fields(plan, seed, renderer, digital_source_type)
     if image.info.get("limner.drawn"):  # what each object became (render/draft.py)
         fields["drawn"] = str(image.info["limner.drawn"])
+    if image.info.get("limner.texts"):  # who drew each text (render/text_modes.py)
+        fields["texts"] = str(image.info["limner.texts"])
     xmp = build_xmp(fields)
     keep_alpha = plan.transparent and fmt != "jpeg"
     mode = "RGBA" if keep_alpha else "RGB"

@@ -151,7 +151,9 @@ class _Group:
         n = len(self.members)
         head = " ".join(w for w in (colour_words(self.color), self.label if n == 1
                                     else plural(self.label)) if w)
-        return f"{number_word(n)} {head}" if n > 1 else f"a {head}"
+        if n > 1:
+            return f"{number_word(n)} {head}"
+        return f"{'an' if head[:1].lower() in 'aeiou' else 'a'} {head}"
 
 
 def _groups(plan: Plan) -> list[_Group]:

@@ -2,7 +2,7 @@
 (Flux2Pipeline, Mistral3ForConditionalGeneration encoder).
 
 Real classes, random weights: Flux2Transformer2DModel (1 double + 1 single block, 2 heads of
-16), AutoencoderKLFlux2 (one block of width 8, 2 latent channels patched 2x2 to 8), and an LLM
+16), AutoencoderKLFlux2 (four blocks of width 8-16, 2 latent channels patched 2x2 to 8), and an LLM
 encoder of width 16. The pipelines stack the hidden states of fixed layers ((9, 18, 27) for
 [klein], (10, 20, 30) for [dev]), so the tiny encoders are that deep (27 / 30 layers of width
 16: still a few thousand parameters each) and the real call path runs unchanged.
@@ -31,9 +31,11 @@ def _transformer(guidance: bool):
 def _vae():
     from diffusers import AutoencoderKLFlux2
 
+    # four blocks: 8x spatial compression as the real VAE (then 2x2 patches: 16x per token)
     return AutoencoderKLFlux2(
-        sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
-        up_block_types=("UpDecoderBlock2D",), block_out_channels=(8,), layers_per_block=1,
+        sample_size=32, in_channels=3, out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(8, 8, 16, 16), layers_per_block=1,
         latent_channels=2, norm_num_groups=4, use_quant_conv=False,
         use_post_quant_conv=False).eval()
 

@@ -1,7 +1,7 @@
 """Tiny Qwen-Image (QwenImagePipeline; Img2Img and Inpaint share its components).
 
 Real classes, random weights: QwenImageTransformer2DModel (2 blocks, 2 heads of 16),
-AutoencoderKLQwenImage (base width 12, 4-channel latents, 8x spatial compression),
+AutoencoderKLQwenImage (base width 8, 4-channel latents, 8x spatial compression as the real one),
 Qwen2_5_VLForConditionalGeneration (2 text layers of width 16, a 1-block vision tower) and an
 offline byte-level Qwen2Tokenizer with the chat special tokens the pipeline's template uses.
 Published sizes live in configs/architectures.yaml; this only has the same shape of parts.
@@ -48,8 +48,8 @@ def build() -> dict:
         attention_head_dim=16, num_attention_heads=2, joint_attention_dim=TEXT_WIDTH,
         guidance_embeds=False, axes_dims_rope=(8, 4, 4))
     vae = AutoencoderKLQwenImage(
-        base_dim=12, z_dim=z_dim, dim_mult=[1, 2, 4], num_res_blocks=1,
-        temperal_downsample=[False, True], latents_mean=[0.0] * z_dim,
+        base_dim=8, z_dim=z_dim, dim_mult=[1, 1, 2, 2], num_res_blocks=1,
+        temperal_downsample=[False, True, True], latents_mean=[0.0] * z_dim,
         latents_std=[1.0] * z_dim)
     tok = qwen_tokenizer()
     # Qwen-Image's scheduler config shifts timesteps with the image size (use_dynamic_shifting)

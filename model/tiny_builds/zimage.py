@@ -36,14 +36,15 @@ def build() -> dict:
         all_patch_size=(2,), all_f_patch_size=(1,), in_channels=16, dim=32, n_layers=2,
         n_refiner_layers=1, n_heads=2, n_kv_heads=2, norm_eps=1e-5, qk_norm=True,
         cap_feat_dim=TEXT_WIDTH, rope_theta=256.0, t_scale=1000.0, axes_dims=[8, 4, 4],
-        axes_lens=[256, 32, 32])
+        axes_lens=[1024, 128, 128])   # the first axis must hold the longest caption
     # the pad tokens are allocated with torch.empty: give them values so no NaN sneaks in
     with torch.no_grad():
         transformer.x_pad_token.normal_(0.0, 0.02)
         transformer.cap_pad_token.normal_(0.0, 0.02)
     vae = AutoencoderKL(
-        in_channels=3, out_channels=3, block_out_channels=(8, 16), layers_per_block=1,
-        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
+        # four blocks: 8x spatial compression, as FLUX.1's VAE that Z-Image uses
+        in_channels=3, out_channels=3, block_out_channels=(8, 8, 16, 16), layers_per_block=1,
+        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
         latent_channels=16, norm_num_groups=4, sample_size=32, use_quant_conv=False,
         use_post_quant_conv=False, scaling_factor=0.3611, shift_factor=0.1159).eval()
     tok = qwen_tokenizer()

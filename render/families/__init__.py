@@ -19,6 +19,10 @@ FAMILIES = {
     "sd3": "render.families.sd3",
     "flux": "render.families.flux",
     "pixart": "render.families.pixart",
+    "qwenimage": "render.families.qwenimage",
+    "zimage": "render.families.zimage",
+    "flux2": "render.families.flux2",
+    "flux2-klein": "render.families.flux2_klein",
 }
 
 __all__ = ["Capabilities", "Embeds", "FAMILIES", "Family", "Pipelines", "family_for_directory",

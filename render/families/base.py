@@ -31,7 +31,9 @@ Data (class attributes):
 
 Hooks (override only what differs; the defaults fit diffusers' usual pipelines):
     variant_of(pipe, source) -> preset name: the tier set read from what the weights are.
-    conditioning(plan, key_name) -> segments ``[(text, boxes, invert), ...]``, global first.
+    conditioning(plan, key_name, text_mode) -> segments ``[(text, boxes, invert), ...]``,
+        global first. ``text_mode`` (render/text_modes.py) tells a family with native text
+        whether to ask for the quoted texts or for empty text areas; others ignore it.
         A regional family returns one segment per element; a family whose text encoder is
         an LLM returns ``[(structured_prompt, (), True)]``: one global segment.
     guidance(tier, options) -> (cfg, kwargs): whether the call reads a negative prompt
@@ -205,8 +207,8 @@ class Family:
         return self.presets[0]
 
     # --- the Plan as conditioning ------------------------------------------------------
-    def conditioning(self, plan: "Plan", key_name: str | None = None
-                     ) -> list[tuple[str, tuple, bool]]:
+    def conditioning(self, plan: "Plan", key_name: str | None = None,
+                     text_mode: str = "exact") -> list[tuple[str, tuple, bool]]:
         from render.prompts import prompt_segments
 
         return prompt_segments(plan, key_name)
