@@ -71,21 +71,15 @@ class GeneratedImage:
     seed: int
     data: bytes          # the encoded file, metadata included
     format: str          # png | jpeg | webp
+    # Who drew each of the Plan's texts: ``[{"id", "text", "mode", "drawn_by" ("model" or
+    # "text engine"), "ocr"}]`` as the renderer reported it (render/text_modes.py); without
+    # a report (the draft renderer, redrawn edit regions) the text engine drew them all.
+    texts: tuple = ()
 
     def save(self, path: str, overwrite: bool = False) -> str:
         from render.encode import write_atomic
 
         return write_atomic(path, self.data, overwrite=overwrite)
-
-    @property
-    def texts(self) -> list[dict]:
-        """Who drew each of the Plan's texts: ``[{"id", "text", "mode", "drawn_by" ("model"
-        or "text engine"), "ocr"}]`` as the renderer reported it (render/text_modes.py);
-        without a report (the draft renderer, redrawn edit regions) the text engine drew
-        every text exactly."""
-        import json
-
-        return json.loads(_stamp_texts(self.image, self.plan))
 
 
 @dataclass(frozen=True)
@@ -112,17 +106,17 @@ class GenerateResult:
         return self.images[0].plan
 
 
-def _stamp_texts(image: Any, plan: Plan) -> str:
-    """The per-text report in ``image.info["limner.texts"]`` (JSON), written when the
-    renderer left none: then the text engine drew every text (the draft renderer, redrawn
-    edit regions). Encoding stores it in the file's metadata."""
+def _stamp_texts(image: Any, plan: Plan) -> tuple:
+    """The per-text report in ``image.info["limner.texts"]`` (JSON, which encoding stores in
+    the file's metadata), written when the renderer left none: then the text engine drew
+    every text (the draft renderer, redrawn edit regions). Returns the report."""
     import json
 
     if not image.info.get("limner.texts"):
         image.info["limner.texts"] = json.dumps(
             [{"id": t.id, "text": t.content, "mode": "exact", "drawn_by": "text engine",
               "ocr": None} for t in plan.texts], ensure_ascii=False)
-    return image.info["limner.texts"]
+    return tuple(json.loads(image.info["limner.texts"]))
 
 
 def _choice(value: str, allowed: Sequence[str], param: str) -> str:
@@ -336,13 +330,13 @@ class Limner:
                 options = _with_subjects(options, out[0].image, plans[0], takes)
             result = self.renderer.render([plan], options)
             image, p, s = result.images[0], result.plans[0], result.seeds[0]
-            _stamp_texts(image, p)
+            texts = _stamp_texts(image, p)
             data = encode_image(image, p, seed=s, renderer=result.renderer,
                                 digital_source_type=self.renderer.digital_source_type,
                                 fmt=output_format, compression=output_compression,
                                 ingredients=made_from)
             out.append(GeneratedImage(image=image, plan=p, seed=s, data=data,
-                                      format=output_format))
+                                      format=output_format, texts=texts))
             name = result.renderer
             if on_image is not None:
                 on_image(i, out[-1])
@@ -553,11 +547,12 @@ class Limner:
                  ingredients: Any = ()) -> GeneratedImage:
         from render.encode import encode_image
 
-        _stamp_texts(image, plan)
+        texts = _stamp_texts(image, plan)
         data = encode_image(image, plan, seed=plan.seed, renderer=self.renderer.name,
                             digital_source_type=self.renderer.digital_source_type,
                             fmt=fmt, compression=compression, ingredients=ingredients)
-        return GeneratedImage(image=image, plan=plan, seed=plan.seed, data=data, format=fmt)
+        return GeneratedImage(image=image, plan=plan, seed=plan.seed, data=data, format=fmt,
+                              texts=texts)
 
     # --- moderation, understanding, provenance -----------------------------------------
     def _moderate(self, text: str | None, level: str = "auto", param: str = "prompt") -> None:

@@ -868,7 +868,7 @@ def images_response(req: ImageRequest, result: Any, served: tuple[str, ...],
     data = [{"b64_json": base64.b64encode(img.data).decode("ascii"),
              "revised_prompt": describe_plan(img.plan),
              "limner": {"plan": img.plan.model_dump(mode="json"), "seed": img.seed,
-                        "texts": img.texts}}
+                        "texts": list(img.texts)}}
             for img in images]
     return {"created": int(time.time()), "data": data,
             **_image_meta(images[0].plan, req.output_format, result.renderer),

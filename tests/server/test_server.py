@@ -556,3 +556,17 @@ def test_edit_notes_what_the_renderer_could_not_do(server):
         client.images.edit(prompt="make the car blue",
                            image=("p.png", buf.getvalue(), "image/png"))
     assert e.value.body["param"] == "prompt" and "renderer" in e.value.body["message"]
+
+
+def test_text_mode_field_and_report(server):
+    """``text`` (exact|native|auto) is accepted as an extra field; each image says who drew
+    each text (the draft renderer: always the text engine); a bad value is a 400."""
+    client = server.client()
+    r = client.images.generate(prompt=POSTER, size="512x512",
+                               extra_body={"seed": 1, "text": "native"})
+    texts = r.data[0].model_extra["limner"]["texts"]
+    assert [t["text"] for t in texts] == ["OPEN LATE"]
+    assert texts[0]["drawn_by"] == "text engine" and texts[0]["mode"] == "exact"
+    with pytest.raises(openai.BadRequestError) as e:
+        client.images.generate(prompt=POSTER, size="512x512", extra_body={"text": "loud"})
+    assert e.value.body["param"] == "text"
