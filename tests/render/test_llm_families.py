@@ -4,7 +4,6 @@ matching a directory to its family and tiers. Every path's dtype and pixels are 
 tests/render/test_family_contract.py, which runs over these builds too."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
