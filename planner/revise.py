@@ -1514,21 +1514,33 @@ def place_in_region(others: list[Box], w: float, h: float, position: str | None,
     best, best_score = None, None
     xs = _span(rx0, rx1, w, _GRID)
     for cy in _span(ry0, ry1, h, _GRID):
-        # Only boxes across this row can overlap its candidates (the y-range after clamping
-        # depends on cy alone): n per row instead of n per candidate, the same sums.
-        _, by0, _, by1 = clamp_box((xs[0] - w / 2, cy - h / 2, xs[0] + w / 2, cy + h / 2))
-        row = [(o[0], o[2], min(by1, o[3]) - max(by0, o[1])) for o in others
-               if o[1] < by1 and by0 < o[3]]
-        for cx in xs:
-            box = clamp_box((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
-            bx0, bx1 = box[0], box[2]
-            # _overlap(box, o), inlined: the filters make both extents positive
-            cover = sum((min(bx1, ox1) - max(bx0, ox0)) * oh for ox0, ox1, oh in row
-                        if ox0 < bx1 and bx0 < ox1) / (w * h)
-            score = cover * 2.0 + ((cx - tx) ** 2 + (cy - ty) ** 2) ** 0.5
+        boxes = [clamp_box((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)) for cx in xs]
+        covers = _row_covers(boxes, others)
+        for cx, box, cover in zip(xs, boxes, covers):
+            score = cover / (w * h) * 2.0 + ((cx - tx) ** 2 + (cy - ty) ** 2) ** 0.5
             if best_score is None or score < best_score - 1e-9:
                 best, best_score = box, score
     return best
+
+
+def _row_covers(boxes: list[Box], others: list[Box]) -> list[float]:
+    """For one row of candidate boxes (one y-range: clamping moves y by cy alone), the area
+    each shares with ``others`` summed. Only the boxes across the row can overlap it; a Plan
+    filling up (edits add up to MAX_ELEMENTS) takes numpy, one array op per row instead of a
+    Python loop per candidate and box."""
+    by0, by1 = boxes[0][1], boxes[0][3]
+    row = [(o[0], o[2], min(by1, o[3]) - max(by0, o[1])) for o in others
+           if o[1] < by1 and by0 < o[3]]
+    if len(row) < 24:
+        # _overlap(box, o), inlined: the filters make both extents positive
+        return [sum((min(b[2], ox1) - max(b[0], ox0)) * oh for ox0, ox1, oh in row
+                    if ox0 < b[2] and b[0] < ox1) for b in boxes]
+    import numpy as np
+
+    r = np.array(row)                                      # (k, 3): x0, x1, overlap height
+    b = np.array([(bx[0], bx[2]) for bx in boxes])         # (m, 2): x0, x1
+    wide = np.minimum(b[:, 1:2], r[None, :, 1]) - np.maximum(b[:, 0:1], r[None, :, 0])
+    return (np.clip(wide, 0.0, None) * r[None, :, 2]).sum(axis=1).tolist()
 
 
 _HOLD_SCALE = {"umbrella": 1.2, "balloon": 0.5, "flag": 0.6, "sign": 0.8, "parasol": 1.2}

@@ -37,6 +37,13 @@ def _bound(n_chars: int) -> float:
     return 1.0 + 0.004 * n_chars
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _warm():
+    """First uses load word tables (seconds on a loaded machine): not what the bounds time."""
+    PLANNER.plan("three red apples left of a cup")
+    revise(_base(), "add two red balls and make the cup blue")
+
+
 def _plan_or_plan_error(prompt: str, seed: int = 0) -> Plan | None:
     t = time.perf_counter()
     try:
@@ -142,3 +149,27 @@ def test_a_prompt_naming_nothing_is_refused_not_blank():
     with pytest.raises(PlanError, match="nothing to draw") as e:
         PLANNER.plan("?!… ...")
     assert e.value.param == "prompt"
+
+
+def test_row_covers_numpy_path_matches_the_plain_sum():
+    import random
+
+    from planner.revise import _overlap, _row_covers
+
+    rng = random.Random(3)
+    others = []
+    for _ in range(60):
+        x, y = rng.random() * 0.9, rng.random() * 0.3
+        others.append((x, y, x + rng.random() * 0.2 + 0.01, y + rng.random() * 0.3 + 0.01))
+    boxes = [(x / 20, 0.1, x / 20 + 0.15, 0.3) for x in range(18)]
+    got = _row_covers(boxes, others)                     # 24+ boxes cross the row: numpy
+    want = [sum(_overlap(b, o) for o in others) for b in boxes]
+    assert got == pytest.approx(want, abs=1e-12)
+
+
+def test_edits_that_fill_the_plan_stop_at_the_cap_quickly():
+    text = "add a red ball, " * 300
+    t = time.perf_counter()
+    with pytest.raises(PlanError, match="MAX_ELEMENTS"):
+        revise(_base(), text)
+    assert time.perf_counter() - t < _bound(len(text)) + 20
