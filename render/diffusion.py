@@ -418,10 +418,11 @@ class DiffusionRenderer:
         compiled = getattr(net, "_compiled_call_impl", None) is not None
         if layout is not None:
             # Every mask is built here, outside the denoiser's (possibly compiled) forward.
-            items = len(generators)
+            items = len(generators)   # x2 where guidance batches the negative along
+            batches = (items, 2 * items) if self._guided(tier) else (items,)
             masks = region_masks(net, layout, self.family.region_processor,
-                                 self.family.region_grids(layout.latent_size),
-                                 (items, 2 * items), net.dtype, net.device)
+                                 self.family.region_grids(layout.latent_size), batches,
+                                 net.dtype, net.device)
             if self.family.attention_kwargs:
                 common[self.family.attention_kwargs] = {"region_masks": masks}
         with regional_attention(net, layout, self.family.region_processor,
