@@ -219,3 +219,20 @@ def test_edit_inpaints_at_most_the_native_size(tiny_dir, monkeypatch):
     assert keep.any() and (~keep).any()
     assert np.array_equal(np.asarray(out.image)[keep], np.asarray(before)[keep])
     assert not np.array_equal(np.asarray(out.image)[~keep], np.asarray(before)[~keep])
+
+
+def test_a_vae_option_replaces_the_pipelines_vae(tiny_dir, tmp_path):
+    """The fp16-safe SDXL VAE route: ``vae=`` a directory (or cached repo) of an
+    AutoencoderKL, loaded local-only in the pipeline's dtype."""
+    from model.tiny import build_tiny
+    from render.diffusion import DiffusionRenderer
+
+    other = build_tiny("sdxl", seed=7).vae
+    other.save_pretrained(str(tmp_path / "vae"))
+    r = DiffusionRenderer.from_preset(tiny_dir("sdxl"), device="cpu", dtype="float16",
+                                      vae=str(tmp_path / "vae"))
+    assert r.pipe.vae.dtype == torch.float16
+    key = "encoder.conv_in.weight"
+    assert torch.equal(r.pipe.vae.state_dict()[key], other.state_dict()[key].half())
+    with pytest.raises(RenderError, match="vae .*could not be loaded"):
+        DiffusionRenderer.from_preset(tiny_dir("sdxl"), device="cpu", vae=str(tmp_path / "x"))
