@@ -23,6 +23,8 @@ _BUILDS = {
     "sd3": ("model.tiny_builds.sd3", "StableDiffusion3Pipeline", {}),
     "flux": ("model.tiny_builds.flux", "FluxPipeline", {"guidance": False}),
     "flux-dev": ("model.tiny_builds.flux", "FluxPipeline", {"guidance": True}),
+    # FLUX.1 Kontext [dev]: FLUX.1 [dev]'s modules under the Kontext pipeline class
+    "flux-kontext": ("model.tiny_builds.flux", "FluxKontextPipeline", {"guidance": True}),
     "pixart": ("model.tiny_builds.pixart", "PixArtSigmaPipeline", {}),
     "qwenimage": ("model.tiny_builds.qwenimage", "QwenImagePipeline", {}),
     "zimage": ("model.tiny_builds.zimage", "ZImagePipeline", {}),

@@ -400,10 +400,10 @@ class DiffusionRenderer:
                          if w.strip().lower() not in _TEXT_WORDS)
 
     def sample(self, inits: list["Image.Image"] | None, size: tuple[int, int], tier: Tier,
-               call: dict, generators: list, layout: RegionLayout | None = None
-               ) -> "np.ndarray":
+               call: dict, generators: list, layout: RegionLayout | None = None,
+               references: Sequence["Image.Image"] = ()) -> "np.ndarray":
         """One batched sampling call: SDEdit from ``inits`` (families with img2img) or
-        text-to-image.
+        text-to-image; ``references`` go to the model natively (``references``).
 
         Returns:
             float ``(B, H, W, C)`` in [0, 1].
@@ -427,10 +427,56 @@ class DiffusionRenderer:
                 common[self.family.attention_kwargs] = {"region_masks": masks}
         with regional_attention(net, layout, self.family.region_processor,
                                 persistent=compiled and bool(self.family.attention_kwargs)):
+            if references:
+                return self.family.reference_sample(self.pipes, inits if use_init else None,
+                                                    references, size, tier.strength,
+                                                    generators, common)
             if not use_init:
                 return self.family.text2img(self.pipes, size, generators, common)
             return self.family.img2img(self.pipes, inits, size, tier.strength, generators,
                                        common)
+
+    # --- references and edits by instruction ------------------------------------------------
+    def references(self, options: RenderOptions) -> list["Image.Image"]:
+        """The images the model takes natively for one render: the caller's references, then
+        the first image's subject crops (``extra["subject_references"]``, consistent subjects
+        across n images), at most ``capabilities.references``; [] for families without."""
+        limit = self.capabilities.references
+        if not limit:
+            return []
+        subjects = (options.extra or {}).get("subject_references") or {}
+        crops = list(subjects.values()) if isinstance(subjects, dict) else list(subjects)
+        return [*options.references, *crops][:limit]
+
+    def instruction_edit(self, image: "Image.Image", instruction: str,
+                         options: RenderOptions | None = None) -> "Image.Image":
+        """``image`` edited whole by ``instruction`` with the family's edit model (FLUX.1
+        Kontext, ...): the front door sends global edits here (a restyle, a recolour of a
+        photo). ``options.references`` go along natively; ``options.extra["seed"]`` seeds it
+        and ``extra["quality"]`` picks the tier. Returns an RGB image of ``image``'s size.
+
+        Raises:
+            RenderError: the family has no instruction edit.
+        """
+        import torch
+        from PIL import Image
+
+        if not self.capabilities.instruction_edit:
+            raise RenderError(f"renderer {self.name} ({self.family.key}) cannot edit by "
+                              "instruction; families that can: "
+                              f"{', '.join(_families_with('instruction_edit'))}")
+        options = options or RenderOptions()
+        extra = options.extra or {}
+        tier = self.tier(extra.get("quality", "auto"))
+        embeds, _ = self._embeds([[instruction]], tier)
+        common = self._common(tier, self.family.call_kwargs(embeds))
+        size = generation_size(image.size, self.native)
+        size = (max(16, size[0] // 16 * 16), max(16, size[1] // 16 * 16))
+        refs = list(options.references)[:self.capabilities.references]
+        generator = torch.Generator("cpu").manual_seed(int(extra.get("seed", 0)))
+        out = self.family.instruction_edit(self.pipes, image.convert("RGB"), refs, size,
+                                           generator, common)
+        return _to_pil(out[0]).convert("RGB").resize(image.size, Image.LANCZOS)
 
     # --- Plans → images ---------------------------------------------------------------------
     def render(self, plans: Plan | Sequence[Plan],
@@ -501,6 +547,9 @@ class DiffusionRenderer:
         keyed = [plan_on_key(p, k[0]) if k else p for p, k in zip(plans, keys)]
         mode = options.text_mode
         segments = [self._segments(p, k[1] if k else None, mode) for p, k in zip(plans, keys)]
+        refs = self.references(options)
+        if refs:   # the context image's tokens join the sequence: no regional masks then
+            segments = [s[:1] for s in segments]
         embeds, lengths = self._embeds([[t for t, _, _ in s] for s in segments], tier, mode)
         scale = self.pipe.vae_scale_factor
         layout = (layout_for(segments, lengths, (size[1] // scale, size[0] // scale))
@@ -509,10 +558,9 @@ class DiffusionRenderer:
                  if self.options.draft_init and self.capabilities.img2img else None)
         generators = [torch.Generator("cpu").manual_seed(p.seed) for p in plans]
         call = self.family.call_kwargs(embeds)
-        refs = options.references[:self.capabilities.references]
         if refs:   # a family that takes reference images natively (the flag says how many)
             call.update(self.family.reference_kwargs(self.pipes, list(refs)))
-        arrays = self.sample(inits, size, tier, call, generators, layout)
+        arrays = self.sample(inits, size, tier, call, generators, layout, refs)
         return [self._finish(_to_pil(a), p, k, options) for a, p, k in zip(arrays, plans, keys)]
 
     def _finish(self, image: "Image.Image", plan: Plan, key, options: RenderOptions

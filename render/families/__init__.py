@@ -18,6 +18,7 @@ FAMILIES = {
     "sdxl": "render.families.sdxl",
     "sd3": "render.families.sd3",
     "flux": "render.families.flux",
+    "flux-kontext": "render.families.flux_kontext",
     "pixart": "render.families.pixart",
     "qwenimage": "render.families.qwenimage",
     "zimage": "render.families.zimage",

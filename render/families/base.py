@@ -50,6 +50,10 @@ Hooks (override only what differs; the defaults fit diffusers' usual pipelines):
         module ``module_name`` of the denoiser, or None (not regional there).
     region_grids(latent_hw) -> the image-token grids those processors see.
     text2img / img2img / inpaint(pipes, ...) -> float arrays (B, H, W, C) in [0, 1].
+    reference_sample(pipes, inits, references, ...): the sampling call when there are
+        references (default: text2img/img2img with ``reference_kwargs`` in ``common``).
+    instruction_edit(pipes, image, references, size, generator, common): a whole-image edit
+        by the instruction encoded in ``common`` (``capabilities.instruction_edit``).
 
 Single-file checkpoints: ``single_file_keys`` are tensor names (without the
 ``model.diffusion_model.`` prefix) that only this family's original checkpoints hold; the
@@ -262,6 +266,24 @@ class Family:
         w, h = size
         return pipes.get("inpaint")(image=image, mask_image=mask, strength=strength,
                                     height=h, width=w, generator=generator, **common).images
+
+    def reference_sample(self, pipes: Pipelines, inits: Sequence | None,
+                         references: Sequence, size: tuple[int, int], strength: float,
+                         generators: list, common: dict) -> "np.ndarray":
+        """One sampling call that gives the model ``references`` (PIL images, at most
+        ``capabilities.references``) natively: SDEdit from ``inits`` when given, else
+        text-to-image. By default the usual calls, ``common`` carrying
+        ``reference_kwargs``; a family whose references need another pipeline overrides it."""
+        if inits is None:
+            return self.text2img(pipes, size, generators, common)
+        return self.img2img(pipes, inits, size, strength, generators, common)
+
+    def instruction_edit(self, pipes: Pipelines, image, references: Sequence,
+                         size: tuple[int, int], generator, common: dict) -> "np.ndarray":
+        """The whole of ``image`` edited as the instruction encoded in ``common`` says, at
+        ``size``; ``references`` go along natively (at most ``capabilities.references``).
+        Only families with ``capabilities.instruction_edit`` define it."""
+        raise NotImplementedError(f"family {self.key} has no instruction edit")
 
     def __repr__(self) -> str:
         return f"<family {self.key}>"
