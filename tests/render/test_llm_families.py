@@ -1,7 +1,8 @@
 """The LLM-encoder families (Qwen-Image, Z-Image, FLUX.2 [klein] and [dev]) on their tiny
 real-class builds: the Plan reaches the encoder as one structured prompt, the text modes,
-matching a directory to its family and tiers. Every path's dtype and pixels are covered by
-tests/render/test_family_contract.py, which runs over these builds too."""
+a directory's tiers. Every path's dtype and pixels are covered by
+tests/render/test_family_contract.py and the directory matching by tests/render/test_families.py,
+which run over these builds too."""
 
 import json
 
@@ -11,12 +12,9 @@ from PIL import Image
 
 from limner.api import Limner
 from planner.schema import Background, Canvas, ObjectElement, Plan, TextElement
-from render.families import family_for_directory, get_family
+from render.families import get_family
 from render.harmonise import apply_text
 from render.prompting import structured_prompt
-
-KEYS = {"qwenimage": "qwenimage", "zimage": "zimage", "flux2-klein": "flux2-klein",
-        "flux2-dev": "flux2"}
 
 
 def sign_plan(size=64, seed=3):
@@ -24,11 +22,6 @@ def sign_plan(size=64, seed=3):
         kind="color", color="white")), elements=(
         TextElement(id="t1", content="HI", color="black", box=(0.15, 0.05, 0.85, 0.45)),
         ObjectElement(id="apple-1", label="apple", color="red", box=(0.3, 0.55, 0.7, 0.95))))
-
-
-@pytest.mark.parametrize("build", sorted(KEYS))
-def test_a_directory_is_matched_to_its_family(tiny_dir, build):
-    assert family_for_directory(tiny_dir(build)).key == KEYS[build]
 
 
 def test_tiers_are_read_from_what_the_weights_are():
