@@ -264,8 +264,9 @@ def _overlap(a: list[float], b: list[float]) -> float:
     return ix * iy / area
 
 
-def read_text(im: "Image.Image") -> list[dict]:
-    """OCR lines, top to bottom: ``[{"text", "score", "box" (normalised), "engine"}]``."""
+def read_text(im: "Image.Image", tesseract: bool = True) -> list[dict]:
+    """OCR lines, top to bottom: ``[{"text", "score", "box" (normalised), "engine"}]``.
+    ``tesseract=False`` skips the Korean/Arabic pass (a caller that knows the script)."""
     from PIL import Image
 
     rgb = im.convert("RGBA")
@@ -282,7 +283,7 @@ def read_text(im: "Image.Image") -> list[dict]:
                          Image.Resampling.LANCZOS)
     lines = _ocr_rapid(rgb, scale, size)
     extra: list[dict] = []
-    if tesseract_languages():
+    if tesseract and tesseract_languages():
         sure = [r["box"] for r in lines if r["score"] >= _WEAK_SCORE]
         regions = [b for b in _detect_regions(rgb)
                    if not any(_overlap(b, s) > 0.5 for s in sure)]

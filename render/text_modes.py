@@ -65,11 +65,17 @@ def crop_for_ocr(image: "Image.Image", el: TextElement) -> "Image.Image":
     return flat.convert("RGB")
 
 
+# Scripts rapidocr's models do not read: tesseract reads these (render/describe.py).
+_TESSERACT_SCRIPTS = ("Kore", "Arab")
+
+
 def read_back(image: "Image.Image", el: TextElement) -> str:
-    """What OCR reads inside ``el``'s box (lines joined by spaces; "" when nothing)."""
+    """What OCR reads inside ``el``'s box (lines joined by spaces; "" when nothing);
+    tesseract runs only for the scripts rapidocr cannot read."""
     from render.describe import read_text
 
-    return _norm(" ".join(line["text"] for line in read_text(crop_for_ocr(image, el))))
+    lines = read_text(crop_for_ocr(image, el), tesseract=el.script in _TESSERACT_SCRIPTS)
+    return _norm(" ".join(line["text"] for line in lines))
 
 
 def reads_as(reading: str, content: str) -> bool:
