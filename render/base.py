@@ -88,7 +88,11 @@ def get_renderer(name: str = "draft", **kwargs: Any) -> Renderer:
         from render.diffusion import DiffusionRenderer, known_presets
     except ImportError as e:  # pragma: no cover - only before the diffusion renderer lands
         raise RenderError(f"renderer {name!r} is not available: {e}") from None
-    if name not in known_presets() and "/" not in name and not name.endswith((".yaml", ".yml")):
+    import os
+
+    if (name not in known_presets() and "/" not in name and not os.path.exists(name)
+            and not name.endswith((".yaml", ".yml", ".safetensors"))):
         raise RenderError(
-            f"unknown renderer {name!r}; choose one of: draft, {', '.join(known_presets())}")
+            f"unknown renderer {name!r}; choose one of: draft, {', '.join(known_presets())}, "
+            "a pipeline directory or a .safetensors checkpoint")
     return DiffusionRenderer.from_preset(name, **kwargs)

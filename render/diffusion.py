@@ -247,6 +247,8 @@ def _source(name: str) -> tuple[str, RendererPreset, Family, bool]:
     if found is not None:
         return found[0], found[1], get_family(found[1].family), False
     path = Path(name).expanduser()
+    if path.suffix == ".safetensors" and not path.is_file():
+        raise RenderError(f"renderer {name}: no such checkpoint file")
     if path.is_file() and path.suffix == ".safetensors":
         family = family_for_checkpoint(path)
         base = load_renderer_presets()[family.presets[0]]
