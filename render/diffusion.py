@@ -559,10 +559,8 @@ class DiffusionRenderer:
         inits = ([self._draft(p, size, options) for p in keyed]
                  if self.options.draft_init and self.capabilities.img2img else None)
         generators = [torch.Generator("cpu").manual_seed(p.seed) for p in plans]
-        call = self.family.call_kwargs(embeds)
-        if refs:   # a family that takes reference images natively (the flag says how many)
-            call.update(self.family.reference_kwargs(self.pipes, list(refs)))
-        arrays = self.sample(inits, size, tier, call, generators, layout, refs)
+        arrays = self.sample(inits, size, tier, self.family.call_kwargs(embeds), generators,
+                             layout, refs)
         return [self._finish(_to_pil(a), p, k, options) for a, p, k in zip(arrays, plans, keys)]
 
     def _finish(self, image: "Image.Image", plan: Plan, key, options: RenderOptions

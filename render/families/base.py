@@ -44,8 +44,6 @@ Hooks (override only what differs; the defaults fit diffusers' usual pipelines):
     negative(pipe, embeds, text) -> Embeds: adjust the negative embeddings (SDXL zeros an
         empty negative prompt).
     call_kwargs(embeds) -> pipeline keyword arguments carrying the embeddings.
-    reference_kwargs(pipes, references) -> keyword arguments carrying reference images
-        (called only when ``capabilities.references`` > 0 and the request has some).
     region_processor(module_name) -> a render/regional.py processor class for the attention
         module ``module_name`` of the denoiser, or None (not regional there).
     region_grids(latent_hw) -> the image-token grids those processors see.
@@ -243,11 +241,6 @@ class Family:
 
     def region_processor(self, module_name: str):
         return None
-
-    def reference_kwargs(self, pipes: Pipelines, references: list) -> dict:
-        """Pipeline keyword arguments carrying up to ``capabilities.references`` reference
-        images (PIL) for families that take them natively."""
-        return {}
 
     # --- sampling ------------------------------------------------------------------------
     def text2img(self, pipes: Pipelines, size: tuple[int, int], generators: list,
