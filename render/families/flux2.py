@@ -8,8 +8,10 @@ latents noised to the first kept sigma, then the tail of the schedule; see ``img
 edits render the Plan whole, composited through the mask by the shared renderer.
 
 Regional attention: not implemented (its double/single-stream attention would need its own
-mask processors). References: the pipeline takes reference images natively; limner does not
-pass them yet (0). Alpha: no (keying). LoRA: not wired.
+mask processors). References: natively, as the pipeline's ``image=[...]`` (the caller's and
+the first image's subject crops; BFL's docs recommend at most 6 for [dev], 4 for [klein]);
+edits by instruction send the edited image first, the references after it. Alpha: no
+(keying). LoRA: not wired.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ class Flux2(StructuredPromptFamily):
     components = {"transformer": "Flux2Transformer2DModel", "vae": "AutoencoderKLFlux2",
                   "text_encoder": "Mistral3ForConditionalGeneration"}
     capabilities = Capabilities(regional=False, img2img=True, inpaint=False, native_text=True,
-                                negative_prompt=False)
+                                negative_prompt=False, references=6, instruction_edit=True)
     presets = ("flux2-dev",)
     # 8 double + 48 single blocks of width 6144; an estimate, not a measurement.
     gib_per_megapixel = 6.0
@@ -42,6 +44,14 @@ class Flux2(StructuredPromptFamily):
         if e.neg_tokens is not None:
             kw["negative_prompt_embeds"] = e.neg_tokens
         return kw
+
+    def reference_kwargs(self, pipes, references):
+        return {"image": [reference_image(r) for r in references]}
+
+    def instruction_edit(self, pipes, image, references, size, generator, common):
+        w, h = size
+        return pipes.text2img(image=[reference_image(r) for r in [image, *references]],
+                              height=h, width=w, generator=generator, **common).images
 
     def img2img(self, pipes, images, size, strength, generators, common):
         """SDEdit (Meng et al. 2021) with the text-to-image pipeline: the draft's latents
@@ -80,6 +90,26 @@ def flux2_sdedit(pipe, images, size, strength, generators, common):
     latents = (1.0 - sigma) * x0 + sigma * noise       # the flow-matching forward process
     return pipe(height=h, width=w, latents=latents, sigmas=list(tail), generator=generators,
                 **common).images
+
+
+def reference_image(image, min_side: int = 64, max_aspect: float = 8.0):
+    """``image`` (RGB) as FLUX.2's pipelines accept a reference: both sides at least
+    ``min_side`` px and an aspect ratio at most ``max_aspect`` (their image processor's
+    limits; a small subject crop is scaled up, a sliver padded with white)."""
+    from PIL import Image
+
+    image = image.convert("RGB")
+    w, h = image.size
+    if max(w, h) > max_aspect * min(w, h):
+        side = int(max(w, h) / max_aspect) + 1
+        canvas = Image.new("RGB", (max(w, side), max(h, side)), (255, 255, 255))
+        canvas.paste(image, ((canvas.width - w) // 2, (canvas.height - h) // 2))
+        image, (w, h) = canvas, canvas.size
+    if min(w, h) < min_side:
+        scale = min_side / min(w, h)
+        image = image.resize((max(min_side, round(w * scale)), max(min_side, round(h * scale))),
+                             Image.LANCZOS)
+    return image
 
 
 def _mu(pipe, seq_len: int, steps: int) -> float:

@@ -21,7 +21,7 @@ class Flux2Klein(Flux2):
     components = {"transformer": "Flux2Transformer2DModel", "vae": "AutoencoderKLFlux2",
                   "text_encoder": "Qwen3ForCausalLM"}
     capabilities = Capabilities(regional=False, img2img=True, inpaint=True, native_text=True,
-                                negative_prompt=True)
+                                negative_prompt=True, references=4, instruction_edit=True)
     presets = ("flux2-klein", "flux2-klein-base")
     gib_per_megapixel = 2.0
 

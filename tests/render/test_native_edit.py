@@ -128,3 +128,39 @@ def _options(*refs):
     from render.base import RenderOptions
 
     return RenderOptions(references=refs, extra={"seed": 0})
+
+
+def test_flux2_takes_references_and_edits_natively(tiny_dir, monkeypatch, tmp_path):
+    """FLUX.2 reads references as ``image=[...]``: the first image's subject crops reach the
+    second image's call, and a global edit sends the edited image (then references) there.
+    (On [klein]; [dev] shares the family code, only its pipeline class differs.)"""
+    import diffusers
+
+    key, cls = "flux2-klein", "Flux2KleinPipeline"
+    seen = []
+    original = getattr(diffusers, cls).__call__
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(getattr(diffusers, cls), "__call__", spy)
+    lim = Limner(renderer=tiny_dir(key), device="cpu", dtype="bfloat16", steps=2,
+                 native=(32, 32))
+    before = state(lim.renderer.pipe)
+    two = lim.generate(PROMPT, size="32x32", seed=5, n=2)
+    assert seen[0].get("image") is None
+    refs = seen[1]["image"]
+    assert 1 <= len(refs) <= lim.renderer.capabilities.references
+    assert all(min(r.size) >= 64 for r in refs)     # the pipeline's smallest reference side
+    assert state(lim.renderer.pipe) == before
+    path = tmp_path / "made.png"
+    two[0].save(str(path))
+    seen.clear()
+    edited = lim.edit("make it watercolor", image=str(path),
+                      references=[Image.new("RGB", (40, 24), (250, 200, 0))])
+    (call,) = [kw for kw in seen if kw.get("image") is not None]
+    assert len(call["image"]) == 2 and call["image"][0].size == (64, 64)
+    assert edited[0].image.size == (32, 32)
+    assert "watercolor" in (edited[0].plan.style.preset or "") + edited[0].plan.style.text
+    assert state(lim.renderer.pipe) == before
