@@ -933,7 +933,7 @@ def print_table(rows: list[dict]) -> None:
           "weight reads). FLOPs: torch.utils.flop_counter (2 per multiply-add). 1024x1024; "
           "4K = 3840x2160 tiled.")
     cols = ["family", "params B", "weights GB", "steps", "TFLOP bare", "TFLOP limner",
-            "TFLOP no-regional", "regional per step", "peak GB bare", "peak GB limner",
+            "TFLOP no-regional", "limner per step", "peak GB bare", "peak GB limner",
             "H200 s bare", "H200 s limner", "4K TFLOP limner", "4K peak GB limner",
             "4K H200 s", "offload 24/48/80 GB"]
     print("| " + " | ".join(cols) + " |")
