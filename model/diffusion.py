@@ -216,9 +216,19 @@ def own_aligned_memory(module) -> int:
 
 
 def _class(name: str):
+    """A diffusers pipeline/model class, or one of limner's own pipelines for generators
+    diffusers has none for (model/ar_pipelines.py)."""
     import diffusers
 
-    return getattr(diffusers, name)
+    found = getattr(diffusers, name, None)
+    if found is None:
+        from model.ar_pipelines import PIPELINES
+
+        found = PIPELINES.get(name)
+    if found is None:
+        raise ModelError(f"no pipeline or model class {name!r} in diffusers "
+                         f"{diffusers.__version__} or limner")
+    return found
 
 
 def dtype_keyword() -> str:

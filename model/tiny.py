@@ -30,6 +30,9 @@ _BUILDS = {
     "zimage": ("model.tiny_builds.zimage", "ZImagePipeline", {}),
     "flux2-klein": ("model.tiny_builds.flux2", "Flux2KleinPipeline", {"variant": "klein"}),
     "flux2-dev": ("model.tiny_builds.flux2", "Flux2Pipeline", {"variant": "dev"}),
+    "ideogram4": ("model.tiny_builds.ideogram4", "Ideogram4Pipeline", {}),
+    "glm-image": ("model.tiny_builds.glm_image", "GlmImagePipeline", {}),
+    "janus-pro": ("model.tiny_builds.janus_pro", "JanusProPipeline", {}),
 }
 
 #: Every tiny build (one per family, plus variants whose weights differ: flux-dev).
@@ -50,10 +53,12 @@ def build_tiny(family: str, seed: int = 0):
 
     if family not in _BUILDS:
         raise ValueError(f"family must be one of {', '.join(FAMILIES)}; got {family!r}")
+    from model.diffusion import _class
+
     module, cls_name, kwargs = _BUILDS[family]
     torch.manual_seed(seed)
     components = importlib.import_module(module).build(**kwargs)
-    pipe = getattr(diffusers, cls_name)(**components)
+    pipe = _class(cls_name)(**components)
     pipe.set_progress_bar_config(disable=True)
     return pipe
 

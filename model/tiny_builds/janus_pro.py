@@ -44,9 +44,10 @@ def tokenizer():
     return fast
 
 
-def build():
-    """(model, processor): a tiny ``JanusForConditionalGeneration`` and its ``JanusProcessor``
-    (random init, float32, CPU), the generation config set for image generation."""
+def build() -> dict:
+    """The components of a tiny ``JanusProPipeline`` (model/ar_pipelines.py): a
+    ``JanusForConditionalGeneration`` and its ``JanusProcessor`` (random init, float32, CPU),
+    the generation config set for image generation."""
     from transformers import (JanusConfig, JanusForConditionalGeneration,
                               JanusImageProcessorPil, JanusProcessor)
 
@@ -75,10 +76,4 @@ def build():
     processor = JanusProcessor(
         image_processor=JanusImageProcessorPil(size={"height": 32, "width": 32}),
         tokenizer=tok, chat_template=CHAT_TEMPLATE, num_image_tokens=16)
-    return model, processor
-
-
-def save(path) -> None:
-    model, processor = build()
-    model.save_pretrained(path)
-    processor.save_pretrained(path)
+    return dict(model=model, processor=processor)

@@ -24,6 +24,9 @@ FAMILIES = {
     "zimage": "render.families.zimage",
     "flux2": "render.families.flux2",
     "flux2-klein": "render.families.flux2_klein",
+    "ideogram4": "render.families.ideogram4",
+    "glm-image": "render.families.glm_image",
+    "janus-pro": "render.families.janus_pro",
 }
 
 __all__ = ["Capabilities", "Embeds", "FAMILIES", "Family", "Pipelines", "family_for_directory",
