@@ -1,7 +1,7 @@
 """Tiny GLM-Image: the real classes of ``GlmImagePipeline`` at 1-2 layers, built offline.
 
-Components: the autoregressive generator ``GlmImageForConditionalGeneration`` (2 text layers
-of width 32, a 2-layer vision tower, a 128-code VQ codebook), its ``GlmImageProcessor``
+Components: the autoregressive generator ``GlmImageForConditionalGeneration`` (1 text layer
+of width 32, a 1-layer vision tower, a 128-code VQ codebook), its ``GlmImageProcessor``
 (a ``GlmImageImageProcessorPil`` and a byte-level BPE tokenizer trained in-process), the glyph
 encoder ``T5EncoderModel`` with a ``ByT5Tokenizer`` (bytes, no vocabulary file), the diffusion
 decoder ``GlmImageTransformer2DModel`` and a 4-block ``AutoencoderKL`` (patch 2 x VAE factor 8
@@ -60,11 +60,11 @@ def build() -> dict:
     ids = tok.convert_tokens_to_ids
     config = GlmImageConfig(
         text_config={"vocab_size": len(tok), "hidden_size": 32, "intermediate_size": 32,
-                     "num_hidden_layers": 2, "num_attention_heads": 2, "num_key_value_heads": 2,
+                     "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 2,
                      "max_position_embeddings": 2048, "vision_vocab_size": VISION_CODES,
                      "rope_parameters": {"mrope_section": (4, 2, 2)},
                      "pad_token_id": ids("<|endoftext|>"), "eos_token_id": ids("<|image_end|>")},
-        vision_config={"depth": 2, "hidden_size": 32, "num_heads": 2, "image_size": 32,
+        vision_config={"depth": 1, "hidden_size": 32, "num_heads": 2, "image_size": 32,
                        "patch_size": 8, "intermediate_size": 32},
         vq_config={"embed_dim": 32, "num_embeddings": VISION_CODES, "latent_channels": 32},
         image_token_id=ids("<|image|>"), image_start_token_id=ids("<|image_start|>"),

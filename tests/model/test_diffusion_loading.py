@@ -17,6 +17,8 @@ def run(pipe, family):
               output_type="np", generator=torch.Generator().manual_seed(0))
     if type(pipe).__name__ == "PixArtSigmaPipeline":   # a test of diffusers' own call
         kw["use_resolution_binning"] = False
+    if type(pipe).__name__ == "Ideogram4Pipeline":     # its default schedule is 48 steps
+        kw.update(guidance_scale=3.0, guidance_schedule=None, max_sequence_length=64)
     return pipe(**kw).images
 
 
