@@ -260,6 +260,8 @@ def edit_picture(renderer: Any, image: "Image.Image", instruction: str, **kw: An
     renderer's model whole-image (``native_editor``): a change to what the photo shows
     ("make the car blue", "remove the dog") and a restyle ("make it watercolor"). With a
     mask the edit stays inside it (``edit_photo``). The Plan records the instruction."""
+    from dataclasses import replace
+
     from PIL import Image
 
     from render.base import RenderOptions
@@ -274,13 +276,20 @@ def edit_picture(renderer: Any, image: "Image.Image", instruction: str, **kw: An
         result = None
     base = kw.get("base")
     before = base.style if base is not None else None
-    if result is not None and (not (result.plan.style.text or result.plan.style.preset)
-                               or result.plan.style == before):
+    # A new scene around the photo ("make it rainy", "put a beach behind him") goes to the
+    # model whole-image too: it keeps the subject itself, in the new light.
+    scene = (result is not None and result.plan.canvas.background.kind == "scene"
+             and (base is None or result.plan.canvas.background != base.canvas.background))
+    if result is not None and not scene and (
+            not (result.plan.style.text or result.plan.style.preset)
+            or result.plan.style == before):
         return result
     plan = result.plan if result is not None else (
         base or overlay_plan(image.size, kw.get("seed", 0)))
     plan = plan.model_copy(update={"prompt": instruction})
-    pixels = editor(image, instruction, kw.get("options") or RenderOptions())
+    options = kw.get("options") or RenderOptions()
+    options = replace(options, extra={**options.extra, "seed": kw.get("seed", 0)})
+    pixels = editor(image, instruction, options)
     if pixels.size != image.size:
         pixels = pixels.resize(image.size, Image.LANCZOS)
     return EditResult(pixels, plan, None, Image.new("L", image.size, 255))

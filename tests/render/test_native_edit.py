@@ -88,13 +88,14 @@ def test_photo_without_plan_edited_by_instruction(kontext, calls, tmp_path):
                        np.full((32, 48), 90, np.uint8)], axis=-1)
     photo = tmp_path / "photo.png"
     Image.fromarray(pixels, "RGB").save(photo)
-    out = lim.edit("make it watercolor", image=str(photo), seed=3)
+    out = lim.edit("make it rainy", image=str(photo), seed=3)
     sent = whole_image_edits(calls)
     assert len(sent) == 1
     assert out[0].image.size == (48, 32)
-    assert out[0].plan.prompt == "make it watercolor"
-    again = lim.edit("make it watercolor", image=str(photo), seed=3)
+    assert out[0].plan.prompt == "make it rainy"
+    again = lim.edit("make it rainy", image=str(photo), seed=3, n=2)
     assert np.array_equal(np.asarray(out[0].image), np.asarray(again[0].image))
+    assert not np.array_equal(np.asarray(again[0].image), np.asarray(again[1].image))
     assert state(lim.renderer.pipe) == before
 
 
