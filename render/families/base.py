@@ -49,7 +49,8 @@ Hooks (override only what differs; the defaults fit diffusers' usual pipelines):
     region_grids(latent_hw) -> the image-token grids those processors see.
     text2img / img2img / inpaint(pipes, ...) -> float arrays (B, H, W, C) in [0, 1].
     reference_sample(pipes, inits, references, ...): the sampling call when there are
-        references (default: text2img/img2img with ``reference_kwargs`` in ``common``).
+        references (default: text2img/img2img as without; a family adds the references to
+        ``common`` as its pipeline reads them, or calls another pipeline).
     instruction_edit(pipes, image, references, size, generator, common): a whole-image edit
         by the instruction encoded in ``common`` (``capabilities.instruction_edit``).
 
@@ -265,8 +266,9 @@ class Family:
                          generators: list, common: dict) -> "np.ndarray":
         """One sampling call that gives the model ``references`` (PIL images, at most
         ``capabilities.references``) natively: SDEdit from ``inits`` when given, else
-        text-to-image. By default the usual calls, ``common`` carrying
-        ``reference_kwargs``; a family whose references need another pipeline overrides it."""
+        text-to-image. By default the usual calls; a family overrides it to add the
+        references to ``common`` the way its pipeline reads them (FLUX.2: ``image=[...]``) or
+        to call another pipeline (Kontext)."""
         if inits is None:
             return self.text2img(pipes, size, generators, common)
         return self.img2img(pipes, inits, size, strength, generators, common)

@@ -45,8 +45,10 @@ class Flux2(StructuredPromptFamily):
             kw["negative_prompt_embeds"] = e.neg_tokens
         return kw
 
-    def reference_kwargs(self, pipes, references):
-        return {"image": [reference_image(r) for r in references]}
+    def reference_sample(self, pipes, inits, references, size, strength, generators, common):
+        common = {**common, "image": [reference_image(r) for r in references]}
+        return super().reference_sample(pipes, inits, references, size, strength, generators,
+                                        common)
 
     def instruction_edit(self, pipes, image, references, size, generator, common):
         w, h = size
