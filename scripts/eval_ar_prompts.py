@@ -38,7 +38,7 @@ def received_prompt(key: str, plan) -> tuple[str, str]:
     from model.tiny import save_tiny
 
     d = save_tiny(key, Path(tempfile.mkdtemp()) / key)
-    lim = Limner(renderer=str(d), device="cpu", dtype="bfloat16", steps=2)
+    lim = Limner(renderer=str(d), device="cpu", dtype="bfloat16", steps=2, native=(32, 32))
     pipe = lim.renderer.pipe
     seen = []
     original = type(pipe).__call__
@@ -48,12 +48,15 @@ def received_prompt(key: str, plan) -> tuple[str, str]:
         seen.extend([p] if isinstance(p, str) else p)
         return original(self, *a, **kw)
 
+    # a small canvas: the tiny builds are sampled at 32 px (their native size here)
+    small = plan.model_copy(update={"canvas": plan.canvas.model_copy(
+        update={"width": 64, "height": 64})})
     type(pipe).__call__ = spy
     try:
-        lim.render([plan])
+        lim.render([small])
     finally:
         type(pipe).__call__ = original
-    expected = lim.renderer.family.conditioning(plan, None, "auto")[0][0]
+    expected = lim.renderer.family.conditioning(small, None, "auto")[0][0]
     return seen[0], expected
 
 
