@@ -19,6 +19,8 @@ def run(pipe, family):
         kw["use_resolution_binning"] = False
     if type(pipe).__name__ == "Ideogram4Pipeline":     # its default schedule is 48 steps
         kw.update(guidance_scale=3.0, guidance_schedule=None, max_sequence_length=64)
+    if type(pipe).__name__ == "FluxKontextPipeline":    # it rescales to max_area (1 MP)
+        kw["max_area"] = 32 * 32
     return pipe(**kw).images
 
 
