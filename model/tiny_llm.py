@@ -29,20 +29,26 @@ _CORPUS = (
 
 def tiny_tokenizer(vocab_size: int = 400):
     """A byte-level BPE ``PreTrainedTokenizerFast`` with ChatML specials and template."""
+    return chatml_tokenizer(_CORPUS, SPECIALS, CHAT_TEMPLATE, vocab_size, max_length=2048)
+
+
+def chatml_tokenizer(corpus, specials, template: str, vocab_size: int, max_length: int):
+    """A byte-level BPE ``PreTrainedTokenizerFast`` trained in-process on ``corpus`` (no
+    hub), with ``specials`` as special tokens, ChatML end/pad tokens and ``template``."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIALS),
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(specials),
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                   show_progress=False)
-    tok.train_from_iterator(_CORPUS * 4, trainer=trainer)
+    tok.train_from_iterator(tuple(corpus) * 4, trainer=trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>",
                                    pad_token="<|endoftext|>", bos_token=None,
-                                   model_max_length=2048)
-    fast.chat_template = CHAT_TEMPLATE
+                                   model_max_length=max_length)
+    fast.chat_template = template
     return fast
 
 

@@ -28,18 +28,6 @@ _CORPUS = (
 
 def chat_tokenizer(vocab_size: int = 512, max_length: int = 4096):
     """A ``PreTrainedTokenizerFast`` (byte-level BPE) with the specials and chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
+    from model.tiny_llm import chatml_tokenizer
 
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=list(SPECIALS),
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-                                  show_progress=False)
-    tok.train_from_iterator(_CORPUS * 4, trainer=trainer)
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>",
-                                   pad_token="<|endoftext|>", bos_token=None,
-                                   model_max_length=max_length)
-    fast.chat_template = CHAT_TEMPLATE
-    return fast
+    return chatml_tokenizer(_CORPUS, SPECIALS, CHAT_TEMPLATE, vocab_size, max_length)
