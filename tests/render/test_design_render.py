@@ -1,28 +1,15 @@
 """Drawn design: bound colours in pixels, a logo's name read back by OCR, type sizes from
 roles in pixels, CJK line breaks at word boundaries, charts, menus and UI as real shapes."""
 
-import importlib.util
-import os
-import sys
-
 import numpy as np
 
 from planner.rules import RulesPlanner
 from planner.schema import box_to_pixels
 from render.draft import DraftRenderer
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from eval_images_script import eval_module
+
 P = RulesPlanner()
-
-
-def _eval_module():
-    if "eval_images" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "eval_images", os.path.join(REPO, "scripts", "eval_images.py"))
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        sys.modules["eval_images"] = mod
-    return sys.modules["eval_images"]
 
 
 def _ink(image, box):
@@ -47,7 +34,7 @@ def test_sale_is_drawn_red_and_the_subtitle_white():
 def test_a_logo_name_is_drawn_and_read_back():
     plan = P.plan('A logo for a coffee shop called "Bean There"', size=(512, 512))
     img = DraftRenderer().render(plan).image
-    ev = _eval_module()
+    ev = eval_module()
     assert [t.content for t in plan.texts] == ["Bean There"]
     lines = ev.ocr_lines(img, "Latn")
     assert ev.score_string("Bean There", lines)["exact"], lines

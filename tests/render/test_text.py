@@ -1,9 +1,5 @@
 """The text engine: exact glyphs in every script (OCR read-back), fitting, contrast, fonts."""
 
-import importlib.util
-import os
-import sys
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,18 +13,8 @@ from render.fonts import FontSpec, detect_script, font_for
 from render.text import (Backdrop, choose_treatment, draw_text_element, draw_texts, fit_text,
                          shaping_for)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from eval_images_script import eval_module
 
-
-def _eval_module():
-    """scripts/eval_images.py, loaded once (its OCR engine is built once)."""
-    if "eval_images" not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            "eval_images", os.path.join(REPO, "scripts", "eval_images.py"))
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        sys.modules["eval_images"] = mod
-    return sys.modules["eval_images"]
 
 
 def _text_plan(content, script, size=(512, 256), box=(0.06, 0.2, 0.94, 0.8), bg="#f4f1ea"):
@@ -45,7 +31,7 @@ def _text_plan(content, script, size=(512, 256), box=(0.06, 0.2, 0.94, 0.8), bg=
     ("أهلا وسهلا", "Arab"),
 ])
 def test_ocr_reads_text_back_exactly(content, script):
-    ev = _eval_module()
+    ev = eval_module()
     image = DraftRenderer().render(_text_plan(content, script)).image
     lines = ev.ocr_lines(image, script)
     assert ev.score_string(content, lines)["exact"], (content, lines)
@@ -189,7 +175,7 @@ def test_draw_texts_leaves_input_untouched_by_default():
 
 
 def test_ocr_scoring_joins_wrapped_lines_and_normalises():
-    ev = _eval_module()
+    ev = eval_module()
     # Wrapped over two lines, full-width digits (NFKC), extra spaces.
     got = ev.score_string("Grand Opening 2027", [["Grand", "Opening  ２０２７"]])
     assert got["exact"] and got["words_found"] == 3 and got["ned"] == 1.0
