@@ -247,9 +247,28 @@ def _from_pretrained(preset: RendererPreset, options: LoadOptions, dtype, cls_na
     if preset.variant and dtype != _dtype_float32():
         kwargs["variant"] = preset.variant
     try:
+        kwargs.update(_video_free_processors(preset.repo))
         return _class(cls_name).from_pretrained(preset.repo, **kwargs)
     except (OSError, ValueError) as e:
         raise _missing_weights(preset, e) from None
+
+
+def _video_free_processors(repo: str) -> dict:
+    """Image-only VL processors for a pipeline whose processor transformers cannot build
+    without torchvision (model/processors.py); empty when torchvision is installed."""
+    from model.processors import has_torchvision, video_free_components
+
+    if has_torchvision():
+        return {}
+    local = Path(repo).expanduser()
+    if not local.is_dir():
+        try:
+            from huggingface_hub import snapshot_download
+
+            local = Path(snapshot_download(repo, local_files_only=True))
+        except Exception:  # not in the cache: from_pretrained names what to download
+            return {}
+    return video_free_components(local)
 
 
 def _dtype_float32():

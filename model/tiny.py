@@ -89,7 +89,10 @@ def save_tiny_lora(pipeline_dir: str | Path, path: str | Path, rank: int = 4,
     import json
 
     cls = getattr(diffusers, json.loads(index)["_class_name"])
-    pipe = cls.from_pretrained(str(pipeline_dir), local_files_only=True)
+    from model.processors import video_free_components
+
+    pipe = cls.from_pretrained(str(pipeline_dir), local_files_only=True,
+                               **video_free_components(pipeline_dir))
     name = "unet" if getattr(pipe, "unet", None) is not None else "transformer"
     net = getattr(pipe, name)
     torch.manual_seed(seed)
@@ -125,8 +128,10 @@ def save_tiny_single_file(pipeline_dir: str | Path, path: str | Path) -> Path | 
                    if cls == index["_class_name"]), None)
     if module is None or not hasattr(module, "single_file_state"):
         return None
+    from model.processors import video_free_components
+
     pipe = getattr(diffusers, index["_class_name"]).from_pretrained(
-        str(pipeline_dir), local_files_only=True)
+        str(pipeline_dir), local_files_only=True, **video_free_components(pipeline_dir))
     net = pipe.unet if getattr(pipe, "unet", None) is not None else pipe.transformer
     out = Path(path)
     save_file(module.single_file_state(net), str(out))
