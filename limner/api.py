@@ -207,6 +207,19 @@ class Limner:
         return LLMPlanner(f"renderer:{self.renderer_name}:{shared.component}",
                           llm=planner_llm(shared), preset=planner_preset(shared))
 
+    def _shared_reader(self):
+        """One model load: the VLM the loaded neural pipeline holds (Qwen-Image's
+        Qwen2.5-VL...), answering with that same module object; None for the draft renderer
+        or a pipeline without one (model/shared_lm.py). Built once, on the first question."""
+        if self.renderer_name == "draft":
+            return None
+        if "_shared_vlm" not in self.__dict__:
+            from model.shared_lm import find_language_model, vision_reader
+
+            pipe = getattr(self.renderer, "pipe", None)
+            self.__dict__["_shared_vlm"] = vision_reader(find_language_model(pipe), pipe)
+        return self.__dict__["_shared_vlm"]
+
     @property
     def renderer(self):
         if self._renderer is None:
@@ -577,7 +590,9 @@ class Limner:
 
         Args:
             image: a path, the file's bytes or a PIL image.
-            question: asked of the VLM (answered only when a VLM is configured).
+            question: asked of the VLM: ``vlm`` (or ``$LIMNER_VLM``) when given, else the
+                VLM the renderer's pipeline holds (the same module, no second load), else
+                answered from the Plan and OCR where they can.
             vlm: a preset name from configs/vlm.yaml or a local model directory.
         Returns:
             A JSON-ready dict (see render.describe.describe).
@@ -585,7 +600,8 @@ class Limner:
         from render.describe import DescribeError, describe
 
         try:
-            return describe(image, question=question, vlm=vlm, cache=self.__dict__)
+            return describe(image, question=question, vlm=vlm, cache=self.__dict__,
+                            reader=self._shared_reader)
         except DescribeError as e:
             raise LimnerError(str(e), "image") from None
 

@@ -644,13 +644,20 @@ def describe(
                                                 "the Plan and OCR; others need --vlm"),
     vlm: Optional[str] = typer.Option(None, "--vlm",
                                       help="VLM preset (configs/vlm.yaml) or model dir"),
+    renderer: str = typer.Option("draft", "--renderer",
+                                 help="a neural renderer whose pipeline holds a VLM "
+                                      "(qwen-image) answers --question with it when no "
+                                      "--vlm is given"),
+    device: Optional[str] = typer.Option(None, "--device", help="cuda|cpu"),
+    dtype: Optional[str] = typer.Option(None, "--dtype", help=DTYPE_HELP),
     json_out: bool = typer.Option(False, "--json", help="print the description as JSON"),
 ) -> None:
     """What is in an image: its Plan (limner files), text (OCR), colours, layout, and with
     a VLM a caption or an answer."""
     from limner.api import Limner
 
-    d = Limner().describe(str(image), question=question, vlm=vlm)
+    lim = Limner(renderer=renderer, device=device, **_neural_options(renderer, dtype=dtype))
+    d = lim.describe(str(image), question=question, vlm=vlm)
     if json_out:
         typer.echo(json.dumps(d, ensure_ascii=False, indent=2))
         return

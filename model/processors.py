@@ -44,13 +44,14 @@ def needs_video(cls: type) -> bool:
     return callable(get) and "video_processor" in get()
 
 
-def build_image_only(cls: type, image_processor, tokenizer, chat_template=None):
-    """A processor of class ``cls`` from its parts, video-free when torchvision is missing."""
+def build_image_only(cls: type, image_processor, tokenizer, chat_template=None, **kwargs):
+    """A processor of class ``cls`` from its parts, video-free when torchvision is missing.
+    ``kwargs``: the processor's own arguments (Pixtral's ``patch_size``...)."""
     if needs_video(cls) and not has_torchvision():
         cls = image_only(cls)
     return cls(image_processor=image_processor, tokenizer=tokenizer,
                chat_template=chat_template if chat_template is not None
-               else getattr(tokenizer, "chat_template", None))
+               else getattr(tokenizer, "chat_template", None), **kwargs)
 
 
 def video_free_components(directory: str | Path) -> dict:

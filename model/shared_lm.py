@@ -10,6 +10,12 @@ embedding (the language head) maps to its text vocabulary. Head-less encoders (Z
 ``Qwen3Model``, Ideogram 4's ``Qwen3VLModel``) and heads over image codes only (GLM-Image's
 generator samples VQ codes) do not. Nothing here names a family: the test is what the module
 is.
+
+A VL module also answers questions about an image (``limner describe --question``) through
+``vision_reader``: the pipeline's own processor when it holds one (Qwen-Image-Edit), else one
+built from the module's config with transformers' own class tables (the processor and the PIL
+image processor registered for its ``model_type``, patch and merge sizes from its vision
+config), video-free where torchvision is missing (model/processors.py).
 """
 
 from __future__ import annotations
@@ -88,3 +94,74 @@ def planner_preset(shared: SharedLM):
     return PlannerPreset(path=f"<{shared.component} of the loaded pipeline>",
                          trust="full" if n >= FULL_TRUST_PARAMS else "grounded",
                          description=f"the renderer's {type(shared.module).__name__}")
+
+
+# image-processor / processor arguments -> where a VL model's config keeps their value
+_CONFIG_NAMES = {"patch_size": ("patch_size",), "temporal_patch_size": ("temporal_patch_size",),
+                 "merge_size": ("spatial_merge_size", "merge_size"),
+                 "spatial_merge_size": ("spatial_merge_size", "merge_size")}
+
+
+def _config_values(config: Any, wanted) -> dict:
+    """``{arg: value}`` for the args in ``wanted`` that the vision config (first) or the
+    model config sets."""
+    found = {}
+    for arg in wanted:
+        for source in (getattr(config, "vision_config", None), config):
+            value = next((getattr(source, n) for n in _CONFIG_NAMES.get(arg, ())
+                          if getattr(source, n, None) is not None), None)
+            if value is not None:
+                found[arg] = value
+                break
+    return found
+
+
+def build_processor(module: Any, tokenizer: Any) -> Any | None:
+    """The processor transformers registers for ``module``'s ``model_type``, built from a
+    PIL image processor sized from the module's config and ``tokenizer``; None when
+    transformers has no such pair or the processor cannot be built on this machine."""
+    import inspect
+
+    import transformers
+    from transformers.models.auto.image_processing_auto import IMAGE_PROCESSOR_MAPPING_NAMES
+    from transformers.models.auto.processing_auto import PROCESSOR_MAPPING_NAMES
+
+    from model.processors import build_image_only
+
+    kind = module.config.model_type
+    names = IMAGE_PROCESSOR_MAPPING_NAMES.get(kind)
+    image_name = names.get("pil") if isinstance(names, dict) else None
+    proc_cls = getattr(transformers, PROCESSOR_MAPPING_NAMES.get(kind) or "", None)
+    image_cls = getattr(transformers, image_name or "", None)
+    if proc_cls is None or image_cls is None:
+        return None
+    valid = getattr(getattr(image_cls, "valid_kwargs", None), "__annotations__", {})
+    extra = set(inspect.signature(proc_cls.__init__).parameters) - {"self", "kwargs"}
+    try:
+        return build_image_only(proc_cls, image_cls(**_config_values(module.config, valid)),
+                                tokenizer, **_config_values(module.config, extra))
+    except ImportError:    # a processor class that needs torchvision in any case (Pixtral)
+        return None
+
+
+def vision_reader(shared: SharedLM | None, pipe: Any = None):
+    """A ``model.vlm.VLM`` that answers with ``shared.module`` itself (same object, same
+    dtype and device), or None when ``shared`` reads no images or no processor can be had.
+
+    Args:
+        shared: what ``find_language_model(pipe)`` found.
+        pipe: the pipeline; its own ``processor`` is used when it has an image processor.
+    """
+    if shared is None or not shared.vision:
+        return None
+    from model.vlm import VLM, VLMPreset
+
+    # FLUX.2 [dev] ships its PixtralProcessor as the pipeline's "tokenizer"
+    proc = next((p for p in (getattr(pipe, "processor", None), shared.tokenizer)
+                 if getattr(p, "image_processor", None) is not None), None)
+    if proc is None:
+        proc = build_processor(shared.module, shared.tokenizer)
+    if proc is None or not getattr(proc, "chat_template", None):
+        return None
+    return VLM(shared.module, proc, VLMPreset(repo=f"<{shared.component} of the loaded "
+                                                    "pipeline>", chat=True))

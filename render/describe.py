@@ -21,7 +21,7 @@ import shutil
 import subprocess
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from planner.schema import box_to_pixels
 
@@ -403,7 +403,7 @@ def _provenance_part(data: bytes | None) -> dict | None:
 
 
 def describe(image: Any, question: str | None = None, vlm: str | None = None,
-             cache: dict | None = None) -> dict:
+             cache: dict | None = None, reader: Callable[[], Any] | None = None) -> dict:
     """Describe an image (``limner describe``, ``Limner.describe``).
 
     Args:
@@ -411,6 +411,9 @@ def describe(image: Any, question: str | None = None, vlm: str | None = None,
         question: answered by the VLM when one is configured.
         vlm: VLM preset name or local model directory (default ``$LIMNER_VLM``, else none).
         cache: a dict that keeps a loaded VLM between calls (Limner passes its own).
+        reader: called only for a question with no VLM configured; returns a VLM that is
+            already loaded (the renderer pipeline's own, model/shared_lm.py) or None. Its
+            answer comes before the Plan/OCR answers, as a configured VLM's does.
     Returns:
         ``width``, ``height``, ``mode``, ``format``, ``limner`` (embedded Plan, seed,
         renderer, elements with their grid cell; None for other images), ``text`` (OCR
@@ -442,6 +445,9 @@ def describe(image: Any, question: str | None = None, vlm: str | None = None,
         out["caption"] = model.caption(im)
         if question:
             out["answer"] = model.ask(im, question)
+    elif question and (shared := reader() if reader is not None else None) is not None:
+        out["vlm"] = shared.preset.repo
+        out["answer"] = shared.ask(im, question)
     elif question:
         facts = answer_from_facts(question, im, plan_part, text)
         if facts is not None:
@@ -452,7 +458,8 @@ def describe(image: Any, question: str | None = None, vlm: str | None = None,
                 "this question needs a vision-language model: the image's Plan and OCR "
                 "answer only how many X, what colour X is and what the text says. "
                 "Pass --vlm PRESET (configs/vlm.yaml; Limner(...).describe(vlm=...)) or set "
-                "LIMNER_VLM to a preset name or a local model directory")
+                "LIMNER_VLM to a preset name or a local model directory, or use a renderer "
+                "whose pipeline holds a VLM (--renderer qwen-image)")
     return out
 
 

@@ -5,10 +5,12 @@ Qwen2.5-VL; Z-Image's Qwen3Model (no language head) and GLM-Image's generator (a
 image codes only) are not language models to plan with.
 """
 
+import functools
 from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
+from PIL import Image
 
 from model.llm import ReplyLimits
 from model.shared_lm import find_language_model
@@ -88,3 +90,77 @@ def test_an_explicit_model_or_the_draft_renderer_keeps_the_presets(monkeypatch):
     lim = Limner(planner="llm", renderer="tiny-klein", model="smollm2-135m")
     lim._renderer = SimpleNamespace(pipe=None)
     assert lim.planner.model_name == "smollm2-135m"
+
+
+# --- describe --question through the pipeline's own VLM ----------------------------------------
+@functools.cache
+def _limner_file() -> bytes:
+    from limner.api import Limner
+
+    return Limner().generate('a sign that says "OPEN" above a red apple', size="64x64",
+                             seed=1)[0].data
+
+
+def _spy_generate(module, calls: list):
+    """Record each ``module.generate`` call (the module itself, its inputs, its output)."""
+    real = module.generate
+
+    def generate(**kwargs):
+        out = real(**kwargs)
+        calls.append((module, kwargs, out))
+        return out
+
+    return generate
+
+
+def test_describe_question_answers_with_the_pipelines_own_vlm(monkeypatch):
+    """Qwen-Image's Qwen2.5-VL answers: the pipeline's own module (same object, bf16), the
+    image through its vision tower, the answer the decoding of what it generated. Tiny random
+    weights answer gibberish, so wiring and decoding are asserted, not content."""
+    import torch
+
+    from limner.api import Limner
+
+    monkeypatch.delenv("LIMNER_VLM", raising=False)
+    pipe = _pipe("qwenimage", "QwenImagePipeline")
+    encoder = pipe.text_encoder
+    encoder.generation_config.max_new_tokens = 4      # the reply limit the VLM reads; fast
+    calls, seen = [], []
+    monkeypatch.setattr(encoder, "generate", _spy_generate(encoder, calls))
+    hook = encoder.model.visual.register_forward_hook(lambda m, a, o: seen.append(a[0].dtype))
+    before = sum(p.numel() for p in encoder.parameters())
+    lim = Limner(renderer="tiny-qwen")
+    lim._renderer = SimpleNamespace(pipe=pipe)            # the loaded renderer
+    try:
+        d = lim.describe(_limner_file(), question="How many apples are there?")
+        again = lim.describe(Image.new("RGB", (32, 32), "red"), question="Is it ripe?")
+    finally:
+        hook.remove()
+    assert d["vlm"] == "<text_encoder of the loaded pipeline>" and "answer_facts" not in d
+    assert len(calls) == 2 and all(c[0] is encoder for c in calls)
+    module, inputs, out = calls[0]
+    assert inputs["pixel_values"].dtype == torch.bfloat16 and seen == [torch.bfloat16] * 2
+    assert (inputs["input_ids"] == encoder.config.image_token_id).sum() >= 1
+    new = out[:, inputs["input_ids"].shape[1]:]
+    assert 1 <= new.shape[1] <= 4 and inputs["max_new_tokens"] == 4
+    assert d["answer"] == pipe.tokenizer.batch_decode(new, skip_special_tokens=True)[0].strip()
+    assert again["vlm"] == d["vlm"] and lim._shared_vlm.model is encoder    # built once
+    assert encoder.dtype == torch.bfloat16
+    assert sum(p.numel() for p in encoder.parameters()) == before
+
+
+def test_describe_falls_back_without_a_pipeline_vlm(monkeypatch):
+    """GLM-Image's generator answers nothing (its head emits image codes): the Plan and OCR
+    answer what they can, the rest names the VLM it needs."""
+    from limner.api import Limner
+
+    monkeypatch.delenv("LIMNER_VLM", raising=False)
+    lim = Limner(renderer="tiny-glm")
+    lim._renderer = SimpleNamespace(pipe=_pipe("glm_image", "GlmImagePipeline"))
+    data = _limner_file()
+    d = lim.describe(data, question="How many apples are there?")
+    assert d["vlm"] is None and d["answer"] == "There is 1 apple."
+    assert d["answer_facts"]["source"] == "plan"
+    d = lim.describe(data, question="Is the apple ripe?")
+    assert d["answer"] is None and "--renderer qwen-image" in d["note"]
+    assert lim._shared_vlm is None
