@@ -33,6 +33,7 @@ _BUILDS = {
     "ideogram4": ("model.tiny_builds.ideogram4", "Ideogram4Pipeline", {}),
     "glm-image": ("model.tiny_builds.glm_image", "GlmImagePipeline", {}),
     "janus-pro": ("model.tiny_builds.janus_pro", "JanusProPipeline", {}),
+    "fibo": ("model.tiny_builds.fibo", "BriaFiboPipeline", {}),
 }
 
 #: Every tiny build (one per family, plus variants whose weights differ: flux-dev).

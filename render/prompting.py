@@ -37,6 +37,16 @@ _SHAPE_WORDS = {"bar": "chart bar", "slice": "pie chart slice", "axis": "chart a
                 "marker": "round bullet marker", "frame": "thin border frame"}
 
 
+def shape_noun(shape: str) -> str:
+    """A design shape kind as the model should read it ("bar" -> "chart bar")."""
+    return _SHAPE_WORDS.get(shape, shape)
+
+
+def script_name(code: str) -> str | None:
+    """The English name of a non-Latin script code ("Jpan" -> "Japanese"), else None."""
+    return _SCRIPT_NAMES.get(code)
+
+
 def number_word(n: int) -> str:
     """``3`` -> ``"three"`` (digits above twelve)."""
     return _NUMBERS[n] if 0 <= n < len(_NUMBERS) else str(n)

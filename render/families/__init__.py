@@ -27,6 +27,7 @@ FAMILIES = {
     "ideogram4": "render.families.ideogram4",
     "glm-image": "render.families.glm_image",
     "janus-pro": "render.families.janus_pro",
+    "fibo": "render.families.fibo",
 }
 
 __all__ = ["Capabilities", "Embeds", "FAMILIES", "Family", "Pipelines", "family_for_directory",

@@ -1,0 +1,54 @@
+"""Bria FIBO (diffusers ``BriaFiboPipeline``): an 8B flow-matching DiT (8 dual-stream + 38
+single-stream blocks) trained only on long structured JSON captions, read through SmolLM3-3B
+(``SmolLM3ForCausalLM``; every block sees its own encoder layer, "DimFusion"), decoded by the
+Wan 2.2 VAE (16x spatial compression, 48 latent channels). Guidance is classic CFG: the
+pipeline encodes an empty negative prompt itself and runs two passes per step.
+
+Conditioning: the Plan written in FIBO's own JSON schema (render/families/fibo_prompt.py):
+every object instance with its colour, a location word (the 3 x 3 grid cell of its box) and a
+relative size word, every text verbatim in ``text_render`` with its placement, colour and
+font, the background and style. FIBO takes no coordinates, so layout is controlled only to a
+grid cell and a size class (coarser than Ideogram 4's boxes); there is no SDEdit init and no
+attention mask. Text modes: native/auto let the model draw the texts (auto reads them back
+with OCR); exact leaves ``text_render`` empty and names an empty area at each text's place.
+
+Not available: img2img/SDEdit and inpainting (diffusers ships only text-to-image for FIBO's
+weights; an edit is the Plan rendered whole and composited through the change mask), regional
+attention, references, instruction edits (``BriaFiboEditPipeline`` needs Bria's separately
+trained Fibo-Edit weights and an edit-JSON prompt; not wired), LoRA (not wired). Sizes are
+multiples of 16.
+"""
+
+from __future__ import annotations
+
+from render.families.base import Capabilities
+from render.families.prompted import PromptedFamily
+
+
+class Fibo(PromptedFamily):
+    key = "fibo"
+    pipelines = {"text2img": "BriaFiboPipeline", "img2img": None, "inpaint": None,
+                 "edit": None}
+    components = {"transformer": "BriaFiboTransformer2DModel", "vae": "AutoencoderKLWan",
+                  "text_encoder": "SmolLM3ForCausalLM"}
+    capabilities = Capabilities(native_text=True)
+    presets = ("fibo",)
+    # an 8B DiT at 1 MP (4096 image tokens + up to 3000 caption tokens), CFG batched x2;
+    # an estimate from its width, not a measurement
+    gib_per_megapixel = 4.0
+
+    def conditioning(self, plan, key_name=None, text_mode: str = "exact"):
+        from render.families.fibo_prompt import plan_prompt
+        from render.text_modes import effective_mode
+
+        mode = effective_mode(text_mode, self.capabilities.native_text)
+        return [(plan_prompt(plan, mode, key_name), (), True)]
+
+    def text2img(self, pipes, size, generators, common):
+        prompts, rest = self.prompts(common)
+        w, h = size
+        return pipes.text2img(prompt=prompts, height=h, width=w, generator=generators,
+                              **rest).images
+
+
+FAMILY = Fibo()
