@@ -27,6 +27,7 @@ _BUILDS = {
     "flux-kontext": ("model.tiny_builds.flux", "FluxKontextPipeline", {"guidance": True}),
     "pixart": ("model.tiny_builds.pixart", "PixArtSigmaPipeline", {}),
     "qwenimage": ("model.tiny_builds.qwenimage", "QwenImagePipeline", {}),
+    "qwenimage21": ("model.tiny_builds.qwenimage21", "QwenImage21Pipeline", {}),
     "zimage": ("model.tiny_builds.zimage", "ZImagePipeline", {}),
     "flux2-klein": ("model.tiny_builds.flux2", "Flux2KleinPipeline", {"variant": "klein"}),
     "flux2-dev": ("model.tiny_builds.flux2", "Flux2Pipeline", {"variant": "dev"}),

@@ -220,6 +220,15 @@ def _to_pil(array: "np.ndarray") -> "Image.Image":
     return Image.fromarray((np.clip(array, 0.0, 1.0) * 255.0).round().astype(np.uint8), mode)
 
 
+def _flattened(image: "Image.Image") -> "Image.Image":
+    """An RGBA image composited over white, as RGB."""
+    from PIL import Image
+
+    flat = Image.new("RGBA", image.size, (255, 255, 255, 255))
+    flat.alpha_composite(image)
+    return flat.convert("RGB")
+
+
 def _repeat(kwargs: dict, n: int) -> dict:
     """Embedding kwargs of one item repeated for n items (tiles)."""
     return {k: (v.repeat(n, *([1] * (v.dim() - 1))) if v is not None else None)
@@ -573,6 +582,8 @@ class DiffusionRenderer:
         from render.keying import extract_alpha, trimap_background
         from render.text_modes import finish_texts
 
+        if image.mode == "RGBA" and not plan.transparent:
+            image = _flattened(image)    # a family with native alpha, an opaque Plan
         if image.size != plan.size:
             image = self.upscale(image, plan, options.text_mode)
         if key is not None:
@@ -614,8 +625,10 @@ class DiffusionRenderer:
 
             gens = [torch.Generator("cpu").manual_seed(plan.seed * 7919 + next(counter))
                     for _ in tiles]
-            return self.sample([_to_pil(t) for t in tiles], tile, tier,
-                               _repeat(one, len(tiles)), gens)
+            out = self.sample([_to_pil(t) for t in tiles], tile, tier,
+                              _repeat(one, len(tiles)), gens)
+            # an opaque picture's tiles are RGB; a native-alpha family answers RGBA
+            return out[..., :tiles[0].shape[-1]]
 
         batch = max_batch(self.family.gib_per_megapixel, tile, self.device,
                           self.options.memory_gb)

@@ -206,11 +206,14 @@ def _shape_words(plan: Plan) -> str:
     return "landscape" if w > h else "portrait"
 
 
-def scene_line(plan: Plan, key_name: str | None = None) -> str:
-    """The picture as a whole: style, format and background."""
+def scene_line(plan: Plan, key_name: str | None = None, alpha: bool = False) -> str:
+    """The picture as a whole: style, format and background. ``alpha``: the model outputs
+    an alpha channel itself, so a transparent Plan asks it for a transparent background."""
     style = plan.style.text or (plan.style.preset or "")
     bg = plan.canvas.background
-    if key_name or bg.kind == "transparent":
+    if alpha and not key_name and bg.kind == "transparent":
+        back = "a fully transparent background (only the subjects are opaque)"
+    elif key_name or bg.kind == "transparent":
         back = (f"isolated on a plain flat {key_name or 'white'} background "
                 "(it will be cut out)")
     elif bg.kind == "gradient":
@@ -274,8 +277,8 @@ def text_lines(plan: Plan, mode: str = "native") -> list[str]:
     return lines
 
 
-def structured_prompt(plan: Plan, text_mode: str = "native", key_name: str | None = None
-                      ) -> str:
+def structured_prompt(plan: Plan, text_mode: str = "native", key_name: str | None = None,
+                      alpha: bool = False) -> str:
     """The Plan as one structured prompt for an LLM text encoder.
 
     Args:
@@ -283,12 +286,13 @@ def structured_prompt(plan: Plan, text_mode: str = "native", key_name: str | Non
         text_mode: ``native``/``auto`` asks the model to draw each quoted text; ``exact``
             asks it to leave the text boxes empty for the text engine.
         key_name: a transparent Plan drawn on a key colour names that colour here.
+        alpha: the model draws alpha itself (a transparent Plan asks for transparency).
     Returns:
         Plain text: a scene line, an "Elements:" list, a "Text:" list (when there is text).
     """
     if text_mode not in TEXT_MODES:
         raise ValueError(f"text mode must be one of {', '.join(TEXT_MODES)}; got {text_mode!r}")
-    out = [scene_line(plan, key_name)]
+    out = [scene_line(plan, key_name, alpha)]
     elements = element_lines(plan, quote_texts=text_mode != "exact")
     if elements:
         out += ["Elements:"] + elements

@@ -21,6 +21,7 @@ FAMILIES = {
     "flux-kontext": "render.families.flux_kontext",
     "pixart": "render.families.pixart",
     "qwenimage": "render.families.qwenimage",
+    "qwenimage21": "render.families.qwenimage21",
     "zimage": "render.families.zimage",
     "flux2": "render.families.flux2",
     "flux2-klein": "render.families.flux2_klein",

@@ -21,7 +21,8 @@ class StructuredPromptFamily(Family):
         from render.text_modes import effective_mode
 
         mode = effective_mode(text_mode, self.capabilities.native_text)
-        return [(structured_prompt(plan, mode, key_name), (), True)]
+        return [(structured_prompt(plan, mode, key_name, alpha=self.capabilities.alpha), (),
+                 True)]
 
 
 def padded(rows: list, device=None):

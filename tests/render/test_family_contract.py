@@ -58,11 +58,33 @@ def guided_calls(loaded, monkeypatch):
     return seen
 
 
+def spy_decoder(pipe) -> list:
+    """Records every VAE decode output of ``pipe`` (until the next spy replaces it)."""
+    seen = []
+    vae = pipe.vae
+    original = type(vae).decode
+
+    def decode(*args, **kwargs):
+        out = original(vae, *args, **kwargs)
+        seen.append((out[0] if isinstance(out, tuple) else out.sample).detach())
+        return out
+
+    vae.decode = decode
+    return seen
+
+
+def decoded_alpha(decoded: list) -> np.ndarray:
+    """The last decode's fourth channel as 8-bit alpha (the pipeline's [-1, 1] -> [0, 255])."""
+    x = decoded[-1].float()
+    x = x[0, 3, 0] if x.dim() == 5 else x[0, 3]     # (B, C, T, H, W) video-style VAEs
+    return ((x / 2 + 0.5).clamp(0, 1) * 255).round().numpy().astype(int)
+
+
 def arr(image):
     return np.asarray(image).astype(np.int16)
 
 
-def test_every_path_keeps_dtypes_and_pixels(loaded, guided_calls, tmp_path):
+def test_every_path_keeps_dtypes_and_pixels(loaded, guided_calls, tmp_path, monkeypatch):
     key, path, dtype, lim, before, shared = loaded
     r = lim.renderer
 
@@ -82,10 +104,23 @@ def test_every_path_keeps_dtypes_and_pixels(loaded, guided_calls, tmp_path):
     assert big[0].image.size == (48, 32)
     assert state(r.pipe) == before
 
-    # transparent
-    clear = lim.generate("a red apple on a transparent background", size="32x32", seed=4)
+    # transparent: keyed (a key colour cut out: fully clear and fully opaque pixels), or
+    # for a family with native alpha the decoder's own fourth channel, unkeyed
+    import render.keying
+
+    decoded = spy_decoder(r.pipe) if r.capabilities.alpha else None
+    keyings, extract = [], render.keying.extract_alpha
+    with monkeypatch.context() as m:
+        m.setattr(render.keying, "extract_alpha",
+                  lambda *a, **k: keyings.append(1) or extract(*a, **k))
+        clear = lim.generate("a red apple on a transparent background", size="32x32", seed=4)
     alpha = np.asarray(clear[0].image)[..., 3]
-    assert clear[0].image.mode == "RGBA" and alpha.min() == 0 and alpha.max() == 255
+    assert clear[0].image.mode == "RGBA" and bool(keyings) != r.capabilities.alpha
+    if decoded is None:
+        assert alpha.min() == 0 and alpha.max() == 255
+    else:
+        assert np.abs(alpha.astype(int) - decoded_alpha(decoded)).max() <= 1
+        r.pipe.vae.__dict__.pop("decode")          # the spy goes
     assert state(r.pipe) == before
 
     # ring inpaint around the text layer (families with inpainting)
