@@ -65,14 +65,15 @@ def build() -> dict:
                      "rope_parameters": {"mrope_section": (4, 2, 2)},
                      "pad_token_id": ids("<|endoftext|>"), "eos_token_id": ids("<|image_end|>")},
         vision_config={"depth": 1, "hidden_size": 32, "num_heads": 2, "image_size": 32,
-                       "patch_size": 8, "intermediate_size": 32},
+                       "patch_size": 16, "intermediate_size": 32},
         vq_config={"embed_dim": 32, "num_embeddings": VISION_CODES, "latent_channels": 32},
         image_token_id=ids("<|image|>"), image_start_token_id=ids("<|image_start|>"),
         image_end_token_id=ids("<|image_end|>"))
     generator = GlmImageForConditionalGeneration(config).eval()
     processor = GlmImageProcessor(
-        image_processor=GlmImageImageProcessorPil(patch_size=8, merge_size=1,
-                                                  min_pixels=32 * 32, max_pixels=512 * 512),
+        image_processor=GlmImageImageProcessorPil(patch_size=16, merge_size=1,
+                                                  temporal_patch_size=1, min_pixels=32 * 32,
+                                                  max_pixels=512 * 512),
         tokenizer=tok, chat_template=CHAT_TEMPLATE)
     byt5 = ByT5Tokenizer(extra_ids=0)
     glyph = T5EncoderModel(T5Config(vocab_size=len(byt5), d_model=32, d_kv=8, d_ff=37,

@@ -12,14 +12,29 @@ Each image is sampled on its own (the pipeline's generator runs one prompt at a 
 ``torch.random.fork_rng``: the pipeline seeds torch's global generator from the image's
 generator, so forking keeps the caller's random state and a seed gives the same pixels.
 Sizes are multiples of 32 (codes on a 32 px grid); other sizes are sampled at the next
-multiple and resized. Not available: SDEdit, inpainting (an edit is the Plan rendered whole and
-composited through the mask), regional attention, negative prompt, LoRA.
+multiple and resized.
+
+References and edits by instruction go in natively as the pipeline's condition images
+(``image=[...]``): the generator reads each as image codes before it samples, and the decoder
+attends to each one's latents. The model card shows several condition images
+("[image, image1]") without a limit; limner sends at most 4 (the limit of Z.ai's hosted edit
+service). Each condition image is fitted, padded with white, into the output's size (a multiple
+of 32 inside the processor's pixel bounds): the generator's processor halves a condition image
+and the decoder encodes it whole, so both grids agree only for such sizes, and the pipeline
+stacks the images' features, which needs one size for all.
+
+Not available: SDEdit, inpainting (an edit is the Plan rendered whole and composited through
+the mask), regional attention, negative prompt, LoRA.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from render.families.base import Capabilities
 from render.families.prompted import PromptedFamily
+
+MAX_REFERENCES = 4
 
 
 class GlmImage(PromptedFamily):
@@ -29,7 +44,8 @@ class GlmImage(PromptedFamily):
     components = {"transformer": "GlmImageTransformer2DModel", "vae": "AutoencoderKL",
                   "text_encoder": "T5EncoderModel",
                   "vision_language_encoder": "GlmImageForConditionalGeneration"}
-    capabilities = Capabilities(native_text=True)
+    capabilities = Capabilities(native_text=True, references=MAX_REFERENCES,
+                                instruction_edit=True)
     presets = ("glm-image",)
     gib_per_megapixel = 4.0   # a 7B DiT at 1 MP plus the generator's cache; an estimate
 
@@ -58,6 +74,72 @@ class GlmImage(PromptedFamily):
                 a = np.asarray(img.resize((w, h), Image.LANCZOS), dtype=np.float32) / 255.0
             out.append(a)
         return np.stack(out)
+
+    def reference_sample(self, pipes, inits, references, size, strength, generators, common):
+        """Text-to-image with ``references`` as condition images (there is no SDEdit init)."""
+        pipe = pipes.text2img
+        w32, h32 = (-(-v // 32) * 32 for v in size)
+        target = condition_size(pipe, (w32, h32))
+        images = [fit_condition(r, target) for r in references]
+        with per_image_tokens(pipe.vision_language_encoder):
+            return self.text2img(pipes, size, generators, {**common, "image": images})
+
+    def instruction_edit(self, pipes, image, references, size, generator, common):
+        """The edited image first, the references after it, all as condition images; the
+        prompt is the instruction."""
+        return self.reference_sample(pipes, None, [image, *references], size, 1.0,
+                                     [generator], common)
+
+
+def condition_size(pipe, size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` scaled into the generator processor's pixel bounds, sides multiples of 32."""
+    import math
+
+    bounds = pipe.processor.image_processor.size
+    lo = math.sqrt(bounds["shortest_edge"])
+    hi = math.sqrt(bounds["longest_edge"])
+    w, h = size
+    scale = max(1.0, lo / min(w, h))
+    scale = min(scale, hi / max(w, h))
+    return tuple(min(int(hi // 32) * 32, max(math.ceil(lo / 32) * 32, round(v * scale / 32) * 32))
+                 for v in (w, h))
+
+
+def fit_condition(image, size: tuple[int, int]):
+    """``image`` (RGB) scaled to fit inside ``size`` and centred on white."""
+    from PIL import Image
+
+    image = image.convert("RGB")
+    scale = min(size[0] / image.width, size[1] / image.height)
+    inner = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                         Image.LANCZOS)
+    canvas = Image.new("RGB", size, (255, 255, 255))
+    canvas.paste(inner, ((size[0] - inner.width) // 2, (size[1] - inner.height) // 2))
+    return canvas
+
+
+@contextmanager
+def per_image_tokens(generator):
+    """diffusers 0.42's GlmImagePipeline concatenates the condition images' features before
+    ``get_image_tokens``; transformers 5 returns them per image as ``(D, h, w)`` and quantises a
+    list of those, so the concatenated ``(n*D, h, w)`` reads as n*D one-channel images and the
+    call fails. For the duration of a call, the generator's ``get_image_tokens`` (an instance
+    attribute over the class method) splits such a tensor back into its n images."""
+    import torch
+
+    real = generator.get_image_tokens
+
+    def get_image_tokens(hidden_states, image_grid_thw=None):
+        if torch.is_tensor(hidden_states) and hidden_states.dim() == 3 \
+                and image_grid_thw is not None:
+            hidden_states = list(hidden_states.chunk(len(image_grid_thw)))
+        return real(hidden_states, image_grid_thw)
+
+    generator.get_image_tokens = get_image_tokens
+    try:
+        yield
+    finally:
+        del generator.get_image_tokens
 
 
 FAMILY = GlmImage()
