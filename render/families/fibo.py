@@ -15,8 +15,9 @@ with OCR); exact leaves ``text_render`` empty and names an empty area at each te
 Not available: img2img/SDEdit and inpainting (diffusers ships only text-to-image for FIBO's
 weights; an edit is the Plan rendered whole and composited through the change mask), regional
 attention, references, instruction edits (``BriaFiboEditPipeline`` needs Bria's separately
-trained Fibo-Edit weights and an edit-JSON prompt; not wired), LoRA (not wired). Sizes are
-multiples of 16.
+trained Fibo-Edit weights and an edit-JSON prompt; not wired). LoRA loads through the
+pipeline's own ``FluxLoraLoaderMixin`` (checked with a random LoRA on the tiny build, not with
+one Bria trained). Sizes are multiples of 16.
 """
 
 from __future__ import annotations
@@ -31,11 +32,12 @@ class Fibo(PromptedFamily):
                  "edit": None}
     components = {"transformer": "BriaFiboTransformer2DModel", "vae": "AutoencoderKLWan",
                   "text_encoder": "SmolLM3ForCausalLM"}
-    capabilities = Capabilities(native_text=True)
+    capabilities = Capabilities(native_text=True, lora=True)
     presets = ("fibo",)
-    # an 8B DiT at 1 MP (4096 image tokens + up to 3000 caption tokens), CFG batched x2;
-    # an estimate from its width, not a measurement
-    gib_per_megapixel = 4.0
+    # peak activations of limner's path at 1024x1024 with CFG (4096 image tokens, the Plan's
+    # JSON as text): 3.27 GB = 3.05 GiB, scripts/simulate_gpu.py on the meta device; longer
+    # captions (Bria's prompt writer: ~1,000 words, up to 3000 tokens) need more
+    gib_per_megapixel = 3.5
 
     def conditioning(self, plan, key_name=None, text_mode: str = "exact"):
         from render.families.fibo_prompt import plan_prompt

@@ -136,9 +136,14 @@ def test_the_pipeline_receives_the_fibo_prompt_in_every_text_mode(tiny_dir, monk
 
     from limner.api import Limner
 
+    from model.shared_lm import find_language_model
+
     lim = Limner(renderer=tiny_dir("fibo"), device="cpu", dtype="bfloat16", steps=1,
                  native=(32, 32))
     assert lim.renderer.family.key == "fibo"
+    # one model load: the SmolLM3 encoder keeps its language head, the planner can use it
+    shared = find_language_model(lim.renderer.pipe)
+    assert shared is not None and shared.module is lim.renderer.pipe.text_encoder
     seen = []
     original = BriaFiboPipeline.__call__
 
