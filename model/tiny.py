@@ -28,6 +28,8 @@ _BUILDS = {
     "pixart": ("model.tiny_builds.pixart", "PixArtSigmaPipeline", {}),
     "qwenimage": ("model.tiny_builds.qwenimage", "QwenImagePipeline", {}),
     "qwenimage21": ("model.tiny_builds.qwenimage21", "QwenImage21Pipeline", {}),
+    # Qwen-Image-Edit-2511: the edit pipeline is what loads (the family cannot draw from text)
+    "qwenimage-edit": ("model.tiny_builds.qwenimage_edit", "QwenImageEditPlusPipeline", {}),
     "zimage": ("model.tiny_builds.zimage", "ZImagePipeline", {}),
     "flux2-klein": ("model.tiny_builds.flux2", "Flux2KleinPipeline", {"variant": "klein"}),
     "flux2-dev": ("model.tiny_builds.flux2", "Flux2Pipeline", {"variant": "dev"}),

@@ -368,7 +368,7 @@ class DiffusionRenderer:
                 base = load_renderer_presets()[family.presets[0]].repo
                 load = dataclasses.replace(load, base=base)
             pipe = load_pipeline(preset, load, preset_name,
-                                 pipeline_class=family.pipelines["text2img"],
+                                 pipeline_class=family.loaded_pipeline,
                                  denoiser_spec=family.denoiser)
         except ModelError as e:
             if isinstance(e, RenderError):
@@ -398,6 +398,18 @@ class DiffusionRenderer:
                 ) -> tuple[Embeds, list[int]]:
         return encode_segments(self.pipe, self.family, texts, self.preset,
                                self._negative(text_mode), self._guided(tier), self.device)
+
+    def _text_call(self, text: str, tier: Tier, text_mode: str = "exact") -> dict:
+        """The call's conditioning on one prompt: its embeddings, or for a family whose
+        pipeline encodes the prompt with its input images (``prompt_with_images``) the text
+        itself, with the negative prompt when the call guides."""
+        if not self.family.prompt_with_images:
+            embeds, _ = self._embeds([[text]], tier, text_mode)
+            return self.family.call_kwargs(embeds)
+        call = {"prompt": text}
+        if self._guided(tier):
+            call["negative_prompt"] = self._negative(text_mode) or " "
+        return call
 
     def _negative(self, text_mode: str) -> str:
         """The negative prompt; when the model draws the text itself, without the words
@@ -478,9 +490,14 @@ class DiffusionRenderer:
                               f"{', '.join(_families_with('instruction_edit'))}")
         options = options or RenderOptions()
         extra = options.extra or {}
+        limit = self.family.edit_images
+        if limit and 1 + len(options.references) > limit:
+            raise RenderError(
+                f"renderer {self.name} ({self.family.key}) edits with at most {limit} images "
+                f"(the edited image and {limit - 1} references); got the image and "
+                f"{len(options.references)} references: pass at most {limit - 1}")
         tier = self.tier(extra.get("quality", "auto"))
-        embeds, _ = self._embeds([[instruction]], tier)
-        common = self._common(tier, self.family.call_kwargs(embeds))
+        common = self._common(tier, self._text_call(instruction, tier))
         size = generation_size(image.size, self.native)
         size = (max(16, size[0] // 16 * 16), max(16, size[1] // 16 * 16))
         refs = list(options.references)[:self.capabilities.references]
@@ -501,6 +518,15 @@ class DiffusionRenderer:
         """
         plan_list = as_plan_list(plans)
         options = options or RenderOptions()
+        if not self.family.draws_from_text:
+            from render.families import FAMILIES
+
+            drawers = [k for k in FAMILIES if get_family(k).draws_from_text]
+            raise RenderError(
+                f"renderer {self.name} ({self.family.key}) edits pictures and cannot draw one "
+                f"from a prompt alone: edit an image with it (limner edit IMAGE "
+                f"\"INSTRUCTION\" --renderer {self.name}), or generate with the draft or a "
+                f"text-to-image family ({', '.join(drawers)})")
         images: list = [None] * len(plan_list)
         for group in self._groups(plan_list):
             for i, image in zip(group, self._render_group([plan_list[i] for i in group],
@@ -644,8 +670,7 @@ class DiffusionRenderer:
         import torch
 
         tier = dataclasses.replace(self.tier(plan.quality), steps=steps)
-        embeds, _ = self._embeds([[self._segments(plan)[0][0]]], tier)
-        common = self._common(tier, self.family.call_kwargs(embeds))
+        common = self._common(tier, self._text_call(self._segments(plan)[0][0], tier))
         out = self.family.inpaint(self.pipes, image, mask, image.size, strength,
                                   torch.Generator("cpu").manual_seed(seed), common)
         return _to_pil(out[0])

@@ -22,6 +22,7 @@ FAMILIES = {
     "pixart": "render.families.pixart",
     "qwenimage": "render.families.qwenimage",
     "qwenimage21": "render.families.qwenimage21",
+    "qwenimage-edit": "render.families.qwenimage_edit",
     "zimage": "render.families.zimage",
     "flux2": "render.families.flux2",
     "flux2-klein": "render.families.flux2_klein",

@@ -9,7 +9,9 @@ capability flags below and calls the hooks.
 Data (class attributes):
     key: the family key presets name (``family: sdxl`` in configs/renderers.yaml).
     pipelines: diffusers class names by kind, ``text2img``, ``img2img``, ``inpaint``,
-        ``edit``; None = the family has no such pipeline. Derived pipelines share the loaded
+        ``edit``; None = the family has no such pipeline. The loaded pipeline is the
+        ``text2img`` one, or the ``edit`` one for a family that cannot draw from text alone
+        (``loaded_pipeline``; Qwen-Image-Edit); the others are derived from it, sharing its
         modules (``Pipelines.get``), in the loaded dtype and device.
     components: ``model_index.json`` component -> exact class name (or a tuple of allowed
         names, None allowed for an optional component). A local directory matches a family
@@ -24,6 +26,12 @@ Data (class attributes):
     region_tokenizer: the pipeline attribute of the tokenizer that sizes element segments
         (a T5's), None when element segments use the CLIP length.
     single_file_keys: see "Single-file checkpoints" below.
+    prompt_with_images: the edit and inpaint pipelines encode the prompt together with the
+        input images (a VL encoder reads both, as Qwen-Image-Edit's Qwen2.5-VL does): the
+        renderer hands them the prompt text (``prompt``, ``negative_prompt``), not
+        embeddings encoded without the images.
+    edit_images: how many images one instruction edit reads at most, the edited one
+        included (0: no limit but ``capabilities.references``); more is refused, naming it.
     attention_kwargs: the pipeline argument that reaches the attention processors
         (``cross_attention_kwargs``, ``joint_attention_kwargs``): region masks, built before
         sampling, travel there as tensors (a compiled denoiser is not recompiled for a new
@@ -128,12 +136,14 @@ class Pipelines:
 
     def get(self, kind: str):
         """The ``kind`` pipeline (``img2img``, ``inpaint``, ``edit``), None when the family
-        has none."""
+        has none (``text2img``: the loaded pipeline, whatever its kind)."""
         if kind == "text2img":
             return self.text2img
         if kind not in self._derived:
             name = self.family.pipelines.get(kind)
-            if name is None:
+            if name == type(self.text2img).__name__:
+                self._derived[kind] = self.text2img
+            elif name is None:
                 self._derived[kind] = None
             else:
                 import diffusers
@@ -165,6 +175,19 @@ class Family:
     region_tokenizer: str | None = None
     single_file_keys: tuple[str, ...] = ()
     attention_kwargs: str | None = None
+    prompt_with_images: bool = False
+    edit_images: int = 0
+
+    @property
+    def loaded_pipeline(self) -> str:
+        """The class a preset or directory is loaded as: the text-to-image pipeline, or the
+        edit pipeline of a family without one (the other kinds derive from it)."""
+        return self.pipelines.get("text2img") or self.pipelines["edit"]
+
+    @property
+    def draws_from_text(self) -> bool:
+        """Whether the family makes an image from a prompt alone (a ``text2img`` pipeline)."""
+        return self.pipelines.get("text2img") is not None
 
     def region_grids(self, latent_hw: tuple[int, int]) -> list[tuple[int, int]]:
         """The ``(h, w)`` image-token grids the denoiser's region processors see for a

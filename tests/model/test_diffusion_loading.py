@@ -21,6 +21,14 @@ def run(pipe, family):
         kw.update(guidance_scale=3.0, guidance_schedule=None, max_sequence_length=64)
     if type(pipe).__name__ == "FluxKontextPipeline":    # it rescales to max_area (1 MP)
         kw["max_area"] = 32 * 32
+    if type(pipe).__name__ == "QwenImageEditPlusPipeline":   # edits only: it needs an image
+        from PIL import Image
+
+        from render.families.qwenimage_edit import working_area
+
+        kw["image"] = [Image.new("RGB", (32, 32), (200, 40, 40))]
+        with working_area(pipe, 32 * 32):    # (it scales inputs to 1 MP for the VAE)
+            return pipe(**kw).images
     return pipe(**kw).images
 
 

@@ -35,7 +35,11 @@ def test_registry_is_data_with_real_classes():
             assert kind in ("text2img", "img2img", "inpaint", "edit")
             # a diffusers class, or limner's own pipeline for a generator diffusers lacks
             assert cls is None or hasattr(diffusers, cls) or cls in AR_PIPELINES, cls
-        assert fam.pipelines["text2img"]
+        # what loads: the text-to-image pipeline, or the edit pipeline of a family that
+        # cannot draw from a prompt alone (and then says so: draws_from_text)
+        assert fam.loaded_pipeline and (fam.pipelines["text2img"] or fam.pipelines["edit"])
+        assert fam.draws_from_text == (fam.pipelines["text2img"] is not None)
+        assert fam.draws_from_text or fam.capabilities.instruction_edit
         assert fam.capabilities.inpaint == (fam.pipelines["inpaint"] is not None)
     with pytest.raises(RenderError, match="unknown model family 'nope'.*sdxl"):
         get_family("nope")

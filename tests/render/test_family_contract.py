@@ -5,6 +5,11 @@ says so), on CPU, through the public API (``Limner``) and the CLI.
 After every call each loaded module still has the dtype and device it was loaded with, and
 whenever the sampling call guides with a negative prompt, the negative conditioning is the
 negative prompt's (not a copy of the positive).
+
+A family that cannot draw from a prompt alone (``Family.draws_from_text`` false: no
+``text2img`` pipeline, e.g. Qwen-Image-Edit) must refuse every text-to-image call with a
+clear error; its pictures to edit are then made by the draft renderer, and every edit path
+(Plan diff, user mask, whole-image instruction) runs on it.
 """
 
 import dataclasses
@@ -44,10 +49,21 @@ def loaded(request, tiny_dir):
 
 @pytest.fixture
 def guided_calls(loaded, monkeypatch):
-    """Records the embeddings of every sampling call the renderer makes."""
+    """Records the conditioning of every sampling call the renderer makes: embeddings, or
+    for a family whose pipeline encodes the prompt with its images, the prompt texts."""
     lim = loaded[3]
     family = lim.renderer.family
     seen = []
+    if family.prompt_with_images:
+        original_call = lim.renderer._text_call
+
+        def spy_call(*args, **kwargs):
+            call = original_call(*args, **kwargs)
+            seen.append(call)
+            return call
+
+        monkeypatch.setattr(lim.renderer, "_text_call", spy_call)
+        return seen
     original = family.call_kwargs
 
     def spy(e):
@@ -80,6 +96,63 @@ def decoded_alpha(decoded: list) -> np.ndarray:
     return ((x / 2 + 0.5).clamp(0, 1) * 255).round().numpy().astype(int)
 
 
+def check_negatives(seen, guided: bool):
+    """Whenever a call guided with a negative prompt, it was the negative prompt's."""
+    assert seen
+    for e in seen:
+        if isinstance(e, dict):      # prompt texts (prompt_with_images)
+            assert ("negative_prompt" in e) == guided
+            if guided:
+                assert e["negative_prompt"] != e["prompt"]
+            continue
+        assert (e.neg_tokens is not None) == guided
+        if guided:
+            assert e.neg_tokens.shape == e.tokens.shape
+            assert not torch.equal(e.neg_tokens, e.tokens)
+
+
+def test_edit_only_family_refuses_text_to_image_and_edits(loaded, guided_calls, tmp_path):
+    """The route for a family without text-to-image: every text path is refused by name;
+    the picture comes from the draft; the Plan-diff, masked and whole-image edits run."""
+    from render.base import RenderError
+
+    key, path, dtype, lim, before, shared = loaded
+    r = lim.renderer
+    if r.family.draws_from_text:
+        assert r.family.pipelines["text2img"] and r.family.loaded_pipeline == \
+            r.family.pipelines["text2img"]
+        return
+    assert r.family.pipelines["text2img"] is None and r.capabilities.instruction_edit
+    for call in (lambda: lim.generate(PROMPT, size="32x32", seed=1, n=2),
+                 lambda: lim.generate("a red apple on a transparent background",
+                                      size="32x32", seed=4)):
+        with pytest.raises(RenderError, match="cannot draw one from a prompt alone"):
+            call()
+    made = Limner().generate(PROMPT, size="32x32", seed=1)
+    shared["plain"], shared["file"] = arr(made[0].image), made[0].data   # for the CLI test
+    first = tmp_path / "first.png"
+    made[0].save(str(first))
+    region = lim.edit("make the apple blue", image=str(first))      # Plan diff -> inpaint
+    assert region[0].image.size == (32, 32)
+    assert state(r.pipe) == before
+    plain_png, mask_png = tmp_path / "plain.png", tmp_path / "mask.png"
+    Image.new("RGB", (32, 32), (40, 90, 160)).save(plain_png)
+    mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (8, 8, 24, 24))
+    mask.save(mask_png)
+    masked = lim.edit("add a yellow star", image=str(plain_png), mask=str(mask_png))
+    out = np.asarray(masked[0].image.convert("RGB"))
+    keep = np.ones((32, 32), bool)
+    keep[8:24, 8:24] = False
+    assert (out[keep] == (40, 90, 160)).all()
+    assert state(r.pipe) == before
+    whole = lim.edit("make it watercolor", image=str(first))        # whole-image
+    assert whole[0].image.size == (32, 32)
+    assert "watercolor" in (whole[0].plan.style.preset or "") + whole[0].plan.style.text
+    assert state(r.pipe) == before
+    check_negatives(guided_calls, r.family.guidance(r.tier("auto"), r.options)[0])
+
+
 def arr(image):
     return np.asarray(image).astype(np.int16)
 
@@ -87,6 +160,9 @@ def arr(image):
 def test_every_path_keeps_dtypes_and_pixels(loaded, guided_calls, tmp_path, monkeypatch):
     key, path, dtype, lim, before, shared = loaded
     r = lim.renderer
+    if not r.family.draws_from_text:     # routed: test_edit_only_family_refuses_...
+        assert r.family.pipelines["text2img"] is None
+        return
 
     # text-to-image / SDEdit from the draft, n > 1 == n singles; a family that takes
     # references gives image 2 image 1's subject crops (consistent subjects), so there image
@@ -154,14 +230,7 @@ def test_every_path_keeps_dtypes_and_pixels(loaded, guided_calls, tmp_path, monk
     assert state(r.pipe) == before
 
     # whenever a call guided with a negative prompt, it was the negative prompt's
-    tier = r.tier("auto")
-    guided = r.family.guidance(tier, r.options)[0]
-    assert guided_calls
-    for e in guided_calls:
-        assert (e.neg_tokens is not None) == guided
-        if guided:
-            assert e.neg_tokens.shape == e.tokens.shape
-            assert not torch.equal(e.neg_tokens, e.tokens)
+    check_negatives(guided_calls, r.family.guidance(r.tier("auto"), r.options)[0])
 
 
 def test_cli_lora_and_single_file(loaded, tmp_path, capsys):
@@ -174,7 +243,8 @@ def test_cli_lora_and_single_file(loaded, tmp_path, capsys):
     key, path, dtype, lim, before, shared = loaded
     caps = lim.renderer.capabilities
     if "plain" not in shared:
-        one = lim.generate(PROMPT, size="32x32", seed=1)[0]
+        maker = lim if lim.renderer.family.draws_from_text else Limner()
+        one = maker.generate(PROMPT, size="32x32", seed=1)[0]
         shared["plain"], shared["file"] = arr(one.image), one.data
     plain = shared["plain"]
     common = [PROMPT, "--size", "32x32", "--seed", "1", "--device", "cpu", "--dtype", dtype,

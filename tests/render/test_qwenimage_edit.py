@@ -1,0 +1,133 @@
+"""Qwen-Image-Edit-2511 (QwenImageEditPlusPipeline) on its tiny real-class build, bf16 on CPU,
+through the public API and the CLI: a global edit goes whole-image to the edit pipeline with
+the edited image and the references (1-3 images, encoded by the VL processor together with
+the instruction); a region edit goes to QwenImageEditInpaintPipeline and keeps the pixels
+outside its mask; a fourth image is refused naming the 3-image limit; text-to-image is
+refused (the family cannot draw from a prompt alone)."""
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from limner.api import Limner
+from render.base import RenderError
+
+PROMPT = "a red apple on a table"
+
+
+def state(pipe) -> dict:
+    return {k: (m.dtype, m.device) for k, m in pipe.components.items()
+            if isinstance(m, torch.nn.Module)}
+
+
+@pytest.fixture(scope="module")
+def qwen_edit(tiny_dir, tmp_path_factory):
+    path = tiny_dir("qwenimage-edit")
+    lim = Limner(renderer=path, device="cpu", dtype="bfloat16", steps=2, native=(32, 32))
+    first = tmp_path_factory.mktemp("qe") / "first.png"
+    Limner().generate(PROMPT, size="32x32", seed=1)[0].save(str(first))   # a limner file
+    return lim, path, first, state(lim.renderer.pipe)
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """(pipeline class, call kwargs) of every Qwen-Image-Edit pipeline call."""
+    import diffusers
+
+    seen = []
+    for name in ("QwenImageEditPlusPipeline", "QwenImageEditInpaintPipeline"):
+        cls = getattr(diffusers, name)
+        original = cls.__call__
+
+        def spy(self, *args, _original=original, _name=name, **kwargs):
+            seen.append((_name, kwargs))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "__call__", spy)
+    return seen
+
+
+def test_directory_is_its_own_family(qwen_edit):
+    from render.families import family_for_directory
+
+    family = family_for_directory(qwen_edit[1])
+    assert family.key == "qwenimage-edit" and not family.draws_from_text
+    assert family.loaded_pipeline == "QwenImageEditPlusPipeline"
+
+
+def test_global_edit_with_references_goes_whole_image(qwen_edit, calls):
+    lim, _, first, before = qwen_edit
+    refs = [Image.new("RGB", (24, 40), (250, 200, 0)), Image.new("RGB", (32, 32), (0, 90, 200))]
+    edited = lim.edit("make it watercolor", image=str(first), references=refs, seed=2)
+    (name, kw), = calls
+    assert name == "QwenImageEditPlusPipeline"
+    images = kw["image"]
+    assert len(images) == 3 and images[0].size == (32, 32)
+    assert np.asarray(images[1]).reshape(-1, 3)[0].tolist() == [250, 200, 0]
+    # the instruction goes as text: the pipeline encodes it together with the images
+    assert kw["prompt"] == "make it watercolor" and kw.get("prompt_embeds") is None
+    assert kw["negative_prompt"].strip() != "make it watercolor" and kw["true_cfg_scale"] > 1
+    assert edited[0].image.size == (32, 32)
+    assert "watercolor" in (edited[0].plan.style.preset or "") + edited[0].plan.style.text
+    again = lim.edit("make it watercolor", image=str(first), references=refs, seed=2)
+    assert np.array_equal(np.asarray(edited[0].image), np.asarray(again[0].image))
+    assert state(lim.renderer.pipe) == before
+
+
+def test_a_fourth_image_is_refused_naming_the_limit(qwen_edit, calls, tmp_path, capsys):
+    from limner.cli import main
+
+    lim, path, first, before = qwen_edit
+    refs = [Image.new("RGB", (32, 32), c) for c in ("red", "green", "blue")]
+    with pytest.raises(RenderError, match="at most 3 images"):
+        lim.renderer.instruction_edit(Image.open(first), "put them on a table",
+                                      _options(*refs))
+    assert not calls
+    paths = []
+    for i, ref in enumerate(refs):
+        paths += ["-r", str(tmp_path / f"r{i}.png")]
+        ref.save(paths[-1])
+    code = main(["edit", str(first), "make it watercolor", *paths, "--renderer", path,
+                 "--device", "cpu", "--dtype", "bfloat16", "--steps", "2",
+                 "-o", str(tmp_path / "x.png")])
+    err = capsys.readouterr().err.strip().splitlines()[-1]   # (after the load's progress)
+    assert code == 2 and err.startswith("limner: error:") and "at most 3 images" in err
+
+
+def test_region_edit_inpaints_only_its_mask(qwen_edit, calls, tmp_path):
+    lim, _, first, before = qwen_edit
+    ramp = np.linspace(0, 255, 32, dtype=np.uint8)
+    pixels = np.stack([np.tile(ramp, (32, 1)), np.tile(ramp[::-1], (32, 1)),
+                       np.full((32, 32), 90, np.uint8)], axis=-1)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(pixels, "RGB").save(photo)
+    mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (4, 4, 20, 20))
+    mask.save(tmp_path / "mask.png")
+    out = lim.edit("add a yellow star", image=str(photo), mask=str(tmp_path / "mask.png"))
+    got = np.asarray(out[0].image.convert("RGB"))
+    keep = np.ones((32, 32), bool)
+    keep[4:20, 4:20] = False
+    assert (got[keep] == pixels[keep]).all()
+    assert [n for n, _ in calls] == ["QwenImageEditInpaintPipeline"]
+    assert calls[0][1]["mask_image"] is not None and isinstance(calls[0][1]["prompt"], str)
+    assert state(lim.renderer.pipe) == before
+
+
+def test_cli_generate_is_refused(qwen_edit, tmp_path, capsys):
+    from limner.cli import main
+
+    lim, path, first, _ = qwen_edit
+    common = ["--device", "cpu", "--dtype", "bfloat16", "--steps", "2"]
+    code = main(["generate", PROMPT, "--size", "32x32", "--renderer", path, *common,
+                 "-o", str(tmp_path / "g.png")])
+    err = capsys.readouterr().err.strip().splitlines()[-1]   # (after the load's progress)
+    assert code == 2 and err.startswith("limner: error:")
+    assert "cannot draw one from a prompt alone" in err and "limner edit" in err
+
+
+def _options(*refs):
+    from render.base import RenderOptions
+
+    return RenderOptions(references=refs, extra={"seed": 0})
