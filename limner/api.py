@@ -413,7 +413,14 @@ class Limner:
             wanted = _size(size)
             if (plan0 is None and picture is not None and mask is None and wanted is not None
                     and wanted != picture.size):
-                # OpenAI's multi-image edit: the pictures are composed on a new canvas.
+                # OpenAI's multi-image edit: the pictures are composed on a new canvas; by
+                # the model itself when it edits by instruction and cannot draw from text.
+                if not getattr(getattr(self.renderer, "family", None), "draws_from_text",
+                               True):
+                    return self._compose_by_instruction(
+                        picture, refs, instruction, wanted, n, seed,
+                        (output_format, output_compression), _sources(image, picture,
+                                                                      references, refs))
                 return self.generate(instruction, n=n, size=wanted, seed=seed,
                                      quality=quality, background=background,
                                      output_format=output_format,
@@ -511,6 +518,39 @@ class Limner:
                                      options.extra.get("ingredients", ())))
         return self._noted(GenerateResult(images=out, renderer=self.renderer.name), plan0,
                            plan1, photo=is_overlay(plan0))
+
+    def _compose_by_instruction(self, picture: Any, refs: list, instruction: str,
+                                size: tuple[int, int], n: int, seed: int | None,
+                                output: tuple[str, int | None], ingredients: Any
+                                ) -> GenerateResult:
+        """The pictures of a multi-image edit composed at ``size`` by a model that edits by
+        instruction (all of them go to it natively: the first, fitted on a white canvas of
+        ``size``, then the references). The Plan is the canvas and the instruction."""
+        from dataclasses import replace
+
+        from PIL import ImageOps
+
+        from limner.photo import native_editor
+        from planner.schema import Canvas
+        from render.base import RenderOptions
+        from render.edit import work_size
+
+        editor = native_editor(self.renderer)
+        if editor is None:
+            raise LimnerError(f"renderer {self.renderer.name} cannot compose images", "image")
+        canvas = ImageOps.pad(picture.convert("RGB"), size, color=(255, 255, 255))
+        options = RenderOptions(font=self.font, references=tuple(refs),
+                                extra={"instruction": instruction, "ingredients": ingredients})
+        out = []
+        for i in range(n):
+            check_deadline()
+            s = (seed or 0) + i
+            image = editor(canvas, instruction, replace(options, extra={**options.extra,
+                                                                        "seed": s}))
+            w, h = work_size(size)
+            plan = Plan(prompt=instruction, seed=s, canvas=Canvas(width=w, height=h))
+            out.append(self._encoded(image, plan, *output, ingredients))
+        return GenerateResult(images=out, renderer=self.renderer.name)
 
     def _edit_plain(self, picture: Any, instruction: str, mask: Any, options: Any, n: int,
                     size: Any, seed: int | None, output: tuple[str, int | None],

@@ -37,6 +37,9 @@ def working_area(pipe, area: int):
     call: the edit-plus module's ``VAE_IMAGE_SIZE`` and the 1 MP target its inpaint module
     passes to ``calculate_dimensions``. Module globals, so calls take a lock."""
     module = importlib.import_module(type(pipe).__module__)
+    # (the pipelines round each side to a multiple of 32: below 64x64 a 2:1 image's short
+    # side would round to 0)
+    area = max(area, 64 * 64)
     with _AREA_LOCK:
         saved = {k: getattr(module, k) for k in ("VAE_IMAGE_SIZE", "calculate_dimensions")
                  if hasattr(module, k)}

@@ -131,3 +131,15 @@ def _options(*refs):
     from render.base import RenderOptions
 
     return RenderOptions(references=refs, extra={"seed": 0})
+
+
+def test_two_image_edit_at_a_new_size_is_composed_by_the_model(qwen_edit, calls, tmp_path):
+    """OpenAI's ``images.edit(image=[a, b], prompt="put both on a table", size=...)``: an
+    edit-only family composes the pictures itself (both go to its edit pipeline)."""
+    lim = qwen_edit[0]
+    a, b = Image.new("RGB", (32, 48), (200, 30, 30)), Image.new("RGB", (40, 32), (30, 30, 200))
+    out = lim.edit("put both on a table", image=a, references=[b], size="64x32", seed=4)
+    (name, kw), = calls
+    assert name == "QwenImageEditPlusPipeline" and len(kw["image"]) == 2
+    assert kw["image"][0].size == (64, 32) and kw["image"][1].size == (40, 32)
+    assert out[0].image.size == (64, 32) and out[0].plan.prompt == "put both on a table"
