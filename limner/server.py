@@ -886,11 +886,13 @@ def _notes(req: ImageRequest, result: Any) -> dict:
 
 def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, renderer: str, *,
                  partial_index: int | None = None, image_index: int = 0,
-                 final: "Plan | None" = None) -> dict:
+                 final: "Plan | None" = None, result: Any = None) -> dict:
     """One ImageGen/ImageEdit stream event (``prefix`` is image_generation or image_edit).
 
     A partial image's ``size`` (and other fields) describe the image it previews, ``final``,
-    although the preview itself is drawn at half size."""
+    although the preview itself is drawn at half size. A completed event carries the
+    request's notes in ``limner.notes`` as a non-streamed response does (``result``: the
+    GenerateResult whose notes join the request's)."""
     event = {"type": f"{prefix}.partial_image" if partial_index is not None
              else f"{prefix}.completed",
              "b64_json": base64.b64encode(img.data).decode("ascii"),
@@ -905,7 +907,7 @@ def stream_event(prefix: str, img: "GeneratedImage", req: ImageRequest, renderer
         prompt = req.prompt if image_index == 0 else ""
         event["usage"] = usage(prompt, inputs, [img.plan.size])
         event["limner"] = {"image_index": image_index, "seed": img.seed,
-                           "plan": img.plan.model_dump(mode="json")}
+                           "plan": img.plan.model_dump(mode="json"), **_notes(req, result)}
     return event
 
 
@@ -1048,7 +1050,8 @@ def stream_edit(svc: "Service", req: ImageRequest, channel: EventChannel) -> Non
     """Edit, then send each image as ``image_edit.completed`` (edits have no previews)."""
     result = svc.execute(run_edit, req)
     for i, img in enumerate(result.images):
-        channel.emit(stream_event("image_edit", img, req, result.renderer, image_index=i))
+        channel.emit(stream_event("image_edit", img, req, result.renderer, image_index=i,
+                                  result=result))
     channel.put(EventChannel.END)
 
 

@@ -558,6 +558,29 @@ def test_edit_notes_what_the_renderer_could_not_do(server):
     assert e.value.body["param"] == "prompt" and "renderer" in e.value.body["message"]
 
 
+def test_streamed_edit_carries_the_notes(server):
+    """A streamed edit reports what the renderer could not do (and the options it ignored)
+    in its completed event, as the non-streamed response does."""
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    buf = io.BytesIO()
+    Image.fromarray((rng.random((64, 96, 3)) * 60 + 90).astype(np.uint8)).save(buf, "PNG")
+    client = server.client()
+    plain = client.images.edit(prompt="make it watercolor",
+                               image=("p.png", buf.getvalue(), "image/png"))
+    events = list(client.images.edit(prompt="make it watercolor", stream=True,
+                                     partial_images=1,
+                                     image=("p.png", buf.getvalue(), "image/png")))
+    done = events[-1]
+    assert done.type == "image_edit.completed"
+    notes = done.model_extra["limner"]["notes"]
+    assert any("watercolor" in n for n in notes)
+    assert any("partial_images ignored" in n for n in notes)
+    assert set(plain.model_extra["limner"]["notes"]) <= set(notes)
+
+
 def test_text_mode_field_and_report(server):
     """``text`` (exact|native|auto) is accepted as an extra field; each image says who drew
     each text (the draft renderer: always the text engine); a bad value is a 400."""
