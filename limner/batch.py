@@ -1,7 +1,9 @@
 """`limner batch`: many prompts from a file into image files and a manifest, resumably.
 
 The prompt file is JSONL (one object a line: ``prompt`` plus optional ``id``, ``size``,
-``seed``, ``n``, ``quality``, ``background``, ``plan``) or plain text (one prompt a line).
+``seed``, ``n``, ``quality``, ``background``, ``plan``, ``references``: up to 16 image paths,
+relative to the prompt file, that the prompt may name as ``generate -r`` does) or plain text
+(one prompt a line).
 Each image is written to ``DIR/<id>-<index>.<ext>``; ``DIR/manifest.jsonl`` gets one row per
 image (or per failed run of images) as soon as its file is in place.
 
@@ -33,7 +35,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 MANIFEST = "manifest.jsonl"
 LOCK = ".limner-batch.lock"
-LINE_KEYS = ("id", "prompt", "size", "seed", "n", "quality", "background", "plan")
+LINE_KEYS = ("id", "prompt", "size", "seed", "n", "quality", "background", "plan",
+             "references")
 BATCH_MAX_N = 1000
 FORMAT_EXT = {"png": "png", "jpeg": "jpg", "webp": "webp"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -77,6 +80,7 @@ class BatchItem:
     quality: str = "auto"
     background: str = "auto"
     plan: dict | None = None
+    references: tuple[str, ...] = ()     # absolute paths of the line's reference images
     error: str | None = None
 
     @property
@@ -89,6 +93,8 @@ class BatchItem:
         another request (edited prompt, other renderer) is not reused."""
         req = {k: getattr(self, k) for k in ("prompt", "size", "seed", "quality",
                                              "background", "plan")}
+        if self.references:   # a reference file that changed makes the line new
+            req["references"] = [(r, file_sha256(r)) for r in self.references]
         req.update(renderer=opts.renderer, planner=opts.planner, model=opts.model,
                    font=opts.font, format=opts.output_format)
         return _sha256(json.dumps(req, sort_keys=True, ensure_ascii=False).encode())[:16]
@@ -109,7 +115,8 @@ class WorkUnit:
     @classmethod
     def from_json(cls, text: str) -> "WorkUnit":
         d = json.loads(text)
-        return cls(item=BatchItem(**d["item"]), start=d["start"], count=d["count"])
+        item = BatchItem(**{**d["item"], "references": tuple(d["item"].get("references", ()))})
+        return cls(item=item, start=d["start"], count=d["count"])
 
 
 @dataclass
@@ -231,7 +238,29 @@ def _check_line(obj: dict, base: Path) -> dict:
         raise ValueError("plan seed must be a non-negative integer and its prompt a string")
     if plan is not None and obj.get("size") is not None:
         raise ValueError("give size or plan, not both: a Plan's size is its canvas")
-    return {**obj, "plan": plan}
+    return {**obj, "plan": plan, "references": _check_references(obj.get("references"), base)}
+
+
+def _check_references(refs: Any, base: Path) -> tuple[str, ...]:
+    """A line's ``references``: a list of at most 16 image paths (relative to the prompt
+    file) that exist; their pictures are checked by ``Limner.generate`` as ``-r`` files are.
+    Raises ValueError naming the key."""
+    from render.references import MAX_REFERENCES
+
+    if refs is None:
+        return ()
+    if not isinstance(refs, list) or not all(isinstance(r, str) and r for r in refs):
+        raise ValueError("references must be a list of image file paths")
+    if len(refs) > MAX_REFERENCES:
+        raise ValueError(f"references: {len(refs)} images given; at most {MAX_REFERENCES} "
+                         "are accepted")
+    out = []
+    for i, r in enumerate(refs):
+        path = (base / r).resolve()
+        if not path.is_file():
+            raise ValueError(f"references[{i}] {r!r}: no such file")
+        out.append(str(path))
+    return tuple(out)
 
 
 def parse_line(text: str, line: int, opts: BatchOptions, base: Path = Path(".")) -> BatchItem:
@@ -271,7 +300,8 @@ def parse_line(text: str, line: int, opts: BatchOptions, base: Path = Path("."))
         line=line, id=raw_id, prompt=prompt, seed=seed, plan=plan,
         size=obj.get("size") or (None if plan is not None else opts.size),
         n=obj.get("n") or opts.n, quality=obj.get("quality") or opts.quality,
-        background=obj.get("background") or opts.background)
+        background=obj.get("background") or opts.background,
+        references=obj.get("references") or ())
 
 
 def read_prompts(path: str | os.PathLike, opts: BatchOptions,
@@ -409,9 +439,11 @@ def _generate(lim, item: BatchItem, seed: int, count: int, opts: BatchOptions):
 
             raise LimnerError(f"plan is not a valid Plan: {' '.join(str(e).split()[:40])}",
                               "plan", "invalid_plan") from None
-        return lim.generate(plan=plan, n=count, output_format=opts.output_format)
+        return lim.generate(plan=plan, n=count, output_format=opts.output_format,
+                            references=list(item.references))
     return lim.generate(item.prompt, n=count, size=item.size, seed=seed, quality=item.quality,
-                        background=item.background, output_format=opts.output_format)
+                        background=item.background, output_format=opts.output_format,
+                        references=list(item.references))
 
 
 def _error_row(unit: WorkUnit, opts: BatchOptions, error: BaseException | str,

@@ -329,3 +329,46 @@ def test_check_options_normalises_size(tmp_path):
     f = _write(tmp_path / "p.txt", ["a cat"])
     assert check_options(f, _opts(tmp_path, size=" 512X256")).size == "512x256"
     assert check_options(f, _opts(tmp_path, size="auto")).size is None
+
+
+def test_lines_name_reference_images_as_generate_r_does(tmp_path):
+    """``references`` on a line: image paths relative to the prompt file, read as
+    ``generate -r`` reads them (same bytes as the API call), with the same guards: at most
+    16, files that exist, pictures that open."""
+    from PIL import Image
+
+    from limner.api import Limner
+
+    (tmp_path / "r").mkdir()
+    for name, colour in (("a.png", (230, 20, 20)), ("b.png", (20, 20, 230))):
+        im = Image.new("RGB", (64, 64), (255, 255, 255))
+        im.paste(colour, (16, 16, 48, 48))
+        im.save(tmp_path / "r" / name)
+    (tmp_path / "r" / "bad.png").write_text("not an image")
+    prompt = "put the bottle from image 1 next to the cup from image 2 on a table"
+    f = _write(tmp_path / "p.jsonl", [
+        {"id": "refs", "prompt": prompt, "references": ["r/a.png", "r/b.png"], "seed": 3},
+        {"id": "many", "prompt": "these products", "references": ["r/a.png"] * 17},
+        {"id": "missing", "prompt": "the cup from image 1", "references": ["r/nope.png"]},
+        {"id": "type", "prompt": "the cup from image 1", "references": "r/a.png"},
+        {"id": "bad", "prompt": "the cup from image 1", "references": ["r/bad.png"]}])
+    items = {i.id: i for i in read_prompts(f, _opts(tmp_path / "out"))}
+    assert items["refs"].references == (str(tmp_path / "r" / "a.png"),
+                                        str(tmp_path / "r" / "b.png"))
+    assert "at most 16" in items["many"].error and "no such file" in items["missing"].error
+    assert "list of image file paths" in items["type"].error
+    out = tmp_path / "out"
+    assert main(["batch", str(f), "--out", str(out), "--size", "256x256", "--no-progress"]) == 1
+    rows = {r["id"]: r for r in _latest(out)}
+    assert rows["refs"]["error"] is None
+    assert "references[0]" in rows["bad"]["error"]
+    alone = Limner().generate(prompt, size="256x256", seed=3,
+                              references=[str(tmp_path / "r" / n) for n in ("a.png", "b.png")])
+    assert alone.images[0].data == (out / "refs-0.png").read_bytes()
+    assert sorted(e.reference for e in alone.images[0].plan.objects
+                  if e.reference is not None) == [0, 1]
+    # a changed reference file makes the line new
+    opts = _opts(out)
+    before = items["refs"].request_hash(opts)
+    Image.new("RGB", (64, 64), (0, 200, 0)).save(tmp_path / "r" / "a.png")
+    assert items["refs"].request_hash(opts) != before
