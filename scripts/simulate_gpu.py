@@ -492,6 +492,7 @@ def instrument(pipe) -> None:
     cpu_timesteps(type(pipe.scheduler))
     meta_masked_hidden(type(pipe))
     meta_unpack_with_ids(type(pipe))
+    meta_image_slots(type(denoiser(pipe)))
     memoize_forward(denoiser(pipe), "denoiser")
     for name, module in pipe.components.items():
         if name.startswith("text_encoder") and hasattr(module, "forward"):
@@ -555,6 +556,47 @@ def meta_masked_hidden(pipe_cls) -> None:
 
             split._meta = True
             setattr(obj, "_extract_masked_hidden", staticmethod(split))
+
+
+def meta_image_slots(denoiser_cls) -> None:
+    """Qwen-Image-2.1's transformer lays its joint sequence out by the values of ``img_mask``
+    (True at the encoder's image slots, one per 2x2 target tokens): ``repeat_interleave`` by
+    it, ``tolist()`` for the RoPE positions, ``nonzero`` for the block ids. On meta the mask
+    is rebuilt on the CPU from what is known without values: the text positions (every
+    MetaTokenizer position is text) and, at the end, the target image's slots (its
+    ``img_shapes``). Exact for text-to-image, which is all this script calls (no condition
+    images). Its modulation-row selection then gets the CPU mask moved to meta."""
+    import importlib
+
+    import torch
+
+    forward = vars(denoiser_cls).get("forward")
+    if denoiser_cls.__name__ != "QwenImage21Transformer2DModel" or getattr(forward, "_meta",
+                                                                           False):
+        return
+    module = importlib.import_module(denoiser_cls.__module__)
+
+    @functools.wraps(forward)
+    def slotted(self, *args, img_mask=None, img_shapes=None, **kwargs):
+        if img_mask is not None and img_mask.device.type == "meta":
+            if len(img_shapes[0]) != 1:
+                raise NotImplementedError("meta image slots: condition images not simulated")
+            slots = math.prod(img_shapes[0][-1]) // 4
+            cpu = torch.zeros(img_mask.shape, dtype=torch.bool)
+            cpu[:, -slots:] = True
+            img_mask = cpu
+        return forward(self, *args, img_mask=img_mask, img_shapes=img_shapes, **kwargs)
+
+    slotted._meta = True
+    denoiser_cls.forward = slotted
+    select = module._select_modulation_rows
+
+    def rows(params, target_token_mask):
+        if target_token_mask is not None and params.device != target_token_mask.device:
+            target_token_mask = target_token_mask.to(params.device)
+        return select(params, target_token_mask)
+
+    module._select_modulation_rows = rows
 
 
 _GRIDS: dict[int, tuple[int, int]] = {}
@@ -930,7 +972,8 @@ def print_table(rows: list[dict]) -> None:
     """One line per family (ratios to the bare diffusers call in brackets)."""
     print(f"Roofline: H200 {H200_TFLOPS:.0f} TFLOP/s dense bf16 at {COMPUTE_EFFICIENCY:.0%}, "
           f"{H200_TBPS} TB/s HBM at {MEMORY_EFFICIENCY:.0%}; per module call max(compute, "
-          "weight reads). FLOPs: torch.utils.flop_counter (2 per multiply-add). 1024x1024; "
+          "weight reads). FLOPs: torch.utils.flop_counter (2 per multiply-add). "
+          f"{'x'.join(map(str, rows[0]['size'])) if rows else '1024x1024'}; "
           "4K = 3840x2160 tiled.")
     cols = ["family", "params B", "weights GB", "steps", "TFLOP bare", "TFLOP limner",
             "TFLOP no-regional", "limner per step", "peak GB bare", "peak GB limner",
@@ -974,6 +1017,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family", action="append", help="entry of configs/architectures.yaml "
                         "(repeatable; default all)")
     parser.add_argument("--json", action="store_true", help="one JSON object per family")
+    parser.add_argument("--size", default="1024x1024", metavar="WxH",
+                        help="the render size of the bare and limner runs (default 1024x1024)")
     parser.add_argument("--no-4k", action="store_true", help="skip the 4K tiled render")
     parser.add_argument("--bare-only", action="store_true", help="skip limner's path")
     parser.add_argument("--debug", action="store_true", help="print tracebacks of failures")
@@ -1009,9 +1054,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown family {', '.join(unknown)}; choose from {', '.join(archs)}",
               file=sys.stderr)
         return 2
+    try:
+        size = tuple(int(v) for v in args.size.lower().split("x"))
+        if len(size) != 2 or min(size) < 16:
+            raise ValueError
+    except ValueError:
+        print(f"--size must be WxH, e.g. 2048x2048; got {args.size!r}", file=sys.stderr)
+        return 2
     rows = []
     for name in names:
-        row = simulate(name, archs[name], limner=not args.bare_only, tiled=not args.no_4k)
+        row = simulate(name, archs[name], limner=not args.bare_only, tiled=not args.no_4k,
+                       size=size)
         rows.append(row)
         if args.json:
             print(json.dumps(row), flush=True)

@@ -113,3 +113,50 @@ def test_one_family_end_to_end_at_reduced_size(sim):
     # Regional prompting lengthens the text sequence: each denoiser call costs more.
     assert row["denoiser_tflop_per_call_limner"] > row["denoiser_tflop_per_call_limner_noregional"]
     assert set(row["offload"]) == {"24GB", "48GB", "80GB"}
+
+
+def test_qwen_image_21_slot_mask_rebuilt_on_meta_is_the_pipelines(sim):
+    """Qwen-Image-2.1's transformer reads its image-slot mask's values; the script rebuilds it
+    for meta runs as text positions then the target's slots. That is the mask the real
+    pipeline passes for a text-to-image call (tiny build, CPU), and the meta forward runs."""
+    import diffusers
+    import torch
+
+    from model.tiny import build_tiny
+
+    pipe = build_tiny("qwenimage21")
+    cls = type(pipe.transformer)
+    seen = []
+    original = cls.forward
+
+    def spy(self, *args, **kwargs):
+        seen.append((kwargs["img_mask"].clone(), kwargs["img_shapes"]))
+        return original(self, *args, **kwargs)
+
+    cls.forward = spy
+    try:
+        pipe(prompt="a red apple", height=64, width=64, num_inference_steps=1,
+             output_type="latent", output_resolution=64)
+    finally:
+        cls.forward = original
+    mask, shapes = seen[0]
+    slots = (64 // 16) * (64 // 16) // 4
+    assert shapes == [[(1, 4, 4)]]
+    want = torch.zeros_like(mask)
+    want[:, -slots:] = True
+    assert torch.equal(mask, want)
+
+    with torch.device("meta"):
+        meta = diffusers.QwenImage21Transformer2DModel(**pipe.transformer.config)
+    sim.meta_image_slots(type(meta))
+    try:
+        with torch.no_grad():
+            out = meta(hidden_states=torch.empty(1, 16, 4, device="meta"),
+                       encoder_hidden_states=torch.empty(1, 9, 16, device="meta"),
+                       timestep=torch.empty(1, device="meta"), img_shapes=[[(1, 4, 4)]],
+                       img_mask=torch.empty(1, 9 + slots, dtype=torch.bool, device="meta"),
+                       return_dict=False)[0]
+    finally:
+        cls.forward = original
+    # (B, text + image tokens, C): the pipeline keeps the last 16, the target image
+    assert out.shape == (1, 9 + 16, 4) and out.device.type == "meta"
