@@ -37,6 +37,8 @@ _BUILDS = {
     "glm-image": ("model.tiny_builds.glm_image", "GlmImagePipeline", {}),
     "janus-pro": ("model.tiny_builds.janus_pro", "JanusProPipeline", {}),
     "fibo": ("model.tiny_builds.fibo", "BriaFiboPipeline", {}),
+    # Fibo-Edit: FIBO's classes under the edit pipeline (its own weights in reality)
+    "fibo-edit": ("model.tiny_builds.fibo", "BriaFiboEditPipeline", {}),
 }
 
 #: Every tiny build (one per family, plus variants whose weights differ: flux-dev).

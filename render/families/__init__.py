@@ -30,6 +30,7 @@ FAMILIES = {
     "glm-image": "render.families.glm_image",
     "janus-pro": "render.families.janus_pro",
     "fibo": "render.families.fibo",
+    "fibo-edit": "render.families.fibo_edit",
 }
 
 __all__ = ["Capabilities", "Embeds", "FAMILIES", "Family", "Pipelines", "family_for_directory",

@@ -15,9 +15,9 @@ with OCR); exact leaves ``text_render`` empty and names an empty area at each te
 Not available: img2img/SDEdit and inpainting (diffusers ships only text-to-image for FIBO's
 weights; an edit is the Plan rendered whole and composited through the change mask), regional
 attention, references, instruction edits (``BriaFiboEditPipeline`` needs Bria's separately
-trained Fibo-Edit weights and an edit-JSON prompt; not wired). LoRA loads through the
-pipeline's own ``FluxLoraLoaderMixin`` (checked with a random LoRA on the tiny build, not with
-one Bria trained). Sizes are multiples of 16.
+trained Fibo-Edit weights: the ``fibo-edit`` family, render/families/fibo_edit.py). LoRA
+loads through the pipeline's own ``FluxLoraLoaderMixin`` (checked with a random LoRA on the
+tiny build, not with one Bria trained). Sizes are multiples of 16.
 """
 
 from __future__ import annotations

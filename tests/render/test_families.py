@@ -21,7 +21,7 @@ from render.families import (FAMILIES, Capabilities, Family, family_for_director
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED = {"sdxl": "sdxl", "sd3": "sd3", "flux": "flux", "flux-dev": "flux",
             "pixart": "pixart", "ideogram4": "ideogram4", "glm-image": "glm-image",
-            "janus-pro": "janus-pro", "fibo": "fibo"}
+            "janus-pro": "janus-pro", "fibo": "fibo", "fibo-edit": "fibo-edit"}
 
 
 def test_registry_is_data_with_real_classes():

@@ -53,7 +53,7 @@ def plans(draw):
     return Plan(canvas=Canvas(width=512, height=384, background=bg), elements=tuple(els))
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(plans(), st.sampled_from(["native", "exact"]))
 def test_round_trip_keeps_elements_counts_colours_texts_and_cells(plan, mode):
     parsed = read_prompt(plan_prompt(plan, mode))
@@ -177,3 +177,94 @@ def test_cli_explains_the_fibo_prompt(capsys):
     said = capsys.readouterr().out.split("--renderer fibo reads:")[1]
     parsed = read_prompt(said.strip())
     assert [p.kind for p in parsed] == ["object", "text"] and parsed[1].head == "HI"
+
+
+# --- Fibo-Edit (BriaFiboEditPipeline): an edit-only family ----------------------------------
+
+@pytest.fixture(scope="module")
+def fibo_edit(tiny_dir, tmp_path_factory):
+    from limner.api import Limner
+
+    lim = Limner(renderer=tiny_dir("fibo-edit"), device="cpu", dtype="bfloat16", steps=1,
+                 native=(32, 32))
+    first = tmp_path_factory.mktemp("fe") / "first.png"
+    Limner().generate('a sign that says "HI" above a red apple', size="32x32",
+                      seed=1)[0].save(str(first))                 # a limner file, by the draft
+    return lim, first
+
+
+@pytest.fixture
+def edit_calls(monkeypatch):
+    """The keyword arguments of every BriaFiboEditPipeline call."""
+    from diffusers import BriaFiboEditPipeline
+
+    seen = []
+    original = BriaFiboEditPipeline.__call__
+
+    def spy(self, *args, **kwargs):
+        seen.append(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(BriaFiboEditPipeline, "__call__", spy)
+    return seen
+
+
+def test_fibo_edit_whole_image_sends_the_instruction_and_images(fibo_edit, edit_calls):
+    from PIL import Image
+
+    lim, first = fibo_edit
+    family = lim.renderer.family
+    assert family.key == "fibo-edit" and not family.draws_from_text
+    assert family.variant_of(None, "/models/Fibo-Edit-1.5-turbo") == "fibo-edit-turbo"
+    assert family.variant_of(None, "/models/Fibo-Edit-1.5-base") == "fibo-edit"
+    ref = Image.new("RGB", (24, 40), (250, 200, 0))
+    out = lim.edit("make it watercolor", image=str(first), references=[ref], seed=2)
+    (kw,) = edit_calls
+    assert kw["prompt"] == ['{"edit_instruction":"make it watercolor"}']
+    edited, reference = kw["image"]                  # the edited image first, then the refs
+    assert edited.size == (32, 32) and reference.getpixel((0, 0)) == (250, 200, 0)
+    assert kw.get("mask") is None and out[0].image.size == (32, 32)
+
+
+def test_fibo_edit_region_edit_sends_the_plan_json_and_keeps_pixels(fibo_edit, edit_calls,
+                                                                     tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from render.families.fibo_edit import MASK_INSTRUCTION
+
+    lim, _ = fibo_edit
+    ramp = np.linspace(0, 255, 32, dtype=np.uint8)
+    pixels = np.stack([np.tile(ramp, (32, 1)), np.tile(ramp[::-1], (32, 1)),
+                       np.full((32, 32), 90, np.uint8)], axis=-1)
+    photo = tmp_path / "photo.png"
+    Image.fromarray(pixels, "RGB").save(photo)
+    mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (4, 4, 20, 20))
+    mask.save(tmp_path / "mask.png")
+    out = lim.edit("add a yellow star", image=str(photo), mask=str(tmp_path / "mask.png"))
+    got = np.asarray(out[0].image.convert("RGB"))
+    keep = np.ones((32, 32), bool)
+    keep[4:20, 4:20] = False
+    assert (got[keep] == pixels[keep]).all()
+    kw = edit_calls[-1]
+    assert kw["mask"].size == kw["image"].size and kw["mask"].mode == "L"
+    (prompt,) = kw["prompt"]
+    data = json.loads(prompt)
+    assert data["edit_instruction"] == MASK_INSTRUCTION
+    assert [p.head for p in read_prompt(prompt)] == ["yellow star"]
+
+
+def test_fibo_edit_refuses_generate_and_a_fourth_image(fibo_edit, edit_calls):
+    from PIL import Image
+
+    from render.base import RenderError, RenderOptions
+
+    lim, first = fibo_edit
+    with pytest.raises(RenderError, match="cannot draw one from a prompt alone"):
+        lim.generate("a red apple", size="32x32")
+    refs = [Image.new("RGB", (32, 32), c) for c in ("red", "green", "blue")]
+    with pytest.raises(RenderError, match="at most 3 images"):
+        lim.renderer.instruction_edit(Image.open(first), "put them on a table",
+                                      RenderOptions(references=refs, extra={"seed": 0}))
+    assert not edit_calls
