@@ -437,8 +437,12 @@ class Limner:
                 # No Plan (or an overlay of a photo): plan inside the mask, composite there.
                 return self._edit_plain(picture, instruction, mask, options, n, size, seed,
                                         (output_format, output_compression), base=plan0)
-            plan1 = self._revise_for_edit(plan0, instruction, len(refs), size, quality,
-                                          background, seed)
+            plan1, read_notes = self._revise_for_edit(plan0, instruction, len(refs), size,
+                                                      quality, background, seed)
+            if read_notes:   # how the words were read (an unqualified noun meant all)
+                from dataclasses import replace
+
+                options = replace(options, extra={**options.extra, "notes": read_notes})
             if is_overlay(plan0) and picture is not None and mask is None:
                 from limner.photo import keep_subject_clear
 
@@ -456,12 +460,14 @@ class Limner:
             raise LimnerError(str(e), "size") from None
 
     def _revise_for_edit(self, plan0: Plan, instruction: str, n_refs: int, size: Any,
-                         quality: str, background: str, seed: int | None) -> Plan:
-        """The instruction applied by the planner, then the explicit options on top."""
+                         quality: str, background: str, seed: int | None
+                         ) -> tuple[Plan, tuple[str, ...]]:
+        """The instruction applied by the planner, then the explicit options on top; and the
+        rules reviser's notes on how it read the words."""
         from planner.revise import SetBackground, SetCanvas, apply_ops
         from planner.schema import Background
 
-        plan1 = None
+        plan1, notes = None, ()
         if self.planner_name != "rules":
             reviser = getattr(self.planner, "revise", None)
             try:
@@ -473,7 +479,7 @@ class Limner:
 
                 plan1 = bind(plan1, read(instruction, n_refs), add_unmentioned=False)
         if plan1 is None:
-            plan1 = _revise_naming_references(plan0, instruction, n_refs)
+            plan1, notes = _revise_naming_references(plan0, instruction, n_refs)
         ops = []
         wanted = _size(size)
         if wanted is not None and wanted != plan1.size:
@@ -486,7 +492,7 @@ class Limner:
         update = {"quality": quality} if quality != "auto" else {}
         if seed is not None:
             update["seed"] = seed
-        return plan1.model_copy(update=update) if update else plan1
+        return (plan1.model_copy(update=update) if update else plan1), notes
 
     def _edit_plan(self, picture: Any, plan0: Plan, plan1: Plan, mask: Any, options: Any,
                    n: int, output_format: str, output_compression: int | None
@@ -516,8 +522,9 @@ class Limner:
                 self.renderer, previous, p0, p1, options, mask=user_mask).image
             out.append(self._encoded(image, p1, output_format, output_compression,
                                      options.extra.get("ingredients", ())))
-        return self._noted(GenerateResult(images=out, renderer=self.renderer.name), plan0,
-                           plan1, photo=is_overlay(plan0))
+        result = GenerateResult(images=out, renderer=self.renderer.name,
+                                notes=tuple(options.extra.get("notes", ())))
+        return self._noted(result, plan0, plan1, photo=is_overlay(plan0))
 
     def _compose_by_instruction(self, picture: Any, refs: list, instruction: str,
                                 size: tuple[int, int], n: int, seed: int | None,
@@ -667,17 +674,19 @@ def _references(items: Sequence[Any]) -> list:
         raise LimnerError(str(e), e.param) from None
 
 
-def _revise_naming_references(plan0: Plan, instruction: str, count: int) -> Plan:
+def _revise_naming_references(plan0: Plan, instruction: str, count: int
+                              ) -> tuple[Plan, tuple[str, ...]]:
     """The rules reviser, then every reference the instruction names made part of the
     Plan ("... next to the backpack from reference 1" adds it even where the reviser read
     only the table). An instruction the reviser cannot read is retried with its mentions
-    replaced by plain nouns."""
+    replaced by plain nouns. Returns the Plan and the reviser's notes."""
     from planner.references import bind, for_planning, read
-    from planner.revise import revise
+    from planner.revise import revise, revise_noted
 
     reading = read(instruction, count)
+    notes: tuple[str, ...] = ()
     try:
-        plan1 = revise(plan0, instruction, references=count)
+        plan1, notes = revise_noted(plan0, instruction, references=count)
     except PlanError:
         if not reading.mentions:
             raise
@@ -690,7 +699,7 @@ def _revise_naming_references(plan0: Plan, instruction: str, count: int) -> Plan
             if not any(m.role == "object" for m in reading.mentions):
                 raise
             plan1 = plan0
-    return bind(plan1, reading, add_unmentioned=False)
+    return bind(plan1, reading, add_unmentioned=False), notes
 
 
 def _native_global_edit(renderer: Any, previous: Any, plan0: Plan, plan1: Plan, mask: Any,

@@ -57,6 +57,8 @@ class Selector(_Frozen):
     ids: tuple[str, ...] = ()
     last: bool = Field(default=False, description="what the previous operation made or touched")
     words: str = Field(default="", description="the user's words, for error messages")
+    bare: bool = Field(default=False, description="an unqualified noun in a language without "
+                       "articles (苹果, りんご, 사과): every match, said in a note when several")
 
 
 class AddObject(_Frozen):
@@ -192,6 +194,17 @@ def revise(plan: Plan, instruction: str, *, references: int = 0) -> Plan:
     Raises:
         PlanError: naming the clause that was not understood or matched nothing.
     """
+    return revise_noted(plan, instruction, references=references)[0]
+
+
+def revise_noted(plan: Plan, instruction: str, *, references: int = 0
+                 ) -> tuple[Plan, tuple[str, ...]]:
+    """``revise``, and the notes a user should see about how the words were read (an
+    unqualified Chinese/Japanese/Korean noun that matched several elements acts on them all).
+
+    Raises:
+        PlanError: as ``revise``.
+    """
     check_prompt(instruction, "instruction")
     if not instruction.strip():
         raise PlanError("edit instruction must not be empty", param="instruction")
@@ -199,7 +212,7 @@ def revise(plan: Plan, instruction: str, *, references: int = 0) -> Plan:
     for clause in split_clauses(instruction, plan, ctx):
         ops = parse_clause(clause, plan, ctx)
         plan = apply_ops(plan, ops, ctx)
-    return plan
+    return plan, tuple(ctx.notes)
 
 
 def parse(plan: Plan, instruction: str, *, references: int = 0) -> list:
@@ -236,6 +249,7 @@ def apply_ops(plan: Plan, ops, ctx: "_Context | None" = None) -> Plan:
                 op = EditScript.model_validate({"ops": [op]}).ops[0]
             except ValidationError as e:
                 raise PlanError(f"invalid edit operation {op!r}: {e.errors()[0]['msg']}") from None
+        _note_bare(plan, op, ctx)
         try:
             plan = _APPLY[op.op](plan, op, ctx)
         except (ValidationError, SizeError) as e:
@@ -246,11 +260,32 @@ def apply_ops(plan: Plan, ops, ctx: "_Context | None" = None) -> Plan:
     return plan
 
 
+def _note_bare(plan: Plan, op, ctx: "_Context") -> None:
+    """A note when ``op``'s target is an unqualified noun (``Selector.bare``) that matches
+    several elements of ``plan``: the edit acts on all of them, and the user is told how to
+    name one."""
+    sel = getattr(op, "target", None)
+    if not isinstance(sel, Selector) or not sel.bare:
+        return
+    try:
+        found = resolve(plan, sel, many=True)
+    except PlanError:
+        return      # the operation itself says that nothing matches
+    if len(found) > 1:
+        ids = ", ".join(e.id for e in found)
+        ctx.notes.append(f"{sel.words!r} matched {len(found)} elements ({ids}): the edit "
+                         f"'{op.op}' applies to all of them; to change one, say which (e.g. "
+                         f"左边的{sel.words} / 左の{sel.words} / 왼쪽 {sel.words}) or give a "
+                         f"count (一个{sel.words} / {sel.words}を一つ / {sel.words} 하나)")
+
+
 class _Context:
-    """What a sequence of clauses shares: the elements last touched ("it") and references."""
+    """What a sequence of clauses shares: the elements last touched ("it"), references and
+    notes for the user."""
 
     def __init__(self, references: int = 0, plan: Plan | None = None):
         self.last: list[str] = []
+        self.notes: list[str] = []
         self.references = references
         # "this lamp" means a reference the Plan does not use yet (earlier turns' are taken).
         self.used = {e.reference for e in (plan.objects if plan else ())} | {
@@ -1134,6 +1169,10 @@ _CJK_BG = ("背景", "背景色", "背景颜色", "背景顏色", "배경", "배
 _CJK_POS = {"左": "left", "右": "right", "上": "top", "下": "bottom", "中": "center",
             "顶": "top", "底": "bottom", "真ん中": "center", "中央": "center"}
 _CJK_ALL = ("所有", "全部", "都", "全て", "すべて", "全部の")
+# "one" before or after the noun: 一个/一只/一颗…, 一つ/ひとつ/1つ/一個/一匹, 하나/한 개/한 마리
+_CJK_ONE = re.compile(r"^(?:一|1)\s*(?:个|個|只|隻|颗|顆|朵|张|張|把|件|条|條|本|匹|头|頭|台|枚|辆|輛)"
+                      r"(?:的)?|(?:を)?(?:一つ|ひとつ|1つ|一個|一匹|一本|一枚|一台)$"
+                      r"|^한\s*(?:개|마리|대|장|송이)(?:의)?\s*|\s*(?:하나|한\s*(?:개|마리|대|장|송이))$")
 
 
 def _cjk_position(phrase: str) -> str | None:
@@ -1166,13 +1205,20 @@ def _cjk_target(phrase: str, quoted: list[str], ctx: _Context) -> Selector:
     if p in _CJK_TEXT:
         return Selector(kind="text", role=_CJK_TEXT[p], words=p)
     every = any(p.startswith(w) for w in _CJK_ALL)
-    scene = understand(p)
+    one = _CJK_ONE.search(p)
+    scene = understand(_CJK_ONE.sub("", p) if one else p)
     if not scene.entities:
         raise PlanError(f"{phrase!r} names nothing the rules know")
     ent = scene.entities[0]
     which = "all" if every or ent.count > 1 else (
         ent.position if ent.position in ("left", "right", "top", "bottom", "center") else None)
-    return Selector(kind="object", label=ent.label, color=ent.color, which=which, words=p)
+    if which is None and one:
+        which = "any"       # "一个苹果", "りんごを一つ", "사과 하나": one of them, as "an apple"
+    # No article in these languages: a bare "苹果" is every apple there is ("the apples"),
+    # not an ambiguous "the apple"; a note says so when there are several.
+    bare = which is None
+    return Selector(kind="object", label=ent.label, color=ent.color,
+                    which="all" if bare else which, words=p, bare=bare)
 
 
 def _cjk_new(phrase: str) -> dict | None:
@@ -1251,12 +1297,14 @@ def _cjk_canvas_style(t: str, quoted: list[str], ctx: _Context) -> list | None:
 def _cjk_remove(t: str, quoted: list[str], ctx: _Context) -> list | None:
     m = (re.match(r"^(?:删除|删掉|刪除|去掉|去除|移除|拿掉|移走)(?P<t>.+)$", t)
          or re.match(r"^(?:把|将|將)(?P<t>.+?)(?:删除|删掉|刪除|去掉|去除|移除|拿掉|移走)$", t)
-         or re.match(r"^(?P<t>.+?)を(?:削除|消|消去|取り除|外|除去)", t))
+         or re.match(r"^(?P<t>.+?)を(?P<q>一つ|ひとつ|1つ|一個|一匹|一本|一枚|一台)?"
+                     r"(?:削除|消|消去|取り除|外|除去)", t))
     if not m:
         return None
     if m["t"].strip() in _CJK_BG:
         return [SetBackground(background=Background(kind="transparent"))]
-    return [Remove(target=_cjk_target(m["t"], quoted, ctx))]
+    one = m.groupdict().get("q") or ""      # "りんごを一つ消して": the count after the object
+    return [Remove(target=_cjk_target(m["t"] + one, quoted, ctx))]
 
 
 def _cjk_move_resize(t: str, quoted: list[str], ctx: _Context) -> list | None:

@@ -354,3 +354,43 @@ def test_korean_instructions():
     assert revise(p0, "배경을 해변으로 바꿔줘").canvas.background.scene == "beach"
     moved = revise(p0, "고양이를 오른쪽으로 옮겨줘").element("cat-1").box
     assert (moved[0] + moved[2]) / 2 > 0.5
+
+
+def test_an_unqualified_cjk_noun_means_every_match_with_a_note():
+    """Chinese, Japanese and Korean have no articles: "删除苹果" over two apples removes both
+    (as "remove the apples"), with a note saying so and how to name one; a count of one
+    ("一个苹果", "りんごを一つ", "사과 하나") is one of them (as "remove an apple"); a position
+    picks that one. English keeps its articles' meaning: "remove the apple" asks which."""
+    from planner.revise import revise_noted
+
+    p0 = _plan()
+    assert [e.id for e in revise(p0, "remove the apples").objects] == ["cat-1", "car-1"]
+    left = [e.id for e in revise(p0, "remove an apple").objects]
+    assert len(left) == 3 and left[1:] == ["cat-1", "car-1"]
+    with pytest.raises(PlanError, match="matches 2 elements"):
+        revise(p0, "remove the apple")
+    for text in ("删除苹果", "把苹果删掉", "りんごを消して", "사과를 지워"):
+        p1, notes = revise_noted(p0, text)
+        assert [e.id for e in p1.objects] == ["cat-1", "car-1"], text
+        (note,) = notes
+        assert "apple-1, apple-2" in note and "all of them" in note and "一个" in note
+    for text in ("删除一个苹果", "りんごを一つ消して", "사과 하나를 지워", "한 개의 사과를 지워"):
+        p1, notes = revise_noted(p0, text)
+        assert [e.id for e in p1.objects] == left and notes == (), text
+    assert [e.id for e in revise(p0, "删除左边的苹果").objects] == ["apple-2", "cat-1", "car-1"]
+    # one match: no note; a recolour of a bare noun recolours all, said once
+    assert revise_noted(p0, "删除猫")[1] == ()
+    p1, notes = revise_noted(p0, "把苹果变成蓝色")
+    assert {p1.element(i).color for i in ("apple-1", "apple-2")} == {"blue"} and len(notes) == 1
+
+
+def test_edit_notes_reach_the_caller():
+    """The API's result (and so the CLI's warnings and the server's limner.notes) carries
+    the reviser's note."""
+    from limner.api import Limner
+
+    lim = Limner()
+    made = lim.generate("two red apples next to a blue cup", size="256x256", seed=1)
+    edited = lim.edit("删除苹果", plan=made[0].plan)
+    assert [e.label for e in edited[0].plan.objects] == ["cup"]
+    assert any("all of them" in n for n in edited.notes)
