@@ -170,9 +170,11 @@ def sdedit_latents(pipe, images: Sequence, size: tuple[int, int], strength: floa
 
     The kept schedule is ``k = round(steps * strength)`` sigmas from ``strength`` down to
     ``strength / k`` (the pipeline's own grid runs from 1 to ``1 / steps``), so the init
-    survives at ``1 - strength`` whatever the step count; the pipeline's resolution shift
-    ``mu`` applies to them as it does in text-to-image (computed here the same way to find the
-    first sigma).
+    survives at ``1 - strength`` whatever the step count. A checkpoint that sets its own grid
+    (``sample_sigmas`` in its config, which text-to-image then samples whatever the step count)
+    keeps that grid's sigmas below ``strength``, after ``strength`` itself. The pipeline's
+    resolution shift ``mu`` applies to them as it does in text-to-image (computed here the same
+    way to find the first sigma).
 
     Returns:
         ``(latents (B, h*w, C), sigmas list)``.
@@ -182,8 +184,12 @@ def sdedit_latents(pipe, images: Sequence, size: tuple[int, int], strength: floa
     import numpy as np
     import torch
 
-    k = max(1, int(round(steps * strength)))
-    tail = list(np.linspace(strength, strength / k, k))
+    grid = pipe.config.get("sample_sigmas")
+    if grid:
+        tail = [float(strength)] + [float(s) for s in grid if s < strength]
+    else:
+        k = max(1, int(round(steps * strength)))
+        tail = [float(s) for s in np.linspace(strength, strength / k, k)]
     w, h = size
     vae = pipe.vae
     # RGBA in: the VAE reads four channels (an RGB init is opaque)

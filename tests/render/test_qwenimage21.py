@@ -6,6 +6,7 @@ mask edit's kept pixels and the CLI."""
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from limner.api import Limner
@@ -101,6 +102,22 @@ def test_draft_init_is_sdedit_through_the_text_to_image_class(lim, calls):
     assert call["latents"].shape[0] == 1 and "image" not in call
 
 
+def test_sdedit_follows_a_checkpoints_own_sigma_grid(lim):
+    from render.families.qwenimage21 import sdedit_latents
+
+    pipe = lim.renderer.pipe
+    init = [Image.new("RGB", (32, 32), (200, 30, 30))]
+    gens = [torch.Generator("cpu").manual_seed(0)]
+    _, tail = sdedit_latents(pipe, init, (32, 32), 0.6, gens, 4)
+    assert tail == pytest.approx([0.6, 0.3])          # round(4 x 0.6) = 2 steps of the tail
+    pipe.register_to_config(sample_sigmas=[1.0, 0.75, 0.5, 0.25])
+    try:
+        latents, tail = sdedit_latents(pipe, init, (32, 32), 0.6, gens, 4)
+    finally:
+        pipe.register_to_config(sample_sigmas=None)
+    assert tail == [0.6, 0.5, 0.25] and latents.shape == (1, 4, 4)  # (B, h*w, C)
+
+
 def test_references_are_condition_images(lim, calls, tmp_path):
     ref = Image.new("RGB", (40, 24), (200, 30, 30))
     r = lim.generate("the apple from reference 1 on a table", size="32x32", seed=3,
@@ -125,10 +142,12 @@ def test_instruction_edit_sends_the_picture_whole(lim, calls, tmp_path):
     photo.paste((230, 200, 40), (8, 8, 24, 24))
     path = tmp_path / "photo.png"
     photo.save(path)
-    edited = lim.edit("make it watercolor", image=str(path), seed=5)
+    ref = Image.new("RGB", (32, 32), (10, 200, 10))
+    edited = lim.edit("make it watercolor", image=str(path), seed=5, references=[ref])
     assert edited[0].image.size == (32, 32)
     given = calls[-1]["image"]
     assert np.array_equal(np.asarray(given[0].convert("RGB")), np.asarray(photo))
+    assert len(given) == 2 and np.array_equal(np.asarray(given[1]), np.asarray(ref))
     assert "latents" not in calls[-1]                       # redrawn whole, not SDEdit
 
 
