@@ -45,6 +45,32 @@ class Sampling:
 
 
 @dataclass(frozen=True)
+class Generator:
+    """The autoregressive part of a family (GLM-Image, Janus-Pro): what its ``generate`` runs.
+
+    Args:
+        component: the ``components`` entry holding the generator model.
+        language_model: attribute path (from that model) of its decoder stack.
+        head: attribute path of the head over image codes (logits of one position).
+        new_tokens: image codes sampled per image at the preset's native size.
+        prompt_overhead: tokens the chat template and size markers add to the prompt's own.
+        batch: sequences decoded together (2 under classifier-free guidance).
+        step_input: attribute path of a module a sampled code's embedding passes through
+            before the decoder stack (Janus' generation aligner), or None (a table lookup).
+        source: where ``new_tokens``, ``batch`` and ``prompt_overhead`` come from.
+    """
+
+    component: str
+    language_model: str
+    head: str
+    new_tokens: int
+    prompt_overhead: int
+    batch: int = 1
+    step_input: str | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class Architecture:
     """A family (or preset) at its published size.
 
@@ -60,6 +86,7 @@ class Architecture:
         simulated_by: a pipeline class over the same modules that the simulation calls
             instead of ``pipeline`` (when ``pipeline`` needs something meta cannot give).
         notes: what is not published or what the simulation leaves out.
+        generator: the autoregressive generator of an AR family (``Generator``), else None.
     """
 
     pipeline: str
@@ -72,6 +99,7 @@ class Architecture:
     family: str | None = None
     simulated_by: str | None = None
     notes: str = ""
+    generator: Generator | None = None
 
 
 def _component(data: Any, where: str) -> Component:
@@ -110,7 +138,10 @@ def load_architectures(path: str | Path | None = None) -> dict[str, Architecture
         out[name] = Architecture(pipeline=arch.pipeline, repo=arch.repo, dtype=arch.dtype,
                                  components=comps, scheduler=sched, preset=arch.preset,
                                  sampling=sampling, family=arch.family,
-                                 simulated_by=arch.simulated_by, notes=arch.notes)
+                                 simulated_by=arch.simulated_by, notes=arch.notes,
+                                 generator=build(Generator, arch.generator,
+                                                 f"{where}.generator")
+                                 if isinstance(arch.generator, dict) else arch.generator)
     return out
 
 

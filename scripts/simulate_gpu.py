@@ -953,6 +953,203 @@ def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
     return res
 
 
+# --- autoregressive families -------------------------------------------------------------
+# generate() does not run on meta (it samples by value), so what it does is simulated step by
+# step with the generator's own modules: one prefill forward over the prompt (+ template)
+# into an empty KV cache, then one decode forward per image code: the sampled code's
+# embedding (a table lookup, then the family's step_input module if any) through the decoder
+# stack against a cache of the right length, and the head over image codes. A decode step's
+# FLOPs are affine in the cache length L (attention reads L keys, the rest is fixed), so the
+# first and the last step are measured with FlopCounterMode and the N steps integrated exactly
+# as N * (first + last) / 2; the middle step is measured too and reported as the check of
+# that line. Each step's time is max(compute, reads of the decoder/head weights + its KV
+# cache) on the roofline (decode is weight-bound), summed over every L.
+
+def _path(obj, dotted: str):
+    return functools.reduce(getattr, dotted.split("."), obj)
+
+
+def _step_module_width(module) -> int:
+    """Input width of ``module``'s first linear layer (what a code's embedding has)."""
+    import torch
+
+    return next(m.in_features for m in module.modules() if isinstance(m, torch.nn.Linear))
+
+
+def kv_cache(config, batch: int, length: int, dtype):
+    """A transformers DynamicCache already holding ``length`` positions (meta tensors)."""
+    import torch
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=config)
+    hd = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    for i in range(config.num_hidden_layers):
+        k = torch.empty(batch, config.num_key_value_heads, length, hd, device="meta",
+                        dtype=dtype)
+        cache.update(k, torch.empty_like(k), i)
+    return cache
+
+
+def kv_bytes(config, batch: int, length: int, dtype_bytes: int) -> int:
+    hd = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    return 2 * config.num_hidden_layers * batch * config.num_key_value_heads * hd * length \
+        * dtype_bytes
+
+
+def ar_forward(gen, spec, tokens: int, cached: int, dtype) -> Callable[[], Any]:
+    """One forward of the generator: ``tokens`` new positions (the prompt, or 1 code) after
+    ``cached`` positions already in the KV cache, the head over the last position. The cache
+    is filled inside the run, so the measured peak holds it."""
+    import inspect
+
+    import torch
+
+    lm = _path(gen, spec.language_model)
+    head = _path(gen, spec.head)
+    step = _path(gen, spec.step_input) if spec.step_input and cached else None
+    config = lm.config
+    cache_arg = "cache" if "cache" in inspect.signature(lm.forward).parameters \
+        else "past_key_values"
+
+    def run():
+        cache = kv_cache(config, spec.batch, cached, dtype)
+        if step is not None:      # (B, 1, code embedding) -> (B, 1, hidden)
+            x = step(torch.empty(spec.batch, tokens, _step_module_width(step), device="meta",
+                                 dtype=dtype))
+        else:                     # token embeddings: a lookup, no FLOPs
+            x = torch.empty(spec.batch, tokens, config.hidden_size, device="meta", dtype=dtype)
+        pos = torch.empty(spec.batch, tokens, device="meta", dtype=torch.long)
+        out = lm(inputs_embeds=x, position_ids=pos, use_cache=True, **{cache_arg: cache})
+        head(out.last_hidden_state[:, -1:])
+        return cache
+
+    return run
+
+
+def ar_decoder_call(arch, gen, size: tuple[int, int]) -> Callable[[], Any]:
+    """What turns the codes into pixels: the family's pipeline given the codes (GLM-Image's
+    diffusion decoder: glyph encoder, DiT steps with guidance, VAE decode), or, for a model
+    that holds its own image decoder (Janus-Pro's VQ decoder), that decoder."""
+    import torch
+
+    spec = arch.generator
+    if len(arch.components) == 1:
+        return lambda: gen.decode_image_tokens(
+            torch.empty(1, spec.new_tokens, dtype=torch.long, device="meta"))
+    pipe = build_pipeline(arch)
+    instrument(pipe)
+    steps, guidance, _ = sampling_of(arch)
+    w, h = size
+    grid = (h // 16) * (w // 16)   # the codes upsampled 2x to the decoder's 16 px grid
+    return lambda: pipe(prompt=PROMPT, height=h, width=w, num_inference_steps=steps,
+                        guidance_scale=guidance, output_type="np",
+                        prior_token_ids=torch.empty(1, grid, dtype=torch.long, device="meta"))
+
+
+def simulate_ar(name: str, arch) -> dict:
+    """An autoregressive family at its preset's native size (see the section comment)."""
+    import torch
+
+    from model.architectures import component_class
+
+    t0, c0 = time.time(), time.process_time()
+    spec = arch.generator
+    dtype = getattr(torch, arch.dtype)
+    nbytes = _DTYPE_BYTES[arch.dtype]
+    steps, guidance, size = sampling_of(arch)
+    comp = arch.components[spec.component]
+    cls = component_class(comp.cls)
+    with torch.device("meta"):
+        gen = cls(cls.config_class(**comp.config)).to(dtype).eval()
+    counts = {spec.component: sum(p.numel() for p in gen.parameters())}
+    if len(arch.components) > 1:
+        pipe = build_pipeline(arch)
+        counts = param_counts(pipe)
+        gen = getattr(pipe, spec.component)
+    weights = {k: n * nbytes for k, n in counts.items()}
+    lm = _path(gen, spec.language_model)
+    streamed = sum(p.numel() * p.element_size() for m in (lm, _path(gen, spec.head))
+                   for p in m.parameters())      # read once per decode step
+    prompt = estimate_tokens(PROMPT) + spec.prompt_overhead
+    n = spec.new_tokens
+    errors = {}
+
+    def run(tag, fn) -> Run:
+        r = measure(fn)
+        if r.error:
+            errors[tag] = r.error
+        return r
+
+    prefill = run("prefill", ar_forward(gen, spec, prompt, 0, dtype))
+    first = run("decode_first", ar_forward(gen, spec, 1, prompt, dtype))
+    middle = run("decode_middle", ar_forward(gen, spec, 1, prompt + (n - 1) // 2, dtype))
+    last = run("decode_last", ar_forward(gen, spec, 1, prompt + n - 1, dtype))
+    decode_flops = n * (first.flops + last.flops) / 2
+    per_len = (last.flops - first.flops) / max(1, n - 1)     # FLOPs per cached position
+    linear_check = (first.flops + per_len * ((n - 1) // 2)) / middle.flops if middle.flops \
+        else None
+    compute = H200_TFLOPS * 1e12 * COMPUTE_EFFICIENCY
+    bandwidth = H200_TBPS * 1e12 * MEMORY_EFFICIENCY
+    ar_seconds = max(prefill.flops / compute, streamed / bandwidth) + sum(
+        max((first.flops + per_len * i) / compute,
+            (streamed + kv_bytes(lm.config, spec.batch, prompt + i, nbytes)) / bandwidth)
+        for i in range(n))
+    decoder = run("decoder", ar_decoder_call(arch, gen, size))
+    kv_final = kv_bytes(lm.config, spec.batch, prompt + n, nbytes)
+    peak = max(prefill.peak, last.peak, decoder.peak)
+    flops = prefill.flops + decode_flops + decoder.flops
+    seconds = ar_seconds + decoder.seconds
+    res: dict[str, Any] = dict(
+        family=name, repo=arch.repo, dtype=arch.dtype, params=sum(counts.values()),
+        params_by_module=counts, weight_bytes=sum(weights.values()),
+        weight_bytes_by_module=weights, steps=steps, guidance=guidance, size=list(size),
+        flops_bare=flops, peak_bytes_bare=peak, predicted_s_h200_bare=seconds,
+        predicted_s_h200=seconds, predicted_s_h200_per_mp=seconds / (size[0] * size[1] / 1e6),
+        ar_prompt_tokens=prompt, ar_new_tokens=n, ar_batch=spec.batch,
+        ar_prefill_flops=prefill.flops, ar_decode_flops=decode_flops,
+        ar_decode_gflop_first=first.flops / 1e9, ar_decode_gflop_last=last.flops / 1e9,
+        ar_decode_linear_check=linear_check, ar_streamed_bytes_per_step=streamed,
+        ar_seconds=ar_seconds, kv_cache_bytes=kv_final, decoder_flops=decoder.flops,
+        decoder_peak_bytes=decoder.peak, decoder_seconds=decoder.seconds,
+        decoder_calls=decoder.calls, ar_source=spec.source,
+        flops_limner=None, peak_bytes_limner=None,
+        limner_path="not simulated separately: limner calls the same pipeline once per image "
+                    "with the Plan as the prompt (no SDEdit, no regional masks), so its cost "
+                    "is this one plus the prompt's length")
+    res["offload"] = offload_advice(weights, peak)
+    res["errors"] = errors
+    res["notes"] = arch.notes
+    res["sim_seconds"] = round(time.time() - t0, 1)
+    res["sim_cpu_seconds"] = round(time.process_time() - c0, 1)
+    return res
+
+
+def print_ar(rows: list[dict]) -> None:
+    """The autoregressive families' own lines: where the time goes."""
+    ar = [r for r in rows if "ar_new_tokens" in r]
+    if not ar:
+        return
+    print("\nAutoregressive families (prefill + one decode forward per code, integrated; "
+          "then the decoder):")
+    cols = ["family", "size", "prompt + codes (batch)", "prefill TFLOP",
+            "decode GFLOP/code first-last", "decode TFLOP", "linear check", "KV cache GB",
+            "AR H200 s", "decoder TFLOP", "decoder H200 s", "weights + peak GB",
+            "H200 s per image", "H200 s per MP"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for r in ar:
+        cells = [r["family"], "x".join(map(str, r["size"])),
+                 f"{r['ar_prompt_tokens']} + {r['ar_new_tokens']} ({r['ar_batch']})",
+                 _g(r["ar_prefill_flops"], 1e12, 1),
+                 f"{r['ar_decode_gflop_first']:.1f}-{r['ar_decode_gflop_last']:.1f}",
+                 _g(r["ar_decode_flops"], 1e12, 1), _r(r["ar_decode_linear_check"]),
+                 _g(r["kv_cache_bytes"], 1e9, 2), f"{r['ar_seconds']:.1f}",
+                 _g(r["decoder_flops"], 1e12, 1), f"{r['decoder_seconds']:.2f}",
+                 f"{r['weight_bytes'] / 1e9:.1f} + {r['peak_bytes_bare'] / 1e9:.1f}",
+                 f"{r['predicted_s_h200']:.1f}", f"{r['predicted_s_h200_per_mp']:.1f}"]
+        print("| " + " | ".join(cells) + " |")
+
+
 # --- output ---------------------------------------------------------------------------------
 
 def _g(x, unit=1e9, nd=1):
@@ -1037,6 +1234,7 @@ def main(argv: list[str] | None = None) -> int:
                     latest.pop(row["family"], None)
                     latest[row["family"]] = row
         print_table(list(latest.values()))
+        print_ar(list(latest.values()))
         return 0
 
     from model.architectures import load_architectures
@@ -1063,8 +1261,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rows = []
     for name in names:
-        row = simulate(name, archs[name], limner=not args.bare_only, tiled=not args.no_4k,
-                       size=size)
+        arch = archs[name]
+        # an autoregressive family runs at its preset's size: its code count is per size
+        row = (simulate_ar(name, arch) if arch.generator is not None else
+               simulate(name, arch, limner=not args.bare_only, tiled=not args.no_4k,
+                        size=size))
         rows.append(row)
         if args.json:
             print(json.dumps(row), flush=True)
@@ -1073,6 +1274,7 @@ def main(argv: list[str] | None = None) -> int:
                   "CPU)", file=sys.stderr, flush=True)
     if not args.json:
         print_table(rows)
+        print_ar(rows)
     return 0
 
 

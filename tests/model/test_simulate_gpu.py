@@ -160,3 +160,47 @@ def test_qwen_image_21_slot_mask_rebuilt_on_meta_is_the_pipelines(sim):
         cls.forward = original
     # (B, text + image tokens, C): the pipeline keeps the last 16, the target image
     assert out.shape == (1, 9 + 16, 4) and out.device.type == "meta"
+
+
+def test_ar_decode_step_grows_by_the_attention_over_its_cache(sim):
+    """An autoregressive decode step (GLM-Image's classes, tiny): the FLOPs added by 100 more
+    cached positions are exactly the attention over them (QK and AV per layer, per head), and
+    the step's peak holds the KV cache of its length."""
+    from types import SimpleNamespace
+
+    import torch
+    from transformers import GlmImageConfig, GlmImageForConditionalGeneration
+
+    layers, heads, hd, batch = 2, 4, 16, 2
+    config = GlmImageConfig(
+        text_config=dict(vocab_size=256, hidden_size=heads * hd, intermediate_size=128,
+                         num_hidden_layers=layers, num_attention_heads=heads,
+                         num_key_value_heads=2, vision_vocab_size=64, pad_token_id=0,
+                         eos_token_id=1,
+                         rope_parameters=dict(rope_type="default", rope_theta=1e4,
+                                              partial_rotary_factor=0.5,
+                                              mrope_section=[2, 1, 1])),
+        vision_config=dict(depth=1, hidden_size=32, num_heads=2, intermediate_size=32),
+        vq_config=dict(embed_dim=32, num_embeddings=64, latent_channels=32))
+    with torch.device("meta"):
+        gen = GlmImageForConditionalGeneration(config).to(torch.bfloat16).eval()
+    spec = SimpleNamespace(language_model="model.language_model", head="lm_head",
+                           step_input=None, batch=batch)
+    short, long = (sim.measure(sim.ar_forward(gen, spec, 1, n, torch.bfloat16))
+                   for n in (10, 110))
+    assert short.error is None and long.error is None
+    assert long.flops - short.flops == layers * 2 * 2 * batch * heads * hd * 100
+    lm = gen.model.language_model
+    assert long.peak >= sim.kv_bytes(lm.config, batch, 111, 2) > short.peak
+    assert sim.kv_bytes(lm.config, batch, 111, 2) == 2 * layers * batch * 2 * hd * 111 * 2
+
+
+def test_ar_families_simulate_with_their_published_entries():
+    from model.architectures import load_architectures
+
+    archs = load_architectures()
+    for name in ("glm-image", "janus-pro"):
+        spec = archs[name].generator
+        assert spec is not None and spec.component in archs[name].components
+        assert spec.new_tokens > 0 and spec.source
+    assert archs["flux-dev"].generator is None
