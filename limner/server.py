@@ -18,7 +18,8 @@ Extensions to OpenAI's contract (the contract itself stays valid for these reque
   draws a random seed, as OpenAI's service varies between calls.
 - response field ``data[i].limner = {"plan": PLAN_JSON, "seed": int}`` and top-level
   ``limner = {"renderer", "planner", "model"}``; completed stream events carry
-  ``limner = {"image_index", "plan", "seed"}``.
+  ``limner = {"image_index", "plan", "seed"}`` (and ``"notes"`` when there are any, as the
+  non-streamed response's ``limner.notes``).
 - ``size`` takes any ``WxH`` the Plan allows (sides divisible by 16, up to 3840, ratio up to 3:1,
   area up to 3840x2160), so a response's ``size`` may be outside OpenAI's three sizes.
 - ``quality`` also takes the DALL-E names: ``standard`` means ``medium``, ``hd`` means ``high``.
