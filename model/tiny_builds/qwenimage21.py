@@ -70,8 +70,9 @@ def build() -> dict:
         num_res_blocks=1, temperal_downsample=[False, True, True, True],
         latents_mean=[0.0] * z_dim, latents_std=[1.0] * z_dim)
     tok = qwen_tokenizer()
+    # the real scheduler config's values (configs/architectures.yaml, qwen-image-2.1)
     scheduler = FlowMatchEulerDiscreteScheduler(
-        use_dynamic_shifting=True, base_shift=0.5, max_shift=1.15, base_image_seq_len=256,
-        max_image_seq_len=4096)
+        use_dynamic_shifting=True, base_shift=0.5, max_shift=0.9, base_image_seq_len=256,
+        max_image_seq_len=8192, shift_terminal=0.02, time_shift_type="exponential")
     return dict(transformer=transformer, vae=vae.eval(), scheduler=scheduler,
                 text_encoder=qwen3_vl_encoder(tok), processor=processor(tok))
