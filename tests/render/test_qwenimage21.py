@@ -125,6 +125,12 @@ def test_references_are_condition_images(lim, calls, tmp_path):
     assert r[0].image.size == (32, 32)
     given = calls[-1]["image"]
     assert len(given) == 1 and np.array_equal(np.asarray(given[0]), np.asarray(ref))
+    # n > 1: image 1 is drawn without, image 2 gets image 1's subject crops (consistent
+    # subjects across the n images)
+    start = len(calls)
+    lim.generate("a red robot", size="32x32", seed=7, n=2)
+    conditioned = ["image" in c for c in calls[start:]]
+    assert conditioned[0] is False and conditioned[-1] is True
     # the CLI's -r reaches the same place
     from limner.cli import main
 
