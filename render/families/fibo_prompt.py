@@ -32,7 +32,8 @@ Translation (only what the Plan says; nothing is invented):
   writer lists at most 5 prominent objects, limner lists all of them;
 - shapes (chart bars, buttons, ...) are objects too; an object's colour goes to
   ``shape_and_color`` as words and hex, its description to ``appearance_details``, the
-  nearest other element's relation (render/prompting.py) to ``relationship``;
+  relation (render/prompting.py) to the nearest element of another label to
+  ``relationship``, and to a same-label twin sharing its grid cell when there is one;
 - every text is a ``text_render`` entry with the string verbatim, its cell, size class,
   colour, weight/font, role, alignment and script (text modes native/auto). In exact mode
   ``text_render`` is empty (the model was trained to draw no text then) and each text box is
@@ -135,28 +136,36 @@ def _head(el) -> str:
     return " ".join(w for w in (colour_words(el.color), _label(el)) if w)
 
 
+def _nearest(el, candidates: list):
+    cx, cy = (el.box[0] + el.box[2]) / 2, (el.box[1] + el.box[3]) / 2
+    return min(candidates, default=None, key=lambda o: (
+        (cx - (o.box[0] + o.box[2]) / 2) ** 2 + (cy - (o.box[1] + o.box[3]) / 2) ** 2))
+
+
 def _relationship(el, everything: list, quote_texts: bool) -> str:
-    """How ``el`` stands to the nearest other element (another label or a text; a text is
-    quoted only when the model draws it)."""
+    """How ``el`` stands to the nearest element of another label or a text (a text is quoted
+    only when the model draws it) and, when another instance of its own label shares its
+    grid cell, to that one: the cell alone cannot tell the two apart."""
     from render.prompting import relation_words
 
-    cx, cy = (el.box[0] + el.box[2]) / 2, (el.box[1] + el.box[3]) / 2
-    best = None
-    for o in everything:
-        if o is el or (o.kind != "text" and el.kind != "text" and _label(o) == _label(el)):
-            continue
-        d = (cx - (o.box[0] + o.box[2]) / 2) ** 2 + (cy - (o.box[1] + o.box[3]) / 2) ** 2
-        if best is None or d < best[0]:
-            best = (d, o)
-    if best is None:
-        return "stands alone in the frame"
-    other = best[1]
-    rel = relation_words(el.box, other.box, el.z, other.z)
-    if other.kind != "text":
-        name = f"the {_head(other)}"
-    else:
-        name = f'the text "{other.content}"' if quote_texts else "the empty text area"
-    return f"{rel} {name}" if rel else f"at the same place as {name}"
+    def same(o):
+        return o.kind != "text" and el.kind != "text" and _label(o) == _label(el)
+
+    parts = []
+    twin = _nearest(el, [o for o in everything if o is not el and same(o)
+                         and cell_of(o.box) == cell_of(el.box)])
+    if twin is not None:
+        rel = relation_words(el.box, twin.box, el.z, twin.z)
+        parts.append(f"{rel or 'overlapping'} another {_head(twin)} in the same area")
+    other = _nearest(el, [o for o in everything if o is not el and not same(o)])
+    if other is not None:
+        if other.kind != "text":
+            name = f"the {_head(other)}"
+        else:
+            name = f'the text "{other.content}"' if quote_texts else "the empty text area"
+        rel = relation_words(el.box, other.box, el.z, other.z)
+        parts.append(f"{rel} {name}" if rel else f"at the same place as {name}")
+    return "; ".join(parts) or "stands alone in the frame"
 
 
 def _counts(plan) -> dict[tuple, int]:

@@ -91,6 +91,20 @@ def test_cells_follow_the_box_centre_on_a_three_by_three_grid():
     assert size_of((0, 0, 0.1, 0.1)) == "tiny" and size_of((0, 0, 1, 1)) == "large within frame"
 
 
+def test_twins_in_one_cell_are_told_apart_by_their_relationship():
+    apples = (ObjectElement(id="a", label="apple", color="red", box=(0.0, 0.0, 0.12, 0.12)),
+              ObjectElement(id="b", label="apple", color="red", box=(0.18, 0.0, 0.3, 0.12)),
+              ObjectElement(id="c", label="apple", color="red", box=(0.45, 0.75, 0.6, 0.95)),
+              ObjectElement(id="d", label="cup", color="blue", box=(0.4, 0.4, 0.6, 0.6)))
+    objects = plan_prompt_dict(Plan(elements=apples))["objects"]
+    assert [o["location"] for o in objects] == ["top-left", "top-left", "bottom-center",
+                                                "center"]
+    assert objects[0]["relationship"].startswith("left of another red apple in the same area")
+    assert objects[1]["relationship"].startswith("right of another red apple in the same area")
+    assert "another" not in objects[2]["relationship"]        # alone in its cell
+    assert objects[2]["relationship"] == "below the blue cup"
+
+
 def test_a_real_plan_in_fibo_schema():
     plan = RulesPlanner().plan('a watercolor poster that says "OPEN 24/7" above three red '
                                'apples', size=(1024, 768))
