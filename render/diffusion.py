@@ -504,7 +504,10 @@ class DiffusionRenderer:
         generator = torch.Generator("cpu").manual_seed(int(extra.get("seed", 0)))
         out = self.family.instruction_edit(self.pipes, image.convert("RGB"), refs, size,
                                            generator, common)
-        return _to_pil(out[0]).convert("RGB").resize(image.size, Image.LANCZOS)
+        edited = _to_pil(out[0])
+        if edited.mode == "RGBA":     # a native-alpha family: the opaque edit on white
+            edited = _flattened(edited)
+        return edited.resize(image.size, Image.LANCZOS)
 
     # --- Plans → images ---------------------------------------------------------------------
     def render(self, plans: Plan | Sequence[Plan],
