@@ -492,10 +492,12 @@ class DiffusionRenderer:
         extra = options.extra or {}
         limit = self.family.edit_images
         if limit and 1 + len(options.references) > limit:
-            raise RenderError(
+            err = RenderError(
                 f"renderer {self.name} ({self.family.key}) edits with at most {limit} images "
                 f"(the edited image and {limit - 1} references); got the image and "
                 f"{len(options.references)} references: pass at most {limit - 1}")
+            err.param = "image"     # the server's field: OpenAI's image[] list
+            raise err
         tier = self.tier(extra.get("quality", "auto"))
         common = self._common(tier, self._text_call(instruction, tier))
         size = generation_size(image.size, self.native)

@@ -32,14 +32,17 @@ _AREA_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
-def working_area(pipe, area: int):
+def working_area(pipe, area: int, images=()):
     """The Qwen-Image-Edit pipelines' fixed 1 MP working area set to ``area`` pixels for one
     call: the edit-plus module's ``VAE_IMAGE_SIZE`` and the 1 MP target its inpaint module
-    passes to ``calculate_dimensions``. Module globals, so calls take a lock."""
+    passes to ``calculate_dimensions``. Module globals, so calls take a lock.
+
+    The pipelines round each side to a multiple of 32: the area is raised so that every one
+    of ``images`` (PIL) keeps both sides at least 32 px at its aspect ratio (a 2:1 image at
+    32x32's area would get a 0-pixel side)."""
     module = importlib.import_module(type(pipe).__module__)
-    # (the pipelines round each side to a multiple of 32: below 64x64 a 2:1 image's short
-    # side would round to 0)
-    area = max(area, 64 * 64)
+    for im in images:
+        area = max(area, int(32 * 32 * max(im.width / im.height, im.height / im.width)) + 1)
     with _AREA_LOCK:
         saved = {k: getattr(module, k) for k in ("VAE_IMAGE_SIZE", "calculate_dimensions")
                  if hasattr(module, k)}
@@ -73,14 +76,15 @@ class QwenImageEdit(QwenImage):
     def instruction_edit(self, pipes, image, references, size, generator, common):
         w, h = size
         pipe = pipes.get("edit")
-        with working_area(pipe, w * h):
-            return pipe(image=[image, *references], height=h, width=w, generator=generator,
+        images = [image, *references]
+        with working_area(pipe, w * h, images):
+            return pipe(image=images, height=h, width=w, generator=generator,
                         **common).images
 
     def inpaint(self, pipes, image, mask, size, strength, generator, common):
         w, h = size
         pipe = pipes.get("inpaint")
-        with working_area(pipe, w * h):
+        with working_area(pipe, w * h, [image]):
             return pipe(image=image, mask_image=mask, strength=strength, generator=generator,
                         **common).images
 
