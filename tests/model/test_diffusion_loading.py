@@ -21,6 +21,11 @@ def run(pipe, family):
         kw.update(guidance_scale=3.0, guidance_schedule=None, max_sequence_length=64)
     if type(pipe).__name__ == "FluxKontextPipeline":    # it rescales to max_area (1 MP)
         kw["max_area"] = 32 * 32
+    if type(pipe).__name__ == "BriaFiboEditPipeline":   # edits only: an image, a JSON prompt
+        from PIL import Image
+
+        kw.update(image=Image.new("RGB", (32, 32), (200, 40, 40)),
+                  prompt='{"edit_instruction": "make it red"}')
     if type(pipe).__name__ == "QwenImageEditPlusPipeline":   # edits only: it needs an image
         from PIL import Image
 
