@@ -64,6 +64,12 @@ SIZES = ((0.02, "tiny"), (0.08, "small"), (0.25, "medium"), (0.6, "large"),
          (1.01, "large within frame"))
 EMPTY_AREA = "a clean empty area with no letters"
 _SCORES = {"preference_score": "very high", "aesthetic_score": "very high"}
+# limner's style presets in the words Bria's schema uses for style_medium ("photograph", ...)
+_MEDIUM = {"photo": "photograph", "3d": "3D render"}
+# Bria's inference guides a photograph away from illustration (generate.py,
+# get_default_negative_prompt); every other style gets the empty negative prompt
+PHOTO_NEGATIVE = json.dumps({"style_medium": "digital illustration",
+                             "artistic_style": "non-realistic"}, separators=(",", ":"))
 _HEX = re.compile(r"#[0-9a-f]{6}")
 
 
@@ -301,7 +307,8 @@ def plan_prompt_dict(plan, text_mode: str = "native", key_name: str | None = Non
                  "background_setting": _background(plan, key_name),
                  "aesthetics": _aesthetics(plan)}
     if plan.style.preset or plan.style.text:
-        out["style_medium"] = plan.style.preset or plan.style.text
+        out["style_medium"] = _MEDIUM.get(plan.style.preset or "",
+                                          plan.style.preset or plan.style.text)
     texts = [_text(t) for t in sorted(plan.texts, key=lambda e: e.z)]
     if texts and text_mode != "exact":
         out["text_render"] = texts
@@ -322,6 +329,17 @@ def plan_prompt(plan, text_mode: str = "native", key_name: str | None = None) ->
     it the same way: one line, no spaces after separators)."""
     return json.dumps(plan_prompt_dict(plan, text_mode, key_name), ensure_ascii=False,
                       separators=(",", ":"))
+
+
+def negative_prompt(prompt: str) -> str:
+    """The negative prompt Bria's inference pairs with a FIBO prompt: for a photograph, a
+    JSON steering away from illustration; otherwise empty."""
+    try:
+        medium = json.loads(prompt).get("style_medium", "")
+    except (ValueError, AttributeError):
+        return ""
+    return PHOTO_NEGATIVE if str(medium).lower() in ("photograph", "photography", "photo") \
+        else ""
 
 
 def _head_of(description: str) -> str:

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.rules import RulesPlanner
-from planner.schema import Background, Canvas, ObjectElement, Plan, ShapeElement, TextElement
+from planner.schema import (Background, Canvas, ObjectElement, Plan, ShapeElement, Style,
+                            TextElement)
 from render.families.fibo_prompt import (CELLS, EMPTY_AREA, cell_of, plan_prompt,
                                          plan_prompt_dict, read_prompt, size_of)
 
@@ -161,8 +162,11 @@ def test_the_pipeline_receives_the_fibo_prompt_in_every_text_mode(tiny_dir, monk
     seen = []
     original = BriaFiboPipeline.__call__
 
+    negatives = []
+
     def spy(self, *args, **kwargs):
         seen.append(kwargs["prompt"])
+        negatives.append(kwargs.get("negative_prompt"))
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(BriaFiboPipeline, "__call__", spy)
@@ -181,6 +185,13 @@ def test_the_pipeline_receives_the_fibo_prompt_in_every_text_mode(tiny_dir, monk
         "text engine")
     # auto: a random-init model draws no legible "HI": OCR reads it wrong, the engine draws it
     assert reports["auto"]["drawn_by"] == "text engine" and reports["auto"]["ocr"] != "HI"
+    # Bria's negative prompt: empty, except that a photograph is steered off illustration
+    assert negatives[0] == [""]
+    photo = plan.model_copy(update={"style": Style(text="photo", preset="photo")})
+    lim.generate(plan=photo, text="native")
+    assert json.loads(seen[-1][0])["style_medium"] == "photograph"
+    assert json.loads(negatives[-1][0]) == {"style_medium": "digital illustration",
+                                            "artistic_style": "non-realistic"}
 
 
 def test_cli_explains_the_fibo_prompt(capsys):
