@@ -800,6 +800,8 @@ def bare_tiles(pipe, arch, size: tuple[int, int], native: tuple[int, int]) -> Ca
                                       num_inference_steps=steps, output_type="pt",
                                       generator=torch.Generator("cpu").manual_seed(0))
             kw.update(guidance_kwargs(params, arch, guidance))
+            if "height" in params:   # else some img2img pipelines (Qwen-Image's) resize the
+                kw.update(height=native[1], width=native[0])   # tile to their 1024² default
             msl = max_sequence_length(arch)
             if msl and "max_sequence_length" in params:
                 kw["max_sequence_length"] = msl
