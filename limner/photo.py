@@ -203,11 +203,26 @@ def edit_photo(renderer: Any, image: "Image.Image", instruction: str, *, mask: A
     Returns:
         EditResult: pixels outside ``result.mask`` equal ``image`` exactly.
     """
+    planned = plan_photo(renderer, image, instruction, mask=mask, options=options, seed=seed,
+                         fallback=fallback, base=base)
+    return draw_photo(renderer, image, *planned, options=options)
+
+
+def plan_photo(renderer: Any, image: "Image.Image", instruction: str, *, mask: Any = None,
+               options: "RenderOptions | None" = None, seed: int = 0,
+               fallback: Callable[[str, tuple[int, int], int], Plan] | None = None,
+               base: Plan | None = None) -> tuple[Plan, Plan, "Image.Image"]:
+    """The planning half of ``edit_photo`` (nothing is drawn): ``(plan, drawn, change)``,
+    the result's Plan, the part of it to draw, and the L mask of the pixels that may change.
+
+    Raises:
+        PlanError: see ``plan_photo_edit``.
+    """
     from PIL import Image, ImageChops
 
     from limner.editing import merge_overlay
     from render.base import RenderOptions
-    from render.edit import EditResult, _inpaint, composite, is_overlay, load_mask
+    from render.edit import is_overlay, load_mask
     from render.photo import subject_mask
 
     options = options or RenderOptions()
@@ -230,6 +245,20 @@ def edit_photo(renderer: Any, image: "Image.Image", instruction: str, *, mask: A
         plan = with_subject(plan, subject)
         drawn = plan.model_copy(update={"elements": tuple(
             e for e in plan.elements if e.id != SUBJECT_ID)})
+    return plan, drawn, change
+
+
+def draw_photo(renderer: Any, image: "Image.Image", plan: Plan, drawn: Plan,
+               change: "Image.Image", options: "RenderOptions | None" = None
+               ) -> "EditResult":
+    """The drawing half of ``edit_photo``: ``drawn`` rendered (inpainted where the renderer
+    can) and composited into ``image`` through ``change``."""
+    from PIL import Image
+
+    from render.base import RenderOptions
+    from render.edit import EditResult, _inpaint, composite, is_overlay
+
+    options = options or RenderOptions()
     base_px = image.convert("RGBA" if image.mode in ("RGBA", "LA", "PA") else "RGB")
     inpaint = _inpaint(renderer)
     if inpaint is not None:
@@ -270,21 +299,21 @@ def edit_picture(renderer: Any, image: "Image.Image", instruction: str, **kw: An
     editor = native_editor(renderer) if kw.get("mask") is None else None
     if editor is None:
         return edit_photo(renderer, image, instruction, **kw)
-    try:
-        result = edit_photo(renderer, image, instruction, **kw)
+    try:     # planned first; drawn only when it does not go to the model whole-image
+        planned = plan_photo(renderer, image, instruction, **kw)
     except PlanError:
-        result = None
+        planned = None
     base = kw.get("base")
     before = base.style if base is not None else None
     # A new scene around the photo ("make it rainy", "put a beach behind him") goes to the
     # model whole-image too: it keeps the subject itself, in the new light.
-    scene = (result is not None and result.plan.canvas.background.kind == "scene"
-             and (base is None or result.plan.canvas.background != base.canvas.background))
-    if result is not None and not scene and (
-            not (result.plan.style.text or result.plan.style.preset)
-            or result.plan.style == before):
-        return result
-    plan = result.plan if result is not None else (
+    made = planned[0] if planned is not None else None
+    scene = (made is not None and made.canvas.background.kind == "scene"
+             and (base is None or made.canvas.background != base.canvas.background))
+    if made is not None and not scene and (
+            not (made.style.text or made.style.preset) or made.style == before):
+        return draw_photo(renderer, image, *planned, options=kw.get("options"))
+    plan = made if made is not None else (
         base or overlay_plan(image.size, kw.get("seed", 0)))
     plan = plan.model_copy(update={"prompt": instruction})
     options = kw.get("options") or RenderOptions()

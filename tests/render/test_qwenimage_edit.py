@@ -143,3 +143,14 @@ def test_two_image_edit_at_a_new_size_is_composed_by_the_model(qwen_edit, calls,
     assert name == "QwenImageEditPlusPipeline" and len(kw["image"]) == 2
     assert kw["image"][0].size == (64, 32) and kw["image"][1].size == (40, 32)
     assert out[0].image.size == (64, 32) and out[0].plan.prompt == "put both on a table"
+
+
+def test_a_photo_scene_edit_is_one_whole_image_call(qwen_edit, calls):
+    """A new scene around a photo without a Plan goes to the model whole-image, planned
+    first and drawn once: no inpainting pass is made and then thrown away."""
+    lim = qwen_edit[0]
+    rng = np.random.default_rng(0)
+    photo = Image.fromarray((rng.random((32, 48, 3)) * 60 + 90).astype(np.uint8))
+    out = lim.edit("make it rainy", image=photo, seed=1)
+    assert [name for name, _ in calls] == ["QwenImageEditPlusPipeline"]
+    assert out[0].image.size == (48, 32) and out[0].plan.prompt == "make it rainy"
