@@ -6,7 +6,8 @@
   width 16. Its vocabulary keeps SmolLM3's 128256 rows: the pipeline encodes an empty prompt
   (the negative of classifier-free guidance) as SmolLM3's ``<|begin_of_text|>`` id 128000
   itself, so the embedding must hold that row. The tokenizer is a small byte-level BPE
-  trained in-process (ids < 512) with ChatML specials and template (no hub);
+  trained in-process on FIBO-style JSON (ids < 1024) with ChatML specials and template (no
+  hub);
 - VAE: ``AutoencoderKLWan`` in the Wan 2.2 layout (residual blocks, 2 x 2 patching, three
   downsamplings: 16x spatial compression, which BriaFiboPipeline assumes), base width 8.
 """
@@ -26,6 +27,18 @@ _CORPUS = (
     '}],"aesthetics":{"composition":"centered","color_scheme":"warm"}}',
     "center-left center-right bottom-center large within frame, spanning the full width",
     'A watercolor of two mugs; the title "OPEN 24/7" written exactly as given.',
+    '{"short_description":"An image showing two red apples, the text \\"HI\\".","objects":[{'
+    '"description":"a red apple; one of exactly two red apples in the image.","location":'
+    '"bottom-center","relationship":"below the text \\"HI\\"; left of another red apple in '
+    'the same area","relative_size":"medium","shape_and_color":"dominant color red (#ff0000)",'
+    '"appearance_details":"shiny"}],"background_setting":"a plain white backdrop filling the '
+    'frame","aesthetics":{"composition":"planned layout of 3 elements, each at its stated '
+    'location","color_scheme":"white, red, black","preference_score":"very high",'
+    '"aesthetic_score":"very high"},"style_medium":"photograph","text_render":[{"text":"HI",'
+    '"location":"top-center","size":"small","color":"black (#000000)","font":"bold sans-serif '
+    'typeface","appearance_details":"the title, center-aligned, written exactly as given"}],'
+    '"context":"A square poster whose layout is fixed: every object and text sits at its '
+    'stated location and size."}',
 )
 _SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 
@@ -34,7 +47,9 @@ def tokenizer():
     """The tiny SmolLM3-style tokenizer: byte-level BPE, ChatML specials and template."""
     from model.tiny_llm import CHAT_TEMPLATE, chatml_tokenizer
 
-    return chatml_tokenizer(_CORPUS, _SPECIALS, CHAT_TEMPLATE, vocab_size=512,
+    # trained on FIBO-style JSON, so a prompt is ~4 characters a token: every token costs
+    # a row of 128256 logits in the encoder's forward (the pipeline runs the whole LM)
+    return chatml_tokenizer(_CORPUS, _SPECIALS, CHAT_TEMPLATE, vocab_size=1024,
                             max_length=4096)
 
 
