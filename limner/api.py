@@ -417,6 +417,11 @@ class Limner:
                 # the model itself when it edits by instruction and cannot draw from text.
                 if not getattr(getattr(self.renderer, "family", None), "draws_from_text",
                                True):
+                    if background == "transparent":
+                        raise LimnerError(
+                            f"background: renderer {self.renderer.name} composes the images "
+                            "by editing them and draws no transparency; use auto or opaque",
+                            "background")
                     return self._compose_by_instruction(
                         picture, refs, instruction, wanted, n, seed,
                         (output_format, output_compression), _sources(image, picture,

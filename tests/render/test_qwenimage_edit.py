@@ -143,6 +143,12 @@ def test_two_image_edit_at_a_new_size_is_composed_by_the_model(qwen_edit, calls,
     assert name == "QwenImageEditPlusPipeline" and len(kw["image"]) == 2
     assert kw["image"][0].size == (64, 32) and kw["image"][1].size == (40, 32)
     assert out[0].image.size == (64, 32) and out[0].plan.prompt == "put both on a table"
+    from limner.api import LimnerError
+
+    with pytest.raises(LimnerError, match="transparency") as e:
+        lim.edit("put both on a table", image=a, references=[b], size="64x32",
+                 background="transparent")
+    assert e.value.param == "background"
 
 
 def test_a_photo_scene_edit_is_one_whole_image_call(qwen_edit, calls):
