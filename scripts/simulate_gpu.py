@@ -27,6 +27,7 @@ values:
     (torch's ``meta_nonzero_assume_all_nonzero``), a one-element boolean meta tensor is True
     (``if mask.all():``), and Qwen's ``_extract_masked_hidden`` keeps every row whole — all
     exact for MetaTokenizer's all-ones masks.
+  * ``torch.autocast(device_type="meta")`` (no such autocast state) is opened for the CPU.
   * the scheduler runs on the CPU (its timesteps and sigmas are values); the denoiser
     receives its timestep moved to meta; ``add_noise`` on meta latents (it looks the step up
     by value) is an elementwise sum of the same shape.
@@ -288,9 +289,11 @@ class MetaTokenizer:
             width = max_length or self.model_max_length
         elif padding in (True, "longest"):
             width = max(lengths)
-        elif return_tensors is None:
-            return BatchEncoding({"input_ids": [[0] * n for n in lengths],
-                                  "attention_mask": [[1] * n for n in lengths]})
+        elif return_tensors is None:       # lists, flat for one string (as HF tokenizers)
+            ids, mask = [[0] * n for n in lengths], [[1] * n for n in lengths]
+            if isinstance(text, str):
+                ids, mask = ids[0], mask[0]
+            return BatchEncoding({"input_ids": ids, "attention_mask": mask})
         else:
             width = max(lengths)
         ids = torch.zeros(len(texts), width, dtype=torch.long)
@@ -400,6 +403,12 @@ def meta_patches():
         return orig_bool(self)
 
     torch.Tensor.__bool__ = truth
+    orig_autocast = torch.autocast
+
+    def autocast(device_type, *args, **kwargs):     # no autocast state exists for meta
+        return orig_autocast("cpu" if device_type == "meta" else device_type, *args, **kwargs)
+
+    torch.autocast = autocast
     nonzero = fx_config.meta_nonzero_assume_all_nonzero
     fx_config.meta_nonzero_assume_all_nonzero = True   # masks are all ones (MetaTokenizer)
     F.scaled_dot_product_attention = sdpa
@@ -411,6 +420,7 @@ def meta_patches():
         yield
     finally:
         torch.Tensor.__bool__ = orig_bool
+        torch.autocast = orig_autocast
         fx_config.meta_nonzero_assume_all_nonzero = nonzero
         F.scaled_dot_product_attention = orig_sdpa
         VaeImageProcessor.pt_to_numpy = staticmethod(orig_np)
@@ -493,10 +503,12 @@ def instrument(pipe) -> None:
     meta_masked_hidden(type(pipe))
     meta_unpack_with_ids(type(pipe))
     meta_image_slots(type(denoiser(pipe)))
+    cpu_sigmas(type(pipe))
     memoize_forward(denoiser(pipe), "denoiser")
     for name, module in pipe.components.items():
-        if name.startswith("text_encoder") and hasattr(module, "forward"):
-            memoize_forward(module, name)
+        second = name.endswith("transformer") and module is not denoiser(pipe)
+        if (name.startswith("text_encoder") or second) and hasattr(module, "forward"):
+            memoize_forward(module, name)      # Ideogram 4's unconditional_transformer too
     vae = pipe.vae
     for part in ("encoder", "decoder"):
         sub = getattr(vae, part, None)
@@ -600,6 +612,24 @@ def meta_image_slots(denoiser_cls) -> None:
 
 
 _GRIDS: dict[int, tuple[int, int]] = {}
+
+
+def cpu_sigmas(pipe_cls) -> None:
+    """Ideogram 4 computes its logit-normal sigma schedule on the execution device and reads
+    it back (``.tolist()``): compute it on the CPU (same values; a schedule, not a tensor the
+    model runs on)."""
+    import importlib
+
+    module = importlib.import_module(pipe_cls.__module__)
+    orig = getattr(module, "_logit_normal_sigmas", None)
+    if orig is None or getattr(orig, "_meta_cpu", False):
+        return
+
+    def sigmas(*args, device=None, **kwargs):
+        return orig(*args, device="cpu", **kwargs)
+
+    sigmas._meta_cpu = True
+    module._logit_normal_sigmas = sigmas
 
 
 def meta_unpack_with_ids(pipe_cls) -> None:
@@ -748,6 +778,9 @@ def guidance_kwargs(params, arch, guidance: float) -> dict:
         if guidance > 1.0:
             out["negative_prompt"] = NEGATIVE
         return out
+    schedule = params.get("guidance_schedule")
+    if schedule is not None and schedule.default is not None:
+        return out        # Ideogram 4: its default per-step schedule is the published call
     if "guidance_scale" in params:
         out["guidance_scale"] = guidance
     if "negative_prompt" in params and guidance > 1.0 and not embedded:
