@@ -164,3 +164,26 @@ def test_describe_falls_back_without_a_pipeline_vlm(monkeypatch):
     d = lim.describe(data, question="Is the apple ripe?")
     assert d["answer"] is None and "--renderer qwen-image" in d["note"]
     assert lim._shared_vlm is None
+
+
+def test_qwen3_vl_of_qwen_image_21_answers_through_the_same_reader(monkeypatch):
+    """The reader is found by what the module is: Qwen-Image-2.1's Qwen3-VL answers through
+    the pipeline's own image-only Qwen3VLProcessor, with the same module object."""
+    import torch
+
+    from model.shared_lm import find_language_model, vision_reader
+    from model.tiny import build_tiny
+
+    pipe = build_tiny("qwenimage21").to(torch.bfloat16)
+    reader = vision_reader(find_language_model(pipe), pipe)
+    assert reader is not None and reader.model is pipe.text_encoder
+    assert type(reader.processor).__name__ == "Qwen3VLProcessor"
+    reader.model.generation_config.max_new_tokens = 2
+    calls = []
+    monkeypatch.setattr(pipe.text_encoder, "generate",
+                        _spy_generate(pipe.text_encoder, calls))
+    answer = reader.ask(Image.new("RGB", (64, 64), "red"), "what colour is it?")
+    (module, inputs, out), = calls
+    assert module is pipe.text_encoder and inputs["pixel_values"].dtype == torch.bfloat16
+    new = out[:, inputs["input_ids"].shape[1]:]
+    assert answer == reader.processor.batch_decode(new, skip_special_tokens=True)[0].strip()
