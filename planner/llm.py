@@ -183,10 +183,17 @@ def _lemmas(text: str) -> list[str]:
     return [_lemma(w) for w in _words(text)]
 
 
+ARTICLES = frozenset({"a", "an", "the", "some"})
+
+
 def normalize_label(name: str) -> str:
-    """A model's object name as a label: lower case, single spaces, last word singular."""
+    """A model's object name as a label: lower case, single spaces, no leading article, last
+    word singular; "" when its head word has no letter ("a 16 9" read from "16:9" is no
+    object)."""
     words = _words(unicodedata.normalize("NFKC", name))
-    if not words:
+    while words and words[0] in ARTICLES:
+        words = words[1:]
+    if not words or not any(ch.isalpha() for ch in words[-1]):
         return ""
     return " ".join(words[:-1] + [_lemma(words[-1])])
 
@@ -197,7 +204,10 @@ class Evidence:
 
     ``words``: lemmas of the prompt outside its quoted texts; ``numbers``: the counts it
     states; ``bridge``: letters outside the Latin script outside quotes (the rules' English
-    tables may not read them); ``text_words``: words inside the quoted texts.
+    tables may not read them); ``text_words``: words inside the quoted texts;
+    ``modifiers``: lemmas that only ever stand right before a document word ("settings" in
+    "a settings screen", "email" in "an email header"): they name the document's kind, not
+    a thing in it.
     """
 
     words: frozenset[str]
@@ -205,6 +215,7 @@ class Evidence:
     bridge: bool
     text_words: frozenset[str]
     trust: str = "grounded"
+    modifiers: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, prompt: str, quoted: Sequence[str], trust: str) -> "Evidence":
@@ -218,8 +229,11 @@ class Evidence:
         numbers |= {lexicon.NUMBER_WORDS[w] for w in words if w in lexicon.NUMBER_WORDS}
         bridge = any(ch.isalpha() and not _is_latin(ch) for ch in rest)
         text_words = {w for q in quoted for w in _lemmas(q)}
+        before_doc, elsewhere = set(), set()
+        for w, nxt in zip(words, [*words[1:], ""]):
+            (before_doc if nxt in lexicon.DOC_WORDS else elsewhere).add(_lemma(w))
         return cls(frozenset(_lemma(w) for w in words) | frozenset(words), frozenset(numbers),
-                   bridge, frozenset(text_words), trust)
+                   bridge, frozenset(text_words), trust, frozenset(before_doc - elsewhere))
 
     def backs(self, text: str | None) -> bool:
         """True when every word of ``text`` is the prompt's own (always, under full trust)."""
@@ -366,6 +380,8 @@ def _may_add(guess: Entity, facts: Scene, ev: Evidence) -> bool:
         return False
     if set(words) <= ev.text_words:     # the model copied a quoted text as an object
         return False
+    if words[-1] in ev.modifiers and ev.trust != "full":   # "settings" of "settings screen"
+        return False
     if ev.trust == "full" or ev.backs(guess.label):
         return True
     return ev.bridge and not facts.entities
@@ -471,7 +487,9 @@ def merge(facts: Scene, guess: Scene, ev: Evidence) -> Scene:
         bg = guess.background
         said = bg.scene if bg.kind == "scene" else "transparent" if bg.kind == "transparent" \
             else bg.color
-        if ev.backs(said) or ev.bridge:
+        # Bridging (a script the rules' tables may not read) only when the rules read
+        # nothing: a Chinese prompt they did read gets no background the prompt never named.
+        if ev.backs(said) or (ev.bridge and not facts.entities and not facts.texts):
             background = bg
     aspect = facts.aspect or (guess.aspect if ev.trust == "full" else None)
     style = guess.style if not facts.style.text and ev.backs(guess.style.text or None) \

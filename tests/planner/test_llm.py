@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from model.llm import ReplyLimits
 from planner.base import get_planner
 from planner.llm import (COLORS, ENV_MODEL, Evidence, LLMPlanner, configured_model, merge,
-                         reply_schema, scene_from_reply, tighter)
+                         normalize_label, reply_schema, scene_from_reply, tighter)
 from planner.rules import RulesPlanner, understand
 from planner.scene import POSITIONS, Entity, Scene, SceneRelation, TextItem
 from planner.schema import Plan, PlanError
@@ -126,6 +126,38 @@ def test_other_scripts_let_the_model_bridge_what_the_rules_did_not_read():
         _reply(objects=[{"name": "cat", "count": 1, "color": None, "position": None}]),
         prompt, []), Evidence.of(prompt, [], "grounded"))
     assert [e.label for e in merged.entities] == ["cat"]
+
+
+@pytest.mark.parametrize("prompt, name", [
+    ('A 16:9 YouTube thumbnail that says "TOP 10 TIPS" with a rocket on the left', "a 16 9"),
+    ('A 1:3 vertical banner that says "Grand Opening" with a gift box', "1 3"),
+    ('A settings screen mockup with a toggle labeled "Dark mode"', "a setting"),
+    ('A 3:1 email header with the text "Weekly Digest" and an envelope', "email"),
+])
+def test_ratios_and_document_kinds_are_not_objects(prompt, name):
+    # what SmolLM2-135M replied on ../shared/eval's dev prompts: a ratio read as 16 things,
+    # the word before "screen"/"header" read as an object
+    facts = understand(prompt)
+    reply = _reply(objects=[{"name": name, "count": 16, "color": None, "position": None}])
+    merged = merge(facts, scene_from_reply(reply, prompt, []),
+                   Evidence.of(prompt, [], "grounded"))
+    assert [e.label for e in merged.entities] == [e.label for e in facts.entities]
+    assert normalize_label("a 16 9") == "" and normalize_label("an apples") == "apple"
+
+
+def test_a_prompt_the_rules_read_gets_no_unnamed_background_from_the_model():
+    prompt = "一张海报，写着“欢迎光临”，旁边有一只猫"
+    facts = understand(prompt)
+    assert facts.entities and facts.background is None
+    reply = _reply(background="beach", background_color="black")
+    merged = merge(facts, scene_from_reply(reply, prompt, []),
+                   Evidence.of(prompt, [], "grounded"))
+    assert merged.background is None
+    # a prompt the rules could not read at all still takes the model's scene
+    other = "画在海滩上"
+    merged = merge(Scene(prompt=other), scene_from_reply(reply, other, []),
+                   Evidence.of(other, [], "grounded"))
+    assert merged.background is not None and merged.background.scene == "beach"
 
 
 _NAMES = st.sampled_from(["mug", "mugs", "apple", "banana", "poster", "text", "cat", "tree",
