@@ -336,9 +336,13 @@ class Limner:
         made_from = _sources(None, None, references, refs)
         out: list[GeneratedImage] = []
         name = self.renderer.name
-        takes = reference_capacity(self.renderer) - len(options.references)
+        capacity = reference_capacity(self.renderer)
+        takes = capacity - len(options.references)
+        notes: tuple[str, ...] = ()
         for i, plan in enumerate(plans):
             check_deadline()
+            if i == 1 and capacity:
+                notes = _subjects_left_out(name, capacity, len(options.references), plans[0])
             if i == 1 and takes > 0:
                 options = _with_subjects(options, out[0].image, plans[0], takes)
             result = self.renderer.render([plan], options)
@@ -353,7 +357,7 @@ class Limner:
             name = result.renderer
             if on_image is not None:
                 on_image(i, out[-1])
-        return GenerateResult(images=out, renderer=name)
+        return GenerateResult(images=out, renderer=name, notes=notes)
 
     # --- editing -----------------------------------------------------------------------
     def edit(self, instruction: str, *, image: Any = None, plan: Plan | None = None,
@@ -385,7 +389,7 @@ class Limner:
             LimnerError: bad input (param names the field). PlanError: an instruction the
                 planner cannot apply. ModerationError: a refused instruction.
         """
-        from render.base import RenderOptions
+        from render.base import RenderError, RenderOptions
         from render.edit import is_overlay
         from render.references import ImageInputError, fidelity, load_references
 
@@ -426,12 +430,17 @@ class Limner:
                         picture, refs, instruction, wanted, n, seed,
                         (output_format, output_compression), _sources(image, picture,
                                                                       references, refs))
-                return self.generate(instruction, n=n, size=wanted, seed=seed,
-                                     quality=quality, background=background,
-                                     output_format=output_format,
-                                     output_compression=output_compression,
-                                     references=[picture, *refs], moderation=moderation,
-                                     text=text)
+                try:
+                    return self.generate(instruction, n=n, size=wanted, seed=seed,
+                                         quality=quality, background=background,
+                                         output_format=output_format,
+                                         output_compression=output_compression,
+                                         references=[picture, *refs], moderation=moderation,
+                                         text=text)
+                except RenderError as e:     # too many images: the caller's list is image[]
+                    if getattr(e, "param", None) == "references":
+                        e.param = "image"
+                    raise
             options = RenderOptions(font=self.font, references=tuple(refs), text_mode=text,
                                     extra={"input_fidelity": input_fidelity,
                                            "fidelity": fidelity(input_fidelity),
@@ -738,6 +747,23 @@ def reference_capacity(renderer: Any) -> int:
     value = caps.get("references", 0) if isinstance(caps, dict) else \
         getattr(caps, "references", 0)
     return int(value or 0)
+
+
+def _subjects_left_out(renderer: str, capacity: int, given: int, plan: Plan
+                       ) -> tuple[str, ...]:
+    """A note when the first image's subjects do not all fit, beside the caller's
+    references, in what the model takes natively: the others are then trimmed (largest
+    first kept), which is said rather than done silently."""
+    from render.photo import subject_count
+
+    subjects = subject_count(plan)
+    room = max(0, capacity - given)
+    if subjects <= room:
+        return ()
+    return (f"renderer {renderer} takes {capacity} reference images natively and "
+            f"{given} were given: {room} of the first image's {subjects} subjects went to the "
+            "other images as references (the largest); the rest stay alike only as far as "
+            "the prompt describes them",)
 
 
 def _with_subjects(options: Any, first: Any, plan: Plan, limit: int) -> Any:

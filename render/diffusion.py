@@ -467,9 +467,48 @@ class DiffusionRenderer:
         limit = self.capabilities.references
         if not limit:
             return []
+        self.check_references(len(options.references))
         subjects = (options.extra or {}).get("subject_references") or {}
         crops = list(subjects.values()) if isinstance(subjects, dict) else list(subjects)
+        # the caller's references all fit (checked); limner's own subject crops fill what is
+        # left (the front door chooses them to fit and notes the subjects left out)
         return [*options.references, *crops][:limit]
+
+    def check_references(self, count: int, edit: bool = False) -> None:
+        """Refuse ``count`` caller references when the model takes fewer natively, before
+        anything is sampled: a clear error naming the renderer and its limit (its family's
+        ``capabilities.references``; an instruction edit reads the edited image and as many
+        references, at most ``edit_images`` images in all where the family sets it), never
+        a silent drop. A family that takes none (0) gets references through the Plan and
+        the draft, not natively: nothing to check here.
+
+        Raises:
+            RenderError: ``param`` names the field (``image``: OpenAI's image[] list of an
+            edit, ``references`` otherwise).
+        """
+        limit = self.capabilities.references
+        if edit and self.family.edit_images:
+            limit = min(limit, self.family.edit_images - 1)
+        if count <= limit or (not limit and not edit):
+            return
+        who = f"renderer {self.name} ({self.family.key})"
+        if edit:
+            err = RenderError(
+                f"{who} edits with at most {limit + 1} images (the edited image and {limit} "
+                f"references); got the image and {count} references: pass at most {limit}"
+                if limit else f"{who} edits one image and takes no references; got "
+                f"{count}: pass none, or edit with a renderer that takes them")
+            err.param = "image"     # the server's field: OpenAI's image[] list
+        else:
+            more = sorted(((get_family(k).capabilities.references, k) for k in
+                           _families_with("references")), reverse=True)
+            others = ", ".join(f"{k}: {n}" for n, k in more if n > limit)
+            err = RenderError(
+                f"{who} takes at most {limit} reference images natively; got {count}: pass at "
+                f"most {limit}" + (f", or use a renderer that takes more ({others}; the draft "
+                                   "draws up to 16)" if others else ""))
+            err.param = "references"
+        raise err
 
     def instruction_edit(self, image: "Image.Image", instruction: str,
                          options: RenderOptions | None = None) -> "Image.Image":
@@ -490,19 +529,12 @@ class DiffusionRenderer:
                               f"{', '.join(_families_with('instruction_edit'))}")
         options = options or RenderOptions()
         extra = options.extra or {}
-        limit = self.family.edit_images
-        if limit and 1 + len(options.references) > limit:
-            err = RenderError(
-                f"renderer {self.name} ({self.family.key}) edits with at most {limit} images "
-                f"(the edited image and {limit - 1} references); got the image and "
-                f"{len(options.references)} references: pass at most {limit - 1}")
-            err.param = "image"     # the server's field: OpenAI's image[] list
-            raise err
+        self.check_references(len(options.references), edit=True)
         tier = self.tier(extra.get("quality", "auto"))
         common = self._common(tier, self._text_call(instruction, tier))
         size = generation_size(image.size, self.native)
         size = (max(16, size[0] // 16 * 16), max(16, size[1] // 16 * 16))
-        refs = list(options.references)[:self.capabilities.references]
+        refs = list(options.references)
         generator = torch.Generator("cpu").manual_seed(int(extra.get("seed", 0)))
         out = self.family.instruction_edit(self.pipes, image.convert("RGB"), refs, size,
                                            generator, common)

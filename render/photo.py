@@ -194,6 +194,17 @@ def apply_texture(image: "Image.Image", ref: "Image.Image", amount: float = 0.5,
     return out if image.mode == "RGBA" else out.convert(image.mode)
 
 
+def _subject_objects(plan) -> list:
+    """The objects that stand for a subject and not for a reference image, largest first."""
+    return sorted((e for e in plan.objects if e.subject_id and e.reference is None),
+                  key=lambda e: -(e.box[2] - e.box[0]) * (e.box[3] - e.box[1]))
+
+
+def subject_count(plan) -> int:
+    """How many subjects ``subject_crops`` could make references of (no limit)."""
+    return len({e.subject_id for e in _subject_objects(plan)})
+
+
 def subject_crops(image: "Image.Image", plan, limit: int) -> dict:
     """The first image's subjects as reference images for the others (consistent subjects
     across n images): ``subject_id`` -> the crop of its box, for at most ``limit``
@@ -202,9 +213,7 @@ def subject_crops(image: "Image.Image", plan, limit: int) -> dict:
     from planner.schema import box_to_pixels
 
     out: dict = {}
-    objects = sorted((e for e in plan.objects if e.subject_id and e.reference is None),
-                     key=lambda e: -(e.box[2] - e.box[0]) * (e.box[3] - e.box[1]))
-    for el in objects:
+    for el in _subject_objects(plan):
         if len(out) >= limit:
             break
         if el.subject_id not in out:

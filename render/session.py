@@ -361,11 +361,15 @@ def edit_turn(lim, session: Session, instruction: str, *, references=(),
     if len(session.references) + len(opened) > 16:
         raise SessionError(f"a session holds at most 16 references; it has "
                            f"{len(session.references)} and {len(opened)} more were given")
-    for item, im in zip(references, opened):
-        data = encoded(im)[0] if hasattr(item, "getpixel") else read_bytes(item, "references")
-        session.add_reference(data, (im.format or "png").lower())
+    new = [(encoded(im)[0] if hasattr(item, "getpixel") else read_bytes(item, "references"),
+            (im.format or "png").lower()) for item, im in zip(references, opened)]
+    # kept with the session only once the edit succeeded: a refused edit (e.g. more
+    # references than the renderer takes) leaves the session as it was
     result = lim.edit(instruction, image=data0, plan=plan0,
-                      references=session.reference_bytes(), **edit_kwargs)
+                      references=session.reference_bytes() + [d for d, _ in new],
+                      **edit_kwargs)
+    for data, fmt in new:
+        session.add_reference(data, fmt)
     img = result[0]
     if notes is not None:
         notes.extend(getattr(result, "notes", ()))
