@@ -8,6 +8,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pipeline_spies import masked_photo, spy_pipeline_calls
 
 from planner.rules import RulesPlanner
 from planner.schema import (Background, Canvas, ObjectElement, Plan, ShapeElement, Style,
@@ -221,17 +222,7 @@ def fibo_edit(tiny_dir, tmp_path_factory):
 @pytest.fixture
 def edit_calls(monkeypatch):
     """The keyword arguments of every BriaFiboEditPipeline call."""
-    from diffusers import BriaFiboEditPipeline
-
-    seen = []
-    original = BriaFiboEditPipeline.__call__
-
-    def spy(self, *args, **kwargs):
-        seen.append(kwargs)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(BriaFiboEditPipeline, "__call__", spy)
-    return seen
+    return spy_pipeline_calls(monkeypatch, "BriaFiboEditPipeline")
 
 
 def test_fibo_edit_whole_image_sends_the_instruction_and_images(fibo_edit, edit_calls):
@@ -244,7 +235,7 @@ def test_fibo_edit_whole_image_sends_the_instruction_and_images(fibo_edit, edit_
     assert family.variant_of(None, "/models/Fibo-Edit-1.5-base") == "fibo-edit"
     ref = Image.new("RGB", (24, 40), (250, 200, 0))
     out = lim.edit("make it watercolor", image=str(first), references=[ref], seed=2)
-    (kw,) = edit_calls
+    ((_, kw),) = edit_calls
     assert kw["prompt"] == ['{"edit_instruction":"make it watercolor"}']
     edited, reference = kw["image"]                  # the edited image first, then the refs
     assert edited.size == (32, 32) and reference.getpixel((0, 0)) == (250, 200, 0)
@@ -254,25 +245,15 @@ def test_fibo_edit_whole_image_sends_the_instruction_and_images(fibo_edit, edit_
 def test_fibo_edit_region_edit_sends_the_plan_json_and_keeps_pixels(fibo_edit, edit_calls,
                                                                      tmp_path):
     import numpy as np
-    from PIL import Image
 
     from render.families.fibo_edit import MASK_INSTRUCTION
 
     lim, _ = fibo_edit
-    ramp = np.linspace(0, 255, 32, dtype=np.uint8)
-    pixels = np.stack([np.tile(ramp, (32, 1)), np.tile(ramp[::-1], (32, 1)),
-                       np.full((32, 32), 90, np.uint8)], axis=-1)
-    photo = tmp_path / "photo.png"
-    Image.fromarray(pixels, "RGB").save(photo)
-    mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
-    mask.paste((0, 0, 0, 0), (4, 4, 20, 20))
-    mask.save(tmp_path / "mask.png")
-    out = lim.edit("add a yellow star", image=str(photo), mask=str(tmp_path / "mask.png"))
+    photo, mask, pixels, keep = masked_photo(tmp_path)
+    out = lim.edit("add a yellow star", image=str(photo), mask=str(mask))
     got = np.asarray(out[0].image.convert("RGB"))
-    keep = np.ones((32, 32), bool)
-    keep[4:20, 4:20] = False
     assert (got[keep] == pixels[keep]).all()
-    kw = edit_calls[-1]
+    _, kw = edit_calls[-1]
     assert kw["mask"].size == kw["image"].size and kw["mask"].mode == "L"
     (prompt,) = kw["prompt"]
     data = json.loads(prompt)

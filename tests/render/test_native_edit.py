@@ -10,6 +10,7 @@ import torch
 from PIL import Image
 
 from limner.api import Limner
+from pipeline_spies import spy_pipeline_calls
 
 PROMPT = "a red apple on a table"
 
@@ -29,19 +30,7 @@ def kontext(tiny_dir):
 @pytest.fixture
 def calls(monkeypatch):
     """(pipeline class, call kwargs) of every Kontext pipeline call."""
-    import diffusers
-
-    seen = []
-    for name in ("FluxKontextPipeline", "FluxKontextInpaintPipeline"):
-        cls = getattr(diffusers, name)
-        original = cls.__call__
-
-        def spy(self, *args, _original=original, _name=name, **kwargs):
-            seen.append((_name, kwargs))
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(cls, "__call__", spy)
-    return seen
+    return spy_pipeline_calls(monkeypatch, "FluxKontextPipeline", "FluxKontextInpaintPipeline")
 
 
 def whole_image_edits(calls):

@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from limner.api import Limner
+from pipeline_spies import masked_photo, spy_pipeline_calls
 from render.base import RenderError
 
 PROMPT = "a red apple on a table"
@@ -33,19 +34,8 @@ def qwen_edit(tiny_dir, tmp_path_factory):
 @pytest.fixture
 def calls(monkeypatch):
     """(pipeline class, call kwargs) of every Qwen-Image-Edit pipeline call."""
-    import diffusers
-
-    seen = []
-    for name in ("QwenImageEditPlusPipeline", "QwenImageEditInpaintPipeline"):
-        cls = getattr(diffusers, name)
-        original = cls.__call__
-
-        def spy(self, *args, _original=original, _name=name, **kwargs):
-            seen.append((_name, kwargs))
-            return _original(self, *args, **kwargs)
-
-        monkeypatch.setattr(cls, "__call__", spy)
-    return seen
+    return spy_pipeline_calls(monkeypatch, "QwenImageEditPlusPipeline",
+                              "QwenImageEditInpaintPipeline")
 
 
 def test_directory_is_its_own_family(qwen_edit):
@@ -97,18 +87,9 @@ def test_a_fourth_image_is_refused_naming_the_limit(qwen_edit, calls, tmp_path, 
 
 def test_region_edit_inpaints_only_its_mask(qwen_edit, calls, tmp_path):
     lim, _, first, before = qwen_edit
-    ramp = np.linspace(0, 255, 32, dtype=np.uint8)
-    pixels = np.stack([np.tile(ramp, (32, 1)), np.tile(ramp[::-1], (32, 1)),
-                       np.full((32, 32), 90, np.uint8)], axis=-1)
-    photo = tmp_path / "photo.png"
-    Image.fromarray(pixels, "RGB").save(photo)
-    mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
-    mask.paste((0, 0, 0, 0), (4, 4, 20, 20))
-    mask.save(tmp_path / "mask.png")
-    out = lim.edit("add a yellow star", image=str(photo), mask=str(tmp_path / "mask.png"))
+    photo, mask, pixels, keep = masked_photo(tmp_path)
+    out = lim.edit("add a yellow star", image=str(photo), mask=str(mask))
     got = np.asarray(out[0].image.convert("RGB"))
-    keep = np.ones((32, 32), bool)
-    keep[4:20, 4:20] = False
     assert (got[keep] == pixels[keep]).all()
     assert [n for n, _ in calls] == ["QwenImageEditInpaintPipeline"]
     assert calls[0][1]["mask_image"] is not None and isinstance(calls[0][1]["prompt"], str)
