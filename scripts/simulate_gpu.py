@@ -6,7 +6,11 @@ tensors through
   * the bare diffusers call (``pipe(prompt=..., height, width, steps, guidance)``, text encoding,
     sampling and VAE decode included), and
   * limner's whole render path (Plan → encode → regional layout → SDEdit sampler → VAE decode →
-    finish), with and without regional prompting, at 1024² and one 4K tiled render.
+    finish), with and without regional prompting, at 1024² and one 4K tiled render;
+  * for the entries whose edit pipeline it knows (``EDIT_BY_HAND``: Qwen-Image-Edit-2511,
+    which is edit-only and has no text-to-image limner rows, and FLUX.1 Kontext), limner's
+    edit path against the same edits by hand: a whole-image instruction edit of a picture
+    with 0 and 2 references, and a masked region edit (the limner-edit rows).
 It prints per family: parameters and weight bytes in the preset's dtype; FLOPs per image
 (torch.utils.flop_counter.FlopCounterMode); peak live activation bytes (a dispatch-mode tracker
 of live tensor storage: weights excluded, everything the run allocates included); a predicted
@@ -27,6 +31,10 @@ values:
     (torch's ``meta_nonzero_assume_all_nonzero``), a one-element boolean meta tensor is True
     (``if mask.all():``), and Qwen's ``_extract_masked_hidden`` keeps every row whole — all
     exact for MetaTokenizer's all-ones masks.
+  * Qwen-Image-Edit's prompt encoding with images (``meta_vl_prompt``): the VL processor
+    needs the real vocabulary, so the images are sized as the processor sizes them, run
+    through the vision tower, and the language model runs over the estimated prompt tokens
+    plus the images' merged tokens.
   * ``torch.autocast(device_type="meta")`` (no such autocast state) is opened for the CPU.
   * the scheduler runs on the CPU (its timesteps and sigmas are values); the denoiser
     receives its timestep moved to meta; ``add_noise`` on meta latents (it looks the step up
@@ -430,13 +438,15 @@ def meta_patches():
 
 # --- building a pipeline on meta ------------------------------------------------------------
 
-def build_pipeline(arch, *, layers: dict | None = None):
+def build_pipeline(arch, *, layers: dict | None = None, pipeline: str | None = None):
     """The architecture's pipeline with every module on meta in the preset's dtype.
 
     Args:
         arch: a model.architectures.Architecture.
         layers: optional config overrides applied to every component that has the key (the
             smoke test shrinks depth with it).
+        pipeline: the diffusers class to build (default: ``simulated_by``, else the entry's
+            pipeline); the edit rows build the entry's own edit pipeline.
     """
     import inspect
 
@@ -450,17 +460,14 @@ def build_pipeline(arch, *, layers: dict | None = None):
     with torch.device("meta"):
         for name, comp in arch.components.items():
             cls = component_class(comp.cls)
-            values = dict(comp.config)
-            for k, v in (layers or {}).items():
-                if k in values:
-                    values[k] = v
+            values = _with_layers(dict(comp.config), layers or {})
             config_class = getattr(cls, "config_class", None)
             if config_class is not None and hasattr(config_class, "model_type"):
                 model = cls(config_class(**values))
             else:
                 model = cls(**values)
             modules[name] = model.to(dtype).eval()
-    pipe_cls = getattr(diffusers, arch.simulated_by or arch.pipeline)
+    pipe_cls = getattr(diffusers, pipeline or arch.simulated_by or arch.pipeline)
     params = inspect.signature(pipe_cls.__init__).parameters
     kwargs: dict[str, Any] = {}
     for pname in params:
@@ -478,6 +485,14 @@ def build_pipeline(arch, *, layers: dict | None = None):
     pipe = pipe_cls(**kwargs)
     pipe.set_progress_bar_config(disable=True)
     return pipe
+
+
+def _with_layers(values: dict, layers: dict) -> dict:
+    """``values`` with every key of ``layers`` it holds replaced, in nested sub-configs too
+    (a VLM's ``text_config`` / ``vision_config``)."""
+    return {k: (layers[k] if k in layers else
+                _with_layers(dict(v), layers) if isinstance(v, dict) else v)
+            for k, v in values.items()}
 
 
 def _tokenizer_policy(arch, pname: str) -> tuple[int, bool]:
@@ -501,6 +516,7 @@ def instrument(pipe) -> None:
     timesteps on the CPU (schedulers copy sigmas back to the CPU, which meta cannot do)."""
     cpu_timesteps(type(pipe.scheduler))
     meta_masked_hidden(type(pipe))
+    meta_vl_prompt(type(pipe))
     meta_unpack_with_ids(type(pipe))
     meta_image_slots(type(denoiser(pipe)))
     cpu_sigmas(type(pipe))
@@ -568,6 +584,105 @@ def meta_masked_hidden(pipe_cls) -> None:
 
             split._meta = True
             setattr(obj, "_extract_masked_hidden", staticmethod(split))
+
+
+def meta_vl_prompt(pipe_cls) -> None:
+    """Qwen-Image-Edit pipelines encode the instruction together with the input images
+    (``_get_qwen_prompt_embeds(prompt, image)``): the Qwen2-VL processor turns each image into
+    patches and the prompt into ids with one ``<|image_pad|>`` per merged patch, which needs
+    the real vocabulary, and Qwen2.5-VL then places the vision features by the ids' values.
+    On meta (an image given, the encoder on meta) the same work is done by shape: each image
+    is sized as the processor sizes it (``smart_resize`` to multiples of patch x merge), its
+    patches run through the vision tower (grid values on the CPU, as the model computes
+    them), and the language model runs over the prompt's estimated tokens plus every image's
+    merged tokens (3D M-RoPE position ids of that length). The prompt's template tokens
+    before ``prompt_template_encode_start_idx`` are dropped as the pipeline drops them. Calls
+    without images (text-to-image rows) are untouched. Patched on every class of the
+    pipeline's package, like ``meta_masked_hidden``."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    _vision_devices()
+    package = pipe_cls.__module__.rsplit(".", 1)[0]
+    pkg = importlib.import_module(package)
+    for info in pkgutil.iter_modules(getattr(pkg, "__path__", [])):
+        try:
+            module = importlib.import_module(f"{package}.{info.name}")
+        except Exception:
+            continue
+        for obj in vars(module).values():
+            orig = vars(obj).get("_get_qwen_prompt_embeds") if isinstance(obj, type) else None
+            if (orig is None or getattr(orig, "_meta", False)
+                    or "image" not in inspect.signature(orig).parameters):
+                continue
+
+            def embeds(self, prompt=None, image=None, device=None, dtype=None, _orig=orig):
+                if image is None or self.text_encoder.device.type != "meta":
+                    return _orig(self, prompt, image, device, dtype)
+                return _meta_vl_embeds(self, prompt, image, dtype)
+
+            embeds._meta = True
+            setattr(obj, "_get_qwen_prompt_embeds", embeds)
+
+
+def _meta_vl_embeds(pipe, prompt, image, dtype):
+    import torch
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import smart_resize
+
+    enc = pipe.text_encoder
+    dtype = dtype or enc.dtype
+    vc = enc.config.vision_config
+    images = image if isinstance(image, list) else [image]
+    prompts = [prompt] if isinstance(prompt, str) else list(prompt)
+    grids = []
+    for im in images:
+        w, h = im.size if hasattr(im, "size") and not callable(im.size) else \
+            (im.shape[-1], im.shape[-2])
+        rh, rw = smart_resize(h, w, factor=vc.patch_size * vc.spatial_merge_size)
+        grids.append((1, rh // vc.patch_size, rw // vc.patch_size))
+    grid = torch.tensor(grids)
+    patches = int(grid.prod(-1).sum())
+    pixels = torch.empty(patches, vc.in_channels * vc.temporal_patch_size * vc.patch_size ** 2,
+                         device="meta", dtype=enc.dtype)
+    vision = enc.model.visual(pixels, grid_thw=grid).pooler_output     # (merged tokens, D)
+    # "Picture i: <|vision_start|> ... <|vision_end|>" per image, then the instruction
+    text = estimate_tokens(pipe.prompt_template_encode.format(
+        "".join(f"Picture {i + 1}: " for i in range(len(images))) + prompts[0])) + \
+        2 * len(images)
+    length = text + vision.shape[0]
+    words = enc.get_input_embeddings()(torch.zeros(len(prompts), text, dtype=torch.long,
+                                                   device="meta"))
+    seq = torch.cat([words, vision.to(words.dtype)[None].expand(len(prompts), -1, -1)], dim=1)
+    pos = torch.zeros(3, len(prompts), length, dtype=torch.long, device="meta")
+    out = enc.model.language_model(inputs_embeds=seq, position_ids=pos,
+                                   output_hidden_states=True)
+    hidden = out.hidden_states[-1][:, pipe.prompt_template_encode_start_idx:]
+    mask = torch.ones(hidden.shape[:2], dtype=torch.long, device="meta")
+    return hidden.to(dtype), mask
+
+
+def _vision_devices() -> None:
+    """Qwen2.5-VL's vision tower computes its rotary positions and window order from the
+    grid's values (on the CPU): on meta they are moved to the features' device before use
+    (a no-op off meta)."""
+    from transformers.models.qwen2_5_vl import modeling_qwen2_5_vl as m
+
+    rot = m.Qwen2_5_VLVisionRotaryEmbedding
+    if getattr(rot.forward, "_meta", False):
+        return
+    rot_forward = rot.forward
+    permute = m.Qwen2_5_VisionTransformerPretrainedModel.permute_input_for_window_attn
+
+    def forward(self, x, position_ids):
+        return rot_forward(self, x, position_ids.to(x.device))
+
+    def permuted(self, input_tensor, window_index, seq_len):
+        return permute(self, input_tensor, window_index.to(input_tensor.device), seq_len=seq_len)
+
+    forward._meta = True
+    rot.forward = forward
+    m.Qwen2_5_VisionTransformerPretrainedModel.permute_input_for_window_attn = permuted
 
 
 def meta_image_slots(denoiser_cls) -> None:
@@ -889,6 +1004,170 @@ def limner_call(pipe, arch, size: tuple[int, int], regional: bool) -> Callable:
     return run
 
 
+# --- limner's edit path ---------------------------------------------------------------------
+# An edit-only family (Qwen-Image-Edit-2511) cannot render a Plan from text; its rows are
+# edits of a size x size picture: a whole-image instruction edit with 0 and 2 references
+# (limner: the shared renderer's ``instruction_edit``; by hand: the edit pipeline called with
+# the picture and the references), and one masked region edit (limner: the photo edit path,
+# which plans the instruction inside the mask and inpaints a crop around it; by hand: the
+# inpaint pipeline over the whole picture with the mask, the same steps and strength).
+
+EDIT_INSTRUCTION = "make it watercolor"
+REGION_INSTRUCTION = "add a yellow star"
+# The pipelines whose by-hand edits this script knows: the inpaint class over the same
+# modules, and how the pipeline reads several images: as a list (Qwen-Image-Edit), or as one
+# context image (FLUX.1 Kontext: by hand the images are set side by side, as Kontext's users
+# do; the pipeline then sizes it to its preferred ~1 MP).
+EDIT_BY_HAND = {"QwenImageEditPlusPipeline": ("QwenImageEditInpaintPipeline", "list"),
+                "FluxKontextPipeline": ("FluxKontextInpaintPipeline", "one")}
+
+
+def stitched(images):
+    """``images`` left to right at the first one's height (what a Kontext user passes)."""
+    from PIL import Image
+
+    h = images[0].height
+    widths = [round(im.width * h / im.height) for im in images]
+    row = Image.new("RGB", (sum(widths), h), (255, 255, 255))
+    x = 0
+    for im, w in zip(images, widths):
+        row.paste(im.resize((w, h)), (x, 0))
+        x += w
+    return row
+
+
+def edit_inputs(size: tuple[int, int]):
+    """(picture, two references of other aspect ratios, OpenAI-style RGBA mask with a
+    transparent centre square of a third of the side, the same as an L mask)."""
+    from PIL import Image
+
+    w, h = size
+    picture = Image.new("RGB", size, (120, 140, 160))
+    refs = [Image.new("RGB", (w * 3 // 4, h), (250, 200, 0)),
+            Image.new("RGB", (w, h * 3 // 4), (0, 90, 200))]
+    box = (w // 3, h // 3, 2 * w // 3, 2 * h // 3)
+    rgba = Image.new("RGBA", size, (0, 0, 0, 255))
+    rgba.paste((0, 0, 0, 0), box)
+    gray = Image.new("L", size, 0)
+    gray.paste(255, box)
+    return picture, refs, rgba, gray
+
+
+def limner_edit_call(pipe, arch, size: tuple[int, int], n_refs: int) -> Callable:
+    """limner's whole-image instruction edit of a ``size`` picture with ``n_refs`` references."""
+    from render.base import RenderOptions
+
+    picture, refs, _, _ = edit_inputs(size)
+
+    def run():
+        renderer = limner_renderer(pipe, arch, regional=False)
+        renderer.instruction_edit(picture, EDIT_INSTRUCTION,
+                                  RenderOptions(references=tuple(refs[:n_refs]),
+                                                extra={"seed": 0, "quality": "medium"}))
+
+    return run
+
+
+def bare_edit_call(pipe, arch, size: tuple[int, int], n_refs: int) -> Callable:
+    """The same edit by hand: the edit pipeline with the picture and the references."""
+    import inspect
+
+    import torch
+
+    picture, refs, _, _ = edit_inputs(size)
+    steps, guidance, _ = sampling_of(arch)
+    params = inspect.signature(pipe.__call__).parameters
+    images = [picture, *refs[:n_refs]]
+    reads = EDIT_BY_HAND[type(pipe).__name__][1]
+    kwargs: dict[str, Any] = dict(prompt=EDIT_INSTRUCTION,
+                                  image=images if reads == "list" else stitched(images),
+                                  height=size[1], width=size[0], num_inference_steps=steps,
+                                  output_type="pt",
+                                  generator=torch.Generator("cpu").manual_seed(0))
+    kwargs.update(guidance_kwargs(params, arch, guidance))
+    msl = max_sequence_length(arch)
+    if msl and "max_sequence_length" in params:
+        kwargs["max_sequence_length"] = msl
+    return lambda: pipe(**kwargs)
+
+
+def limner_region_call(pipe, arch, size: tuple[int, int]) -> Callable:
+    """limner's masked edit of a picture without a Plan (limner/photo.py: planned inside the
+    mask, the renderer inpaints a crop around it, composited through the mask)."""
+    import io
+
+    from limner.photo import edit_picture
+    from render.base import RenderOptions
+
+    picture, _, rgba, _ = edit_inputs(size)
+    buf = io.BytesIO()
+    rgba.save(buf, "PNG")
+
+    def run():
+        renderer = limner_renderer(pipe, arch, regional=False)
+        edit_picture(renderer, picture, REGION_INSTRUCTION, mask=buf.getvalue(),
+                     options=RenderOptions(extra={"quality": "medium"}), seed=0)
+
+    return run
+
+
+def bare_region_call(pipe, arch, size: tuple[int, int]) -> Callable:
+    """The same region edit by hand: the inpaint pipeline over the whole picture with the
+    mask, at the preset's steps and limner's strength for a masked edit."""
+    import inspect
+
+    import diffusers
+    import torch
+
+    picture, _, _, gray = edit_inputs(size)
+    steps, guidance, _ = sampling_of(arch)
+    cls = getattr(diffusers, EDIT_BY_HAND[type(pipe).__name__][0])
+    inpaint = cls.from_pipe(pipe, torch_dtype=denoiser(pipe).dtype)
+    inpaint.set_progress_bar_config(disable=True)
+    from model.diffusion import load_renderer_presets
+
+    strength = load_renderer_presets()[arch.preset].tier("medium").strength
+    strength = max(strength, 0.5) if strength < 1.0 else 1.0     # as limner's inpaint
+    params = inspect.signature(inpaint.__call__).parameters
+    kwargs: dict[str, Any] = dict(prompt=REGION_INSTRUCTION, image=picture, mask_image=gray,
+                                  height=size[1], width=size[0], strength=strength,
+                                  num_inference_steps=steps, output_type="pt",
+                                  generator=torch.Generator("cpu").manual_seed(0))
+    kwargs.update(guidance_kwargs(params, arch, guidance))
+    msl = max_sequence_length(arch)
+    if msl and "max_sequence_length" in params:
+        kwargs["max_sequence_length"] = msl
+    return lambda: inpaint(**kwargs)
+
+
+def simulate_edits(arch, fresh: Callable, size: tuple[int, int]) -> dict:
+    """The edit rows of an entry: ``{case: {flops_bare, flops_limner, peak_bytes_*,
+    predicted_s_h200_*, ratio_flops, ratio_peak, errors}}``."""
+    cases = {"edit_0refs": (lambda p: bare_edit_call(p, arch, size, 0),
+                            lambda p: limner_edit_call(p, arch, size, 0)),
+             "edit_2refs": (lambda p: bare_edit_call(p, arch, size, 2),
+                            lambda p: limner_edit_call(p, arch, size, 2)),
+             "region": (lambda p: bare_region_call(p, arch, size),
+                        lambda p: limner_region_call(p, arch, size))}
+    out = {}
+    for case, (bare, lim) in cases.items():
+        row: dict[str, Any] = {"errors": {}}
+        for tag, make in (("bare", bare), ("limner", lim)):
+            run = measure(make(fresh()))
+            row[f"flops_{tag}"] = run.flops
+            row[f"peak_bytes_{tag}"] = run.peak
+            row[f"predicted_s_h200_{tag}"] = run.seconds
+            row[f"calls_{tag}"] = run.calls
+            if run.error:
+                row["errors"][tag] = run.error
+        if row["flops_bare"] and row["flops_limner"]:
+            row["ratio_flops"] = row["flops_limner"] / row["flops_bare"]
+        if row["peak_bytes_bare"] and row["peak_bytes_limner"]:
+            row["ratio_peak"] = row["peak_bytes_limner"] / row["peak_bytes_bare"]
+        out[case] = row
+    return out
+
+
 # --- per family -----------------------------------------------------------------------------
 
 def offload_advice(weights: dict[str, int], peak: int) -> dict[str, str]:
@@ -912,8 +1191,18 @@ def offload_advice(weights: dict[str, int], peak: int) -> dict[str, str]:
     return out
 
 
+def draws_from_text(arch) -> bool:
+    """Whether the entry's limner family renders a Plan from text (an edit-only family does
+    not: its limner rows are the edit rows)."""
+    from model.diffusion import load_renderer_presets
+    from render.families import get_family
+
+    return get_family(load_renderer_presets()[arch.preset].family).draws_from_text
+
+
 def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
-             big=(3840, 2160), limner: bool = True, tiled: bool = True) -> dict:
+             big=(3840, 2160), limner: bool = True, tiled: bool = True,
+             edits: bool = True) -> dict:
     """Every measurement of one family; returns the JSON object.
 
     Each measurement gets a freshly built meta pipeline, so a run that changes a module
@@ -952,16 +1241,32 @@ def simulate(name: str, arch, *, layers: dict | None = None, size=(1024, 1024),
     record("bare", measure(bare_call(pipe, arch, size)))
     res["predicted_s_h200_bare"] = res.pop("predicted_s_h200")
     has_limner = limner and arch.preset is not None
+    if has_limner and not draws_from_text(arch):
+        has_limner = False
+        res.update(flops_limner=None, flops_limner_noregional=None, peak_bytes_limner=None,
+                   peak_bytes_limner_noregional=None,
+                   predicted_s_h200=res["predicted_s_h200_bare"],
+                   limner_path="edit-only (no text-to-image): see the limner-edit rows")
+    if limner and edits and arch.preset is not None and arch.pipeline in EDIT_BY_HAND:
+        def fresh_edit():
+            pipe = build_pipeline(arch, layers=layers, pipeline=arch.pipeline)
+            instrument(pipe)
+            return pipe
+
+        res["edits"] = simulate_edits(arch, fresh_edit, size)
+        for case, row in res["edits"].items():
+            for tag, err in row["errors"].items():
+                errors[f"{case}_{tag}"] = err
     if has_limner:
         record("limner", measure(limner_call(fresh(), arch, size, regional=True)))
         record("limner_noregional", measure(limner_call(fresh(), arch, size, regional=False)))
         res["predicted_s_h200"] = res["predicted_s_h200_limner"]
     else:
+        res.setdefault("limner_path", "not simulated: no limner preset/adapter for this "
+                                      "family yet (bare diffusers call only)")
         res.update(flops_limner=None, flops_limner_noregional=None, peak_bytes_limner=None,
                    peak_bytes_limner_noregional=None,
-                   predicted_s_h200=res["predicted_s_h200_bare"],
-                   limner_path="not simulated: no limner preset/adapter for this family "
-                               "yet (bare diffusers call only)")
+                   predicted_s_h200=res["predicted_s_h200_bare"])
     if tiled and has_limner:   # the 4K comparison is limner's tiled path against the same by hand
         if _img2img(pipe) is not None:
             record("bare_4k", measure(bare_tiles(fresh(), arch, big, native)))
@@ -1242,6 +1547,38 @@ def print_table(rows: list[dict]) -> None:
             print(f"  {r['family']}: limner path {r['limner_path']}")
 
 
+def print_edits(rows: list[dict]) -> None:
+    """The limner-edit rows: limner's edit path against the same edit by hand."""
+    rows = [r for r in rows if r.get("edits")]
+    if not rows:
+        return
+    print()
+    print(f"limner edit path ({'x'.join(map(str, rows[0]['size']))} picture; whole-image "
+          f"instruction edit \"{EDIT_INSTRUCTION}\" with 0 and 2 references; region edit "
+          f"\"{REGION_INSTRUCTION}\" in a centre mask of a third of the side) against the "
+          "same calls by hand with diffusers (ratios limner/by hand in brackets):")
+    cols = ["family", "edit", "TFLOP by hand", "TFLOP limner", "peak GB by hand",
+            "peak GB limner", "H200 s by hand", "H200 s limner"]
+    print("| " + " | ".join(cols) + " |")
+    print("|" + "---|" * len(cols))
+    for r in rows:
+        for case, e in r["edits"].items():
+            ok = {t: t not in e["errors"] for t in ("bare", "limner")}
+            rf = f" ({e['ratio_flops']:.2f}x)" if "ratio_flops" in e and all(ok.values()) \
+                else ""
+            rp = f" ({e['ratio_peak']:.2f}x)" if "ratio_peak" in e and all(ok.values()) else ""
+            rs = (f" ({e['predicted_s_h200_limner'] / e['predicted_s_h200_bare']:.2f}x)"
+                  if all(ok.values()) and e["predicted_s_h200_bare"] else "")
+            cells = [r["family"], case.replace("_", " "),
+                     _g(e["flops_bare"], 1e12, 0) if ok["bare"] else "failed",
+                     (_g(e["flops_limner"], 1e12, 0) + rf) if ok["limner"] else "failed",
+                     _g(e["peak_bytes_bare"], 1e9, 2) if ok["bare"] else "-",
+                     (_g(e["peak_bytes_limner"], 1e9, 2) + rp) if ok["limner"] else "-",
+                     f"{e['predicted_s_h200_bare']:.1f}" if ok["bare"] else "-",
+                     (f"{e['predicted_s_h200_limner']:.1f}" + rs) if ok["limner"] else "-"]
+            print("| " + " | ".join(cells) + " |")
+
+
 def main(argv: list[str] | None = None) -> int:
     import warnings
 
@@ -1270,6 +1607,7 @@ def main(argv: list[str] | None = None) -> int:
                     latest[row["family"]] = row
         print_table(list(latest.values()))
         print_ar(list(latest.values()))
+        print_edits(list(latest.values()))
         return 0
 
     from model.architectures import load_architectures
@@ -1310,6 +1648,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         print_table(rows)
         print_ar(rows)
+        print_edits(rows)
     return 0
 
 

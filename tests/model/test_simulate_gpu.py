@@ -204,3 +204,32 @@ def test_ar_families_simulate_with_their_published_entries():
         assert spec is not None and spec.component in archs[name].components
         assert spec.new_tokens > 0 and spec.source
     assert archs["flux-dev"].generator is None
+
+
+def test_edit_only_family_gets_limner_edit_rows(sim):
+    """Qwen-Image-Edit-2511 (edit-only, preset qwen-image-edit) at a reduced depth and size:
+    no text-to-image limner rows; limner's edit path (whole-image with 0 and 2 references,
+    a masked region edit) and the same calls by hand both run on meta, the images reaching
+    the VL encoder and the VAE, the sampler running the preset's steps with true CFG."""
+    from model.architectures import load_architectures
+    from model.diffusion import load_renderer_presets
+
+    arch = load_architectures()["qwen-image-edit-2511"]
+    assert arch.preset == "qwen-image-edit"
+    shallow = {"num_layers": 1, "num_hidden_layers": 1, "depth": 1}
+    row = sim.simulate("qwen-image-edit-2511", arch, layers=shallow, size=(64, 64),
+                       tiled=False)
+    assert row["errors"] == {}
+    assert row["flops_limner"] is None and "edit-only" in row["limner_path"]
+    edits = row["edits"]
+    assert set(edits) == {"edit_0refs", "edit_2refs", "region"}
+    tier = load_renderer_presets()["qwen-image-edit"].tier("medium")
+    for case, e in edits.items():
+        assert e["flops_bare"] > 0 and e["flops_limner"] > 0 and e["peak_bytes_limner"] > 0
+        steps = tier.steps if case != "region" else int(tier.steps * tier.strength)
+        assert e["calls_limner"]["denoiser"] == 2 * steps == e["calls_bare"]["denoiser"]
+    # the references are read: the VAE encodes every image, and they cost FLOPs
+    assert edits["edit_2refs"]["calls_limner"]["vae.encoder"] == 3
+    assert edits["edit_0refs"]["calls_limner"]["vae.encoder"] == 1
+    for tag in ("bare", "limner"):
+        assert edits["edit_2refs"][f"flops_{tag}"] > edits["edit_0refs"][f"flops_{tag}"]
