@@ -577,13 +577,16 @@ def meta_masked_hidden(pipe_cls) -> None:
             if orig is None or getattr(orig, "_meta", False):
                 continue
 
-            def split(hidden_states, mask, _orig=orig):
+            static = isinstance(orig, staticmethod)
+
+            def split(*args, _orig=orig):
+                hidden_states = args[-2]     # (self,) hidden_states, mask
                 if hidden_states.device.type == "meta":
                     return list(hidden_states.unbind(0))
-                return _orig(hidden_states, mask)
+                return _orig(*args)    # off meta the pipeline's own (an instance method)
 
             split._meta = True
-            setattr(obj, "_extract_masked_hidden", staticmethod(split))
+            setattr(obj, "_extract_masked_hidden", staticmethod(split) if static else split)
 
 
 def meta_vl_prompt(pipe_cls) -> None:
