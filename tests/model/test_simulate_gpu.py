@@ -233,3 +233,24 @@ def test_edit_only_family_gets_limner_edit_rows(sim):
     assert edits["edit_0refs"]["calls_limner"]["vae.encoder"] == 1
     for tag in ("bare", "limner"):
         assert edits["edit_2refs"][f"flops_{tag}"] > edits["edit_0refs"][f"flops_{tag}"]
+
+
+def test_kontext_edit_rows_read_one_context_image(sim):
+    """FLUX.1 Kontext's limner-edit rows at a reduced depth and size: every edit runs on
+    meta through limner and by hand; however many references, the model reads one context
+    image (one VAE encode), and a region edit runs the preset's strength share of the steps."""
+    from model.architectures import load_architectures
+    from model.diffusion import load_renderer_presets
+
+    arch = load_architectures()["flux-kontext-dev"]
+    shallow = {"num_layers": 1, "num_single_layers": 1, "num_hidden_layers": 1}
+    row = sim.simulate("flux-kontext-dev", arch, layers=shallow, size=(64, 64), tiled=False)
+    assert row["errors"] == {} and set(row["edits"]) == {"edit_0refs", "edit_2refs", "region"}
+    tier = load_renderer_presets()["flux-kontext"].tier("medium")
+    for case in ("edit_0refs", "edit_2refs"):
+        for tag in ("bare", "limner"):
+            calls = row["edits"][case][f"calls_{tag}"]
+            assert calls["vae.encoder"] == 1 and calls["denoiser"] == tier.steps
+    region = row["edits"]["region"]
+    assert region["calls_limner"]["denoiser"] == region["calls_bare"]["denoiser"]
+    assert region["flops_limner"] > 0 and region["peak_bytes_limner"] > 0
