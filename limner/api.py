@@ -338,11 +338,11 @@ class Limner:
         name = self.renderer.name
         capacity = reference_capacity(self.renderer)
         takes = capacity - len(options.references)
-        notes: tuple[str, ...] = ()
+        notes: tuple[str, ...] = _references_unseen(self.renderer, len(refs))
         for i, plan in enumerate(plans):
             check_deadline()
             if i == 1 and capacity:
-                notes = _subjects_left_out(name, capacity, len(options.references), plans[0])
+                notes += _subjects_left_out(name, capacity, len(options.references), plans[0])
             if i == 1 and takes > 0:
                 options = _with_subjects(options, out[0].image, plans[0], takes)
             result = self.renderer.render([plan], options)
@@ -537,7 +537,8 @@ class Limner:
             out.append(self._encoded(image, p1, output_format, output_compression,
                                      options.extra.get("ingredients", ())))
         result = GenerateResult(images=out, renderer=self.renderer.name,
-                                notes=tuple(options.extra.get("notes", ())))
+                                notes=tuple(options.extra.get("notes", ()))
+                                + _references_unseen(self.renderer, len(options.references)))
         return self._noted(result, plan0, plan1, photo=is_overlay(plan0))
 
     def _compose_by_instruction(self, picture: Any, refs: list, instruction: str,
@@ -747,6 +748,19 @@ def reference_capacity(renderer: Any) -> int:
     value = caps.get("references", 0) if isinstance(caps, dict) else \
         getattr(caps, "references", 0)
     return int(value or 0)
+
+
+def _references_unseen(renderer: Any, given: int) -> tuple[str, ...]:
+    """A note when the caller's reference pixels cannot reach the renderer's model: it takes
+    no reference images natively and starts from no draft (no img2img), so the references
+    count only through what the Plan says of them (their labels and places)."""
+    caps = getattr(getattr(renderer, "family", None), "capabilities", None)
+    if not given or caps is None or reference_capacity(renderer) or caps.img2img:
+        return ()
+    return (f"renderer {renderer.name} takes no reference images and starts from no draft: "
+            f"the {given} reference image(s) did not reach its model, which drew what the "
+            "Plan says of them in words only; for their look use a renderer that takes "
+            "references (e.g. flux2, qwen-image-2.1, glm-image) or the draft",)
 
 
 def _subjects_left_out(renderer: str, capacity: int, given: int, plan: Plan

@@ -140,3 +140,18 @@ def test_subject_crops_left_out_are_noted(kontext, monkeypatch):
     sent.clear()
     result = lim.render(plans, references=refs(1))     # room for both: no note
     assert len(sent[1].extra["subject_references"]) == 2 and not result.notes
+
+
+def test_references_a_model_cannot_see_are_noted(tiny_dir):
+    # FIBO takes no reference images and has no draft init: the pixels cannot reach it
+    lim = Limner(renderer=tiny_dir("fibo"), device="cpu", dtype="bfloat16", steps=1)
+    result = lim.generate("the robot from reference 1 on a table", size="32x32",
+                          references=refs(1), seed=1)
+    (note,) = [n for n in result.notes if "did not reach its model" in n]
+    assert "1 reference image(s)" in note and lim.renderer.name in note
+    assert not [n for n in lim.generate(PROMPT, size="32x32", seed=1).notes
+                if "did not reach" in n]
+    # the draft draws the reference's pixels itself; a family with img2img starts from them
+    draft = Limner().generate("the robot from reference 1 on a table", size="32x32",
+                              references=refs(1), seed=1)
+    assert not [n for n in draft.notes if "did not reach" in n]
