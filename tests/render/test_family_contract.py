@@ -111,6 +111,20 @@ def check_negatives(seen, guided: bool):
             assert not torch.equal(e.neg_tokens, e.tokens)
 
 
+def masked_edit_of_a_plain_image_keeps_the_rest(lim, tmp_path) -> None:
+    """A masked edit of a plain image (no limner metadata): pixels outside the mask stay."""
+    plain_png, mask_png = tmp_path / "plain.png", tmp_path / "mask.png"
+    Image.new("RGB", (32, 32), (40, 90, 160)).save(plain_png)
+    mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (8, 8, 24, 24))
+    mask.save(mask_png)
+    masked = lim.edit("add a yellow star", image=str(plain_png), mask=str(mask_png))
+    out = np.asarray(masked[0].image.convert("RGB"))
+    keep = np.ones((32, 32), bool)
+    keep[8:24, 8:24] = False
+    assert (out[keep] == (40, 90, 160)).all()
+
+
 def test_edit_only_family_refuses_text_to_image_and_edits(loaded, guided_calls, tmp_path):
     """The route for a family without text-to-image: every text path is refused by name;
     the picture comes from the draft; the Plan-diff, masked and whole-image edits run."""
@@ -135,16 +149,7 @@ def test_edit_only_family_refuses_text_to_image_and_edits(loaded, guided_calls, 
     region = lim.edit("make the apple blue", image=str(first))      # Plan diff -> inpaint
     assert region[0].image.size == (32, 32)
     assert state(r.pipe) == before
-    plain_png, mask_png = tmp_path / "plain.png", tmp_path / "mask.png"
-    Image.new("RGB", (32, 32), (40, 90, 160)).save(plain_png)
-    mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
-    mask.paste((0, 0, 0, 0), (8, 8, 24, 24))
-    mask.save(mask_png)
-    masked = lim.edit("add a yellow star", image=str(plain_png), mask=str(mask_png))
-    out = np.asarray(masked[0].image.convert("RGB"))
-    keep = np.ones((32, 32), bool)
-    keep[8:24, 8:24] = False
-    assert (out[keep] == (40, 90, 160)).all()
+    masked_edit_of_a_plain_image_keeps_the_rest(lim, tmp_path)
     assert state(r.pipe) == before
     whole = lim.edit("make it watercolor", image=str(first))        # whole-image
     assert whole[0].image.size == (32, 32)
@@ -216,17 +221,7 @@ def test_every_path_keeps_dtypes_and_pixels(loaded, guided_calls, tmp_path, monk
     assert state(r.pipe) == before
 
     # a masked edit of a plain image
-    plain_png = tmp_path / "plain.png"
-    Image.new("RGB", (32, 32), (40, 90, 160)).save(plain_png)
-    mask = Image.new("RGBA", (32, 32), (0, 0, 0, 255))
-    mask.paste((0, 0, 0, 0), (8, 8, 24, 24))
-    mask_png = tmp_path / "mask.png"
-    mask.save(mask_png)
-    masked = lim.edit("add a yellow star", image=str(plain_png), mask=str(mask_png))
-    out = np.asarray(masked[0].image.convert("RGB"))
-    keep = np.ones((32, 32), bool)
-    keep[8:24, 8:24] = False
-    assert (out[keep] == (40, 90, 160)).all()
+    masked_edit_of_a_plain_image_keeps_the_rest(lim, tmp_path)
     assert state(r.pipe) == before
 
     # whenever a call guided with a negative prompt, it was the negative prompt's
