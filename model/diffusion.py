@@ -186,6 +186,11 @@ def _missing_weights(preset: RendererPreset, error: Exception) -> ModelError:
 
     if Path(preset.repo).expanduser().exists():
         return ModelError(f"could not load the pipeline in {preset.repo}: {error}")
+    cached = _cached_snapshot(preset.repo)
+    if cached is not None:   # the files are there: say what failed, not "download them"
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return ModelError(f"could not load {preset.repo!r} from its cached snapshot {cached}: "
+                          f"{first[:400]}")
     return ModelError(
         f"weights for {preset.repo!r} are not in the Hugging Face cache "
         f"({constants.HF_HUB_CACHE}): download them first with "
@@ -249,8 +254,24 @@ def _from_pretrained(preset: RendererPreset, options: LoadOptions, dtype, cls_na
     try:
         kwargs.update(_video_free_processors(preset.repo))
         return _class(cls_name).from_pretrained(preset.repo, **kwargs)
+    except ImportError as e:   # e.g. a processor class transformers builds only with torchvision
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        hint = (" (install the torchvision build that matches your torch)"
+                if "torchvision" in first.lower() else "")
+        raise ModelError(f"loading {preset.repo!r} needs a library that is not installed: "
+                         f"{first.split('. ')[0][:300]}{hint}") from None
     except (OSError, ValueError) as e:
         raise _missing_weights(preset, e) from None
+
+
+def _cached_snapshot(repo: str) -> Path | None:
+    """The local snapshot directory of a hub repo id in the Hugging Face cache, or None."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(repo, local_files_only=True))
+    except Exception:  # not cached (or not a repo id): the hub raises many types
+        return None
 
 
 def _video_free_processors(repo: str) -> dict:
@@ -262,11 +283,8 @@ def _video_free_processors(repo: str) -> dict:
         return {}
     local = Path(repo).expanduser()
     if not local.is_dir():
-        try:
-            from huggingface_hub import snapshot_download
-
-            local = Path(snapshot_download(repo, local_files_only=True))
-        except Exception:  # not in the cache: from_pretrained names what to download
+        local = _cached_snapshot(repo)
+        if local is None:   # not in the cache: from_pretrained names what to download
             return {}
     return video_free_components(local)
 

@@ -140,3 +140,72 @@ def test_unet_weights_file_replaces_the_unet(tmp_path):
     key = "conv_in.weight"
     assert torch.equal(pipe.unet.state_dict()[key], donor.state_dict()[key])
     assert pipe.scheduler.config.timestep_spacing == "trailing"
+
+
+def test_a_preset_loads_from_the_hugging_face_cache(tmp_path, monkeypatch):
+    """The user's path for a preset: `hf download REPO` fills the hub cache, then
+    `--renderer PRESET` loads it with local_files_only. Qwen-Image-2.1's Qwen3-VL processor
+    needs torchvision for its video half, so the loader finds the cached snapshot and builds
+    the processor image-only (model/processors.py) when torchvision is missing."""
+    import huggingface_hub.constants as hub
+
+    from limner.api import Limner
+
+    _, preset = resolve_preset("qwen-image-2.1")
+    _cache_snapshot(tmp_path / "hub", preset.repo, "qwenimage21")
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert preset.dtype == "bfloat16"   # on CUDA; the CPU default is float32 unless asked
+    lim = Limner(renderer="qwen-image-2.1", device="cpu", dtype="bfloat16", steps=2)
+    pipe = lim.renderer.pipe
+    assert type(pipe).__name__ == "QwenImage21Pipeline"
+    assert pipe.transformer.dtype == torch.bfloat16 == pipe.text_encoder.dtype
+    assert type(pipe.processor).__name__ == "Qwen3VLProcessor"
+    image = lim.generate("a red apple", size="32x32", seed=1)[0].image
+    assert image.size == (32, 32) and np.asarray(image).std() > 0
+    assert pipe.transformer.dtype == torch.bfloat16
+
+
+def _cache_snapshot(hub_dir, repo: str, family: str):
+    """``save_tiny(family)`` laid out as `hf download repo` leaves it in the hub cache."""
+    from model.tiny import save_tiny
+
+    org, name = repo.split("/")
+    revision = "89abcdef0123456789abcdef0123456789abcdef"
+    repo_dir = hub_dir / f"models--{org}--{name}"
+    snapshot = save_tiny(family, repo_dir / "snapshots" / revision)
+    (repo_dir / "refs").mkdir()
+    (repo_dir / "refs" / "main").write_text(revision)
+    return snapshot
+
+
+def test_a_cached_snapshot_that_fails_to_load_says_why(tmp_path, monkeypatch):
+    """Weights in the cache are never reported as "not downloaded": a missing library (the
+    real FLUX.2 [dev] repo's PixtralProcessor needs torchvision) or a broken snapshot is
+    named as such, one line, no traceback."""
+    import json
+
+    import huggingface_hub.constants as hub
+
+    from model.processors import has_torchvision
+
+    monkeypatch.setattr(hub, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    _, preset = resolve_preset("flux2-dev")
+    snapshot = _cache_snapshot(tmp_path / "hub", preset.repo, "flux2-dev")
+    index = json.loads((snapshot / "model_index.json").read_text())
+    if not has_torchvision():
+        index["tokenizer"] = ["transformers", "PixtralProcessor"]    # as the real repo ships it
+        (snapshot / "model_index.json").write_text(json.dumps(index))
+        with pytest.raises(RenderError) as e:
+            get_renderer("flux2-dev", device="cpu")
+        assert "needs a library that is not installed" in str(e.value)
+        assert "Torchvision" in str(e.value) and "\n" not in str(e.value)
+        index["tokenizer"] = ["transformers", "TokenizersBackend"]
+    import shutil
+
+    shutil.rmtree(snapshot / "transformer")                          # a broken download
+    (snapshot / "model_index.json").write_text(json.dumps(index))
+    with pytest.raises(RenderError) as e:
+        get_renderer("flux2-dev", device="cpu")
+    assert "from its cached snapshot" in str(e.value) and "hf download" not in str(e.value)
