@@ -278,7 +278,8 @@ def read(prompt: str, count: int) -> Reading:
         A Reading: the mentions in prompt order and the prompt with them replaced by plain
         nouns. With ``count == 0`` nothing is read (the words are ordinary words).
     Raises:
-        PlanError: a mention of an image that is not there ("reference 3" of two).
+        PlanError: a mention of an image that is not there ("reference 3" of two), or two
+            images named as the background (or as the style).
     """
     if count <= 0:
         return Reading(prompt, prompt, (), 0)
@@ -293,6 +294,13 @@ def read(prompt: str, count: int) -> Reading:
         if kept and mention.span[0] < kept[-1].span[1]:
             continue
         kept.append(mention)
+    for role, what in (("backdrop", "the background"), ("style", "the style")):
+        named = sorted({i for x in kept if x.role == role for i in x.indices})
+        if len(named) > 1:   # one Background.reference / Style.reference: never drop one
+            which = " and ".join(str(i + 1) for i in named)
+            raise PlanError(f"the prompt names reference images {which} as {what}; a picture "
+                            f"has one: name one of them, and say what the other is (e.g. "
+                            f"'the cup from image {named[-1] + 1}')")
     used = {i for x in kept for i in x.indices}
     free = [i for i in range(count) if i not in used]
     kept += _groups(prompt, [x.span for x in kept], free)

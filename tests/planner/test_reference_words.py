@@ -50,6 +50,19 @@ def test_a_reference_that_is_not_there_is_an_error():
         read("reference 3 on a table", 2)
 
 
+def test_two_backgrounds_or_two_styles_are_an_error_not_a_lost_image():
+    # found by the property test below: the second background replaced the first, and
+    # image 1 was used nowhere
+    prompt = ("the cup from image 3 and on the background from image 1 and on the "
+              "background from image 2")
+    with pytest.raises(PlanError, match="reference images 1 and 2 as the background"):
+        read(prompt, 3)
+    with pytest.raises(PlanError, match="as the style"):
+        read("a cat in the style of image 1 and in the style of image 2", 2)
+    same = read("on the background from image 1 and on the background from image 1", 1)
+    assert {m.indices for m in same.mentions if m.role == "backdrop"} == {(0,)}
+
+
 @pytest.mark.parametrize("n", [2, 4, 16])
 def test_every_reference_is_used_once(n):
     plan = plan_with_references(RulesPlanner(), "these products on a table", n,
