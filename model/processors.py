@@ -16,7 +16,9 @@ import json
 from pathlib import Path
 
 
+@functools.cache
 def has_torchvision() -> bool:
+    """Whether torchvision imports (asked once: a failed import is tried again each time)."""
     try:
         import torchvision  # noqa: F401
     except Exception:  # a wheel that does not match torch fails at import with many types

@@ -871,7 +871,7 @@ def bare_call(pipe, arch, size: tuple[int, int]) -> Callable[[], Any]:
     kwargs: dict[str, Any] = dict(prompt=PROMPT, height=size[1], width=size[0],
                                   num_inference_steps=steps, output_type="pt",
                                   generator=torch.Generator("cpu").manual_seed(0))
-    kwargs.update(guidance_kwargs(params, arch, guidance))
+    kwargs.update(call_options(params, arch, guidance))
     if "image" in params and params["image"].default is inspect.Parameter.empty or \
             arch.pipeline.endswith("KontextPipeline"):
         from PIL import Image
@@ -879,9 +879,6 @@ def bare_call(pipe, arch, size: tuple[int, int]) -> Callable[[], Any]:
         kwargs["image"] = Image.new("RGB", size)   # an edit model's input picture
     if "use_resolution_binning" in params:
         kwargs["use_resolution_binning"] = False
-    msl = max_sequence_length(arch)
-    if msl and "max_sequence_length" in params:
-        kwargs["max_sequence_length"] = msl
     return lambda: pipe(**kwargs)
 
 
@@ -913,6 +910,16 @@ def arch_denoiser_config(arch) -> dict:
     return {}
 
 
+def call_options(params, arch, guidance: float) -> dict:
+    """Guidance and text length as the pipeline (``params``: its call signature) takes them:
+    every by-hand call is given the preset's ``max_sequence_length``, as limner uses it."""
+    out = guidance_kwargs(params, arch, guidance)
+    msl = max_sequence_length(arch)
+    if msl and "max_sequence_length" in params:
+        out["max_sequence_length"] = msl
+    return out
+
+
 def max_sequence_length(arch) -> int | None:
     """The preset's text length (limner uses it; the bare call is given the same)."""
     if not arch.preset:
@@ -940,6 +947,7 @@ def bare_tiles(pipe, arch, size: tuple[int, int], native: tuple[int, int]) -> Ca
     ys = tile_starts(size[1], native[1], overlap)
     i2i = _img2img(pipe)
     params = inspect.signature(i2i.__call__).parameters if i2i is not None else {}
+    options = call_options(params, arch, guidance)
 
     def run():
         bare_call(pipe, arch, native)()
@@ -950,12 +958,9 @@ def bare_tiles(pipe, arch, size: tuple[int, int], native: tuple[int, int]) -> Ca
             kw: dict[str, Any] = dict(prompt=PROMPT, image=tile, strength=strength,
                                       num_inference_steps=steps, output_type="pt",
                                       generator=torch.Generator("cpu").manual_seed(0))
-            kw.update(guidance_kwargs(params, arch, guidance))
+            kw.update(options)
             if "height" in params:   # else some img2img pipelines (Qwen-Image's) resize the
                 kw.update(height=native[1], width=native[0])   # tile to their 1024² default
-            msl = max_sequence_length(arch)
-            if msl and "max_sequence_length" in params:
-                kw["max_sequence_length"] = msl
             i2i(**kw)
 
     return run
@@ -1087,10 +1092,7 @@ def bare_edit_call(pipe, arch, size: tuple[int, int], n_refs: int) -> Callable:
                                   height=size[1], width=size[0], num_inference_steps=steps,
                                   output_type="pt",
                                   generator=torch.Generator("cpu").manual_seed(0))
-    kwargs.update(guidance_kwargs(params, arch, guidance))
-    msl = max_sequence_length(arch)
-    if msl and "max_sequence_length" in params:
-        kwargs["max_sequence_length"] = msl
+    kwargs.update(call_options(params, arch, guidance))
     return lambda: pipe(**kwargs)
 
 
@@ -1136,10 +1138,7 @@ def bare_region_call(pipe, arch, size: tuple[int, int]) -> Callable:
                                   height=size[1], width=size[0], strength=strength,
                                   num_inference_steps=steps, output_type="pt",
                                   generator=torch.Generator("cpu").manual_seed(0))
-    kwargs.update(guidance_kwargs(params, arch, guidance))
-    msl = max_sequence_length(arch)
-    if msl and "max_sequence_length" in params:
-        kwargs["max_sequence_length"] = msl
+    kwargs.update(call_options(params, arch, guidance))
     return lambda: inpaint(**kwargs)
 
 
